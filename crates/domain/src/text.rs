@@ -1,0 +1,155 @@
+//! Bounded, trimmed text. Parse, don't validate: a `Title` in hand is known to be fit to store.
+
+use crate::DomainError;
+use serde::Serialize;
+
+macro_rules! bounded_text {
+    ($($(#[$doc:meta])* $name:ident: max $max:expr, $(allow_empty $empty:tt)?;)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
+
+            /// Trims `raw`; refuses it when blank (unless the type allows it) or too long.
+            pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+                let trimmed = raw.trim();
+                let allow_empty = false $(|| $empty)?;
+                if trimmed.is_empty() && !allow_empty {
+                    return Err(DomainError::Empty { field });
+                }
+                if trimmed.chars().count() > $max {
+                    return Err(DomainError::TooLong { field, max: $max });
+                }
+                Ok(Self(trimmed.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str { &self.0 }
+            pub fn into_string(self) -> String { self.0 }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str { &self.0 }
+        }
+    )*};
+}
+
+bounded_text! {
+    /// Title of an objective, key result, initiative or cycle.
+    Title: max 200,;
+    /// A person's or unit's name.
+    Name: max 120,;
+    /// Free text: descriptions, reasons. May be empty.
+    LongText: max 5000, allow_empty true;
+    /// The one-line next move of a check-in. May be empty.
+    Note: max 500, allow_empty true;
+    /// The unit of measure of a key result ("%", "days", "NPS").
+    UnitOfMeasure: max 40, allow_empty true;
+    /// A reason that must be written (killing a key result, retiring an objective).
+    Reason: max 2000,;
+}
+
+/// A lower-case, URL-safe natural key ("platform-team") that files and URLs can name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_CHARS: usize = 64;
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(DomainError::Empty { field });
+        }
+        if s.len() > Self::MAX_CHARS {
+            return Err(DomainError::TooLong { field, max: Self::MAX_CHARS });
+        }
+        let ok = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if ok { Ok(Self(s.to_owned())) } else { Err(DomainError::InvalidSlug { field }) }
+    }
+
+    /// A slug made from a display name: "Customer Success (EMEA)" → "customer-success-emea".
+    pub fn from_name(name: &str) -> Option<Self> {
+        let mut out = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.ends_with('-') && !out.is_empty() {
+                out.push('-');
+            }
+        }
+        let out = out.trim_end_matches('-');
+        let out: String = out.chars().take(Self::MAX_CHARS).collect();
+        Self::parse("slug", out.trim_end_matches('-')).ok()
+    }
+
+    pub fn as_str(&self) -> &str { &self.0 }
+}
+
+/// An e-mail address, checked for shape only (one '@', a dot in the domain, no spaces).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_CHARS: usize = 254;
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(DomainError::Empty { field });
+        }
+        if s.len() > Self::MAX_CHARS {
+            return Err(DomainError::TooLong { field, max: Self::MAX_CHARS });
+        }
+        let valid = match s.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+                    && !s.chars().any(char::is_whitespace)
+            }
+            None => false,
+        };
+        if valid { Ok(Self(s.to_lowercase())) } else { Err(DomainError::InvalidEmail { field }) }
+    }
+
+    pub fn as_str(&self) -> &str { &self.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(Title::parse("title", "  Delight  ").unwrap().as_str(), "Delight");
+        assert_eq!(Title::parse("title", "   "), Err(DomainError::Empty { field: "title" }));
+        let long = "x".repeat(201);
+        assert_eq!(Title::parse("title", &long), Err(DomainError::TooLong { field: "title", max: 200 }));
+        assert!(LongText::parse("description", "").is_ok());
+    }
+
+    #[test]
+    fn slugs_from_names() {
+        assert_eq!(Slug::from_name("Customer Success (EMEA)").unwrap().as_str(), "customer-success-emea");
+        assert!(Slug::parse("slug", "Bad Slug").is_err());
+        assert!(Slug::parse("slug", "-x").is_err());
+    }
+
+    #[test]
+    fn emails_need_a_shape() {
+        assert!(Email::parse("email", "ana@example.com").is_ok());
+        assert_eq!(Email::parse("email", "Ana@Example.com").unwrap().as_str(), "ana@example.com");
+        for bad in ["ana", "ana@", "@x.com", "a b@x.com", "a@x", "a@.com"] {
+            assert!(Email::parse("email", bad).is_err(), "{bad}");
+        }
+    }
+}
