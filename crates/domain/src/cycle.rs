@@ -17,14 +17,21 @@ word_enum!(
 impl CycleState {
     /// The states a cycle may move to from this one.
     pub fn can_move_to(self, to: CycleState) -> bool {
-        matches!((self, to), (CycleState::Planning, CycleState::Active) | (CycleState::Active, CycleState::Closed))
+        matches!(
+            (self, to),
+            (CycleState::Planning, CycleState::Active) | (CycleState::Active, CycleState::Closed)
+        )
     }
 
     pub fn transition(self, to: CycleState) -> Result<CycleState, DomainError> {
         if self.can_move_to(to) {
             Ok(to)
         } else {
-            Err(DomainError::InvalidTransition { entity: "cycle", from: self.as_str(), to: to.as_str() })
+            Err(DomainError::InvalidTransition {
+                entity: "cycle",
+                from: self.as_str(),
+                to: to.as_str(),
+            })
         }
     }
 }
@@ -45,7 +52,11 @@ impl CycleDates {
     }
 
     /// The dates of a cycle of `kind` starting on `start`; a custom cycle needs `end`.
-    pub fn for_kind(kind: CycleKind, start: NaiveDate, end: Option<NaiveDate>) -> Result<Self, DomainError> {
+    pub fn for_kind(
+        kind: CycleKind,
+        start: NaiveDate,
+        end: Option<NaiveDate>,
+    ) -> Result<Self, DomainError> {
         let derived = match kind {
             CycleKind::Quarter => start.checked_add_months(Months::new(3)),
             CycleKind::HalfYear => start.checked_add_months(Months::new(6)),
@@ -63,17 +74,26 @@ impl CycleDates {
     /// The calendar quarter that holds `day`.
     pub fn quarter_of(day: NaiveDate) -> Self {
         let first_month = (day.month0() / 3) * 3 + 1;
-        let start = NaiveDate::from_ymd_opt(day.year(), first_month, 1).expect("valid quarter start");
+        let start =
+            NaiveDate::from_ymd_opt(day.year(), first_month, 1).expect("valid quarter start");
         Self::for_kind(CycleKind::Quarter, start, None).expect("a quarter has dates")
     }
 
-    pub fn start(&self) -> NaiveDate { self.start }
-    pub fn end(&self) -> NaiveDate { self.end }
+    pub fn start(&self) -> NaiveDate {
+        self.start
+    }
+    pub fn end(&self) -> NaiveDate {
+        self.end
+    }
 
     /// Number of days in the cycle, counting both ends.
-    pub fn days(&self) -> i64 { (self.end - self.start).num_days() + 1 }
+    pub fn days(&self) -> i64 {
+        (self.end - self.start).num_days() + 1
+    }
 
-    pub fn contains(&self, day: NaiveDate) -> bool { self.start <= day && day <= self.end }
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.start <= day && day <= self.end
+    }
 
     /// Share of the cycle that has passed by the end of `today`, in 0..=1.
     pub fn elapsed_share(&self, today: NaiveDate) -> f64 {
@@ -85,7 +105,9 @@ impl CycleDates {
     pub fn default_name(&self, kind: CycleKind) -> String {
         let (y, m) = (self.start.year(), self.start.month());
         match kind {
-            CycleKind::Quarter if self.start.day() == 1 && (m - 1) % 3 == 0 => format!("{y}-Q{}", (m - 1) / 3 + 1),
+            CycleKind::Quarter if self.start.day() == 1 && (m - 1) % 3 == 0 => {
+                format!("{y}-Q{}", (m - 1) / 3 + 1)
+            }
             CycleKind::HalfYear if self.start.day() == 1 && (m == 1 || m == 7) => {
                 format!("{y}-H{}", if m == 1 { 1 } else { 2 })
             }
@@ -98,7 +120,9 @@ impl CycleDates {
 mod tests {
     use super::*;
 
-    fn d(s: &str) -> NaiveDate { s.parse().unwrap() }
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
 
     #[test]
     fn quarters_are_calendar_quarters() {
@@ -117,7 +141,10 @@ mod tests {
         let half = CycleDates::for_kind(CycleKind::HalfYear, d("2026-07-01"), None).unwrap();
         assert_eq!(half.end(), d("2026-12-31"));
         assert_eq!(half.default_name(CycleKind::HalfYear), "2026-H2");
-        assert_eq!(CycleDates::for_kind(CycleKind::Custom, d("2026-07-01"), None), Err(DomainError::CycleNeedsEnd));
+        assert_eq!(
+            CycleDates::for_kind(CycleKind::Custom, d("2026-07-01"), None),
+            Err(DomainError::CycleNeedsEnd)
+        );
         assert!(CycleDates::new(d("2026-07-02"), d("2026-07-01")).is_err());
     }
 

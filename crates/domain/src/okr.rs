@@ -20,7 +20,11 @@ impl ObjectiveStatus {
     pub fn can_move_to(self, to: ObjectiveStatus) -> bool {
         use ObjectiveStatus::*;
         match (self, to) {
-            (Draft, Active) | (Active, Paused) | (Paused, Active) | (Active, Closed) | (Paused, Closed) => true,
+            (Draft, Active)
+            | (Active, Paused)
+            | (Paused, Active)
+            | (Active, Closed)
+            | (Paused, Closed) => true,
             (Retired, _) => false,
             (_, Retired) => true,
             _ => false,
@@ -31,12 +35,18 @@ impl ObjectiveStatus {
         if self.can_move_to(to) {
             Ok(to)
         } else {
-            Err(DomainError::InvalidTransition { entity: "objective", from: self.as_str(), to: to.as_str() })
+            Err(DomainError::InvalidTransition {
+                entity: "objective",
+                from: self.as_str(),
+                to: to.as_str(),
+            })
         }
     }
 
     /// Only retiring needs a written reason; pausing may carry one.
-    pub fn needs_reason(self) -> bool { self == ObjectiveStatus::Retired }
+    pub fn needs_reason(self) -> bool {
+        self == ObjectiveStatus::Retired
+    }
 }
 
 word_enum!(
@@ -55,11 +65,17 @@ impl KeyResultStatus {
         if self == KeyResultStatus::Active && to != KeyResultStatus::Active {
             Ok(to)
         } else {
-            Err(DomainError::InvalidTransition { entity: "key result", from: self.as_str(), to: to.as_str() })
+            Err(DomainError::InvalidTransition {
+                entity: "key result",
+                from: self.as_str(),
+                to: to.as_str(),
+            })
         }
     }
 
-    pub fn counts_in_score(self) -> bool { self == KeyResultStatus::Active }
+    pub fn counts_in_score(self) -> bool {
+        self == KeyResultStatus::Active
+    }
 }
 
 word_enum!(
@@ -94,9 +110,21 @@ mod tests {
 
     #[test]
     fn key_result_moves_only_from_active() {
-        assert!(KeyResultStatus::Active.transition(KeyResultStatus::Killed).is_ok());
-        assert!(KeyResultStatus::Killed.transition(KeyResultStatus::Active).is_err());
-        assert!(KeyResultStatus::Killed.transition(KeyResultStatus::CarriedForward).is_err());
+        assert!(
+            KeyResultStatus::Active
+                .transition(KeyResultStatus::Killed)
+                .is_ok()
+        );
+        assert!(
+            KeyResultStatus::Killed
+                .transition(KeyResultStatus::Active)
+                .is_err()
+        );
+        assert!(
+            KeyResultStatus::Killed
+                .transition(KeyResultStatus::CarriedForward)
+                .is_err()
+        );
     }
 }
 
@@ -104,10 +132,19 @@ mod tests {
 /// zero while it has none.
 pub fn objective_score<I>(key_results: I) -> crate::scoring::Score
 where
-    I: IntoIterator<Item = (KeyResultStatus, crate::scoring::Score, crate::scoring::Weight)>,
+    I: IntoIterator<
+        Item = (
+            KeyResultStatus,
+            crate::scoring::Score,
+            crate::scoring::Weight,
+        ),
+    >,
 {
     crate::scoring::weighted_mean(
-        key_results.into_iter().filter(|(status, _, _)| status.counts_in_score()).map(|(_, s, w)| (s, w)),
+        key_results
+            .into_iter()
+            .filter(|(status, _, _)| status.counts_in_score())
+            .map(|(_, s, w)| (s, w)),
     )
     .unwrap_or(crate::scoring::Score::ZERO)
 }

@@ -1,0 +1,166 @@
+//! The [`Store`] on SQLite (embedded, the default) and PostgreSQL (several stateless servers
+//! on one database). Both run one implementation (`imp.rs`) over the same SQL text.
+
+mod derive;
+mod imp;
+pub mod postgres;
+mod rows;
+mod sql;
+pub mod sqlite;
+
+use quarterdeck_store::{Store, StoreError, StoreResult};
+use std::sync::Arc;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Where the data lives, parsed from `--db` / `QUARTERDECK_DB`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A file path, or `:memory:`.
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DbUrl {
+    /// Accepts `postgres://…`, `postgresql://…`, `sqlite://path`, `sqlite:path` or a plain path.
+    pub fn parse(raw: &str) -> Result<DbUrl, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("the database URL is empty; give a file path or a postgres:// URL".into());
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(raw.to_owned()));
+        }
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err("sqlite: URL without a file path".into());
+            }
+            return Ok(DbUrl::Sqlite(path.to_owned()));
+        }
+        if raw.contains("://") {
+            return Err(format!(
+                "unsupported database URL scheme in '{}': use a file path (SQLite) or postgres://",
+                mask_password(raw)
+            ));
+        }
+        Ok(DbUrl::Sqlite(raw.to_owned()))
+    }
+
+    /// For logs and messages: the password is never printed.
+    pub fn display(&self) -> String {
+        match self {
+            DbUrl::Sqlite(path) => format!("sqlite:{path}"),
+            DbUrl::Postgres(url) => mask_password(url),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Opens (and migrates) the store the URL names.
+pub async fn open(url: &DbUrl) -> StoreResult<Arc<dyn Store>> {
+    Ok(match url {
+        DbUrl::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
+        DbUrl::Postgres(url) => Arc::new(PgStore::open(url, None).await?),
+    })
+}
+
+pub(crate) trait DbResult<T> {
+    fn db(self) -> StoreResult<T>;
+}
+
+impl<T> DbResult<T> for Result<T, sqlx::Error> {
+    fn db(self) -> StoreResult<T> {
+        self.map_err(backend)
+    }
+}
+
+pub(crate) fn backend(e: sqlx::Error) -> StoreError {
+    tracing::error!(error = %e, "database error");
+    StoreError::Backend(e.to_string())
+}
+
+/// A unique-key violation becomes `Duplicate { field }`; anything else a backend error.
+pub(crate) fn unique_or(e: sqlx::Error, field: &'static str, value: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
+            field,
+            value: value.to_owned(),
+        },
+        _ => backend(e),
+    }
+}
+
+pub(crate) fn check_version(
+    entity: &'static str,
+    id: &str,
+    current: i64,
+    expected: i64,
+) -> StoreResult<()> {
+    if current == expected {
+        Ok(())
+    } else {
+        Err(StoreError::Stale {
+            entity,
+            id: id.to_owned(),
+            current_version: current,
+        })
+    }
+}
+
+/// Time-ordered ids, so keyset pagination by id lists in creation order.
+pub(crate) fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            DbUrl::parse("quarterdeck.db"),
+            Ok(DbUrl::Sqlite("quarterdeck.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite://x/y.db"),
+            Ok(DbUrl::Sqlite("x/y.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:y.db?mode=rwc"),
+            Ok(DbUrl::Sqlite("y.db".into()))
+        );
+        assert!(matches!(
+            DbUrl::parse("postgres://u@h/db"),
+            Ok(DbUrl::Postgres(_))
+        ));
+        assert!(DbUrl::parse("mysql://h/db").is_err());
+        assert!(DbUrl::parse(" ").is_err());
+        assert_eq!(
+            mask_password("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            DbUrl::parse("postgres://u:secret@h/db").unwrap().display(),
+            "postgres://u:***@h/db"
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! PostgreSQL: for organisations that outgrow one machine. Several `quarterdeck serve`
+//! processes share one database; nothing they need lives in process memory.
+
+use quarterdeck_store::StoreError;
+use sqlx::Executor;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+
+pub struct PgStore {
+    read: PgPool,
+    write: PgPool,
+}
+
+impl PgStore {
+    /// Connects, optionally inside `schema` (created if missing; tests use one per test),
+    /// and applies pending migrations.
+    pub async fn open(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let shown = crate::mask_password(url);
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("'{shown}' is not a PostgreSQL URL: {e}")))?;
+        if let Some(schema) = schema {
+            if !schema
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(StoreError::Backend(format!(
+                    "schema name '{schema}' may hold only letters, digits and '_'"
+                )));
+            }
+            let admin = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await
+                .map_err(|e| StoreError::Backend(format!("cannot connect to {shown}: {e}")))?;
+            admin
+                .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                .await
+                .map_err(crate::backend)?;
+            admin.close().await;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot connect to {shown}: {e}")))?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating {shown} failed: {e}")))?;
+        Ok(PgStore {
+            read: pool.clone(),
+            write: pool,
+        })
+    }
+}
+
+crate::imp::sql_store!(PgStore, sqlx::Postgres, sqlx::PgConnection, "postgres");

@@ -1,0 +1,51 @@
+//! SQLite: the zero-set-up default. WAL so readers never wait for the writer, and exactly
+//! one writer connection so write transactions queue instead of failing with SQLITE_BUSY.
+
+use quarterdeck_store::StoreError;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the file at `path` (created if missing) and applies pending migrations.
+    pub async fn open(path: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite:{path}"))
+            .map_err(|e| {
+                StoreError::Backend(format!("cannot use '{path}' as an SQLite file: {e}"))
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-32000");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}")))?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&write)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating '{path}' failed: {e}")))?;
+        let readers = std::thread::available_parallelism()
+            .map(|n| n.get() as u32 * 2)
+            .unwrap_or(4)
+            .max(4);
+        let read = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}")))?;
+        Ok(SqliteStore { read, write })
+    }
+}
+
+crate::imp::sql_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, "sqlite");
