@@ -1,0 +1,68 @@
+use crate::config::Config;
+use crate::demo::{self, DemoSize};
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use quarterdeck_store::Store;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct Cmd {
+    /// small: one company of ~60 people in 6 teams; large: 10,000 people, ~1,200 teams.
+    #[arg(long, value_enum, default_value = "small")]
+    size: DemoSize,
+    /// Seed of the large organisation (the same seed gives the same organisation).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+pub async fn run(cmd: Cmd, config: &Config) -> anyhow::Result<()> {
+    super::init_logging("warn");
+    let store = super::open(config).await?;
+    if !store.is_empty().await? {
+        bail!(
+            "{} already holds an organisation; the demo loads into an empty database (use --db demo.db for a fresh file)",
+            config.db_url()?.display()
+        );
+    }
+    load_seeded(&store, cmd.size, cmd.seed).await?;
+    println!("Start the server with: quarterdeck serve --db {}", config.db);
+    Ok(())
+}
+
+pub async fn load(store: &Arc<dyn Store>, size: DemoSize) -> anyhow::Result<()> { load_seeded(store, size, 42).await }
+
+async fn load_seeded(store: &Arc<dyn Store>, size: DemoSize, seed: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let bar = ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")?);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar.set_message(format!("generating the {size} demo organisation"));
+    let today = chrono::Utc::now().date_naive();
+    let snapshot = match size {
+        DemoSize::Small => demo::small(today),
+        DemoSize::Large => demo::large(today, seed),
+    };
+    let rows = snapshot.units.len()
+        + snapshot.people.len()
+        + snapshot.objectives.len()
+        + snapshot.key_results.len()
+        + snapshot.check_ins.len()
+        + snapshot.alignments.len()
+        + snapshot.initiatives.len();
+    bar.set_message(format!("writing {rows} rows in one transaction"));
+    let counts = store.import(snapshot).await.context("loading the demo organisation")?;
+    bar.finish_and_clear();
+    eprintln!(
+        "Loaded the {size} demo in {:.1} s: {} units, {} people, {} cycles, {} objectives, {} key results, {} check-ins, {} alignments, {} initiatives",
+        started.elapsed().as_secs_f64(),
+        counts.units,
+        counts.people,
+        counts.cycles,
+        counts.objectives,
+        counts.key_results,
+        counts.check_ins,
+        counts.alignments,
+        counts.initiatives
+    );
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! Terminal output: aligned text for people, `--json` for scripts (the API's shapes).
+
+use quarterdeck_domain::scoring::Colour;
+use serde::Serialize;
+use std::str::FromStr;
+
+pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A ten-cell bar and the score: "██████░░░░ 0.60".
+pub fn score_bar(score: f64) -> String {
+    let filled = (score.clamp(0.0, 1.0) * 10.0).round() as usize;
+    format!("{}{} {score:.2}", "█".repeat(filled), "░".repeat(10 - filled))
+}
+
+pub fn colour(c: Colour) -> &'static str {
+    match c {
+        Colour::Green => "green",
+        Colour::Amber => "amber",
+        Colour::Red => "red",
+    }
+}
+
+/// Numbers as typed: 4.1 stays 4.1, 50 stays 50.
+pub fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+}
+
+/// Parses one of the API's words (`on_track`, `quarter` …) for clap.
+pub fn word<T: FromStr<Err = String>>(s: &str) -> Result<T, String> { s.parse() }

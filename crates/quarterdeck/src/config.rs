@@ -1,0 +1,47 @@
+//! Settings, layered: defaults in code → `quarterdeck.toml` → `QUARTERDECK_*` environment →
+//! command-line flags.
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use quarterdeck_store_sql::DbUrl;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// SQLite file path or postgres:// URL.
+    pub db: String,
+    /// Address `serve` listens on.
+    pub bind: String,
+    /// Log filter (`info`, `debug`, `quarterdeck=debug,sqlx=warn` …).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { db: "quarterdeck.db".into(), bind: "127.0.0.1:8080".into(), log: "info".into() }
+    }
+}
+
+impl Config {
+    /// Loads the layers below the flags. A named config file must exist; the default
+    /// `quarterdeck.toml` is optional.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let (path, required) = match file {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from("quarterdeck.toml"), false),
+        };
+        if required && !path.exists() {
+            anyhow::bail!("config file {} does not exist", path.display());
+        }
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&path))
+            .merge(Env::prefixed("QUARTERDECK_").only(&["db", "bind", "log"]))
+            .extract()
+            .with_context(|| format!("reading settings ({} and QUARTERDECK_* variables)", path.display()))
+    }
+
+    pub fn db_url(&self) -> anyhow::Result<DbUrl> { DbUrl::parse(&self.db).map_err(anyhow::Error::msg) }
+}
