@@ -7,6 +7,8 @@ pub mod postgres;
 mod rows;
 mod sql;
 pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use quarterdeck_store::{Store, StoreError, StoreResult};
 use std::sync::Arc;

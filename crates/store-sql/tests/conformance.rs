@@ -1,6 +1,5 @@
 //! The store contract: every test runs on SQLite always and on PostgreSQL when
-//! `QUARTERDECK_TEST_PG` names a server (each test in its own schema). CI sets
-//! `QUARTERDECK_REQUIRE_PG=1`, which turns a missing server into a failure.
+//! `QUARTERDECK_TEST_PG` names a server (each test in its own schema); see `testing.rs`.
 
 use chrono::{Duration, NaiveDate, Utc};
 use quarterdeck_domain::UnitKind;
@@ -16,59 +15,14 @@ use quarterdeck_store::input::*;
 use quarterdeck_store::records::*;
 use quarterdeck_store::snapshot::Snapshot;
 use quarterdeck_store::{PageRequest, Store, StoreError};
-use quarterdeck_store_sql::{PgStore, SqliteStore};
+use quarterdeck_store_sql::testing::sqlite_store;
 use std::sync::Arc;
 
 type S = Arc<dyn Store>;
 
-async fn sqlite_store() -> (S, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("test.db");
-    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-    (Arc::new(store), dir)
-}
+use quarterdeck_store_sql::backend_tests;
 
-async fn postgres_store() -> Option<S> {
-    match std::env::var("QUARTERDECK_TEST_PG") {
-        Ok(url) if !url.is_empty() => {
-            let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-            Some(Arc::new(
-                PgStore::open(&url, Some(&schema))
-                    .await
-                    .expect("QUARTERDECK_TEST_PG is set but unusable"),
-            ))
-        }
-        _ => {
-            if std::env::var("QUARTERDECK_REQUIRE_PG").is_ok_and(|v| v == "1") {
-                panic!("QUARTERDECK_REQUIRE_PG=1 but QUARTERDECK_TEST_PG is not set");
-            }
-            eprintln!("SKIPPED (PostgreSQL half): set QUARTERDECK_TEST_PG=postgres://… to run it");
-            None
-        }
-    }
-}
-
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let (store, _dir) = super::sqlite_store().await;
-                super::$name(store).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(store) = super::postgres_store().await {
-                    super::$name(store).await;
-                }
-            })*
-        }
-    };
-}
-
-conformance!(
+backend_tests!(
     organisation_tree_and_people,
     cycles_move_forward_and_current_is_derived,
     nps_example_scores_a_half_and_objectives_average_active_krs,

@@ -26,15 +26,21 @@ pub async fn run(cmd: Cmd, config: &Config) -> anyhow::Result<()> {
         );
     }
     load_seeded(&store, cmd.size, cmd.seed).await?;
-    println!("Start the server with: quarterdeck serve --db {}", config.db);
+    println!(
+        "Start the server with: quarterdeck serve --db {}",
+        config.db
+    );
     Ok(())
 }
 
-pub async fn load(store: &Arc<dyn Store>, size: DemoSize) -> anyhow::Result<()> { load_seeded(store, size, 42).await }
+pub async fn load(store: &Arc<dyn Store>, size: DemoSize) -> anyhow::Result<()> {
+    load_seeded(store, size, 42).await
+}
 
 async fn load_seeded(store: &Arc<dyn Store>, size: DemoSize, seed: u64) -> anyhow::Result<()> {
     let started = Instant::now();
-    let bar = ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")?);
+    let bar = ProgressBar::new_spinner()
+        .with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")?);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar.set_message(format!("generating the {size} demo organisation"));
     let today = chrono::Utc::now().date_naive();
@@ -50,7 +56,10 @@ async fn load_seeded(store: &Arc<dyn Store>, size: DemoSize, seed: u64) -> anyho
         + snapshot.alignments.len()
         + snapshot.initiatives.len();
     bar.set_message(format!("writing {rows} rows in one transaction"));
-    let counts = store.import(snapshot).await.context("loading the demo organisation")?;
+    let counts = store
+        .import(snapshot)
+        .await
+        .context("loading the demo organisation")?;
     bar.finish_and_clear();
     eprintln!(
         "Loaded the {size} demo in {:.1} s: {} units, {} people, {} cycles, {} objectives, {} key results, {} check-ins, {} alignments, {} initiatives",

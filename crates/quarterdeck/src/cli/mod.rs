@@ -67,14 +67,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 /// Opens (and migrates) the configured database.
 pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.db_url()?;
-    quarterdeck_store_sql::open(&url).await.with_context(|| format!("opening the database {}", url.display()))
+    quarterdeck_store_sql::open(&url)
+        .await
+        .with_context(|| format!("opening the database {}", url.display()))
 }
 
 /// Logs go to stderr so `--json` output on stdout stays clean.
 pub fn init_logging(filter: &str) {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -12,7 +12,11 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 /// A ten-cell bar and the score: "██████░░░░ 0.60".
 pub fn score_bar(score: f64) -> String {
     let filled = (score.clamp(0.0, 1.0) * 10.0).round() as usize;
-    format!("{}{} {score:.2}", "█".repeat(filled), "░".repeat(10 - filled))
+    format!(
+        "{}{} {score:.2}",
+        "█".repeat(filled),
+        "░".repeat(10 - filled)
+    )
 }
 
 pub fn colour(c: Colour) -> &'static str {
@@ -25,8 +29,14 @@ pub fn colour(c: Colour) -> &'static str {
 
 /// Numbers as typed: 4.1 stays 4.1, 50 stays 50.
 pub fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }
 
 /// Parses one of the API's words (`on_track`, `quarter` …) for clap.
-pub fn word<T: FromStr<Err = String>>(s: &str) -> Result<T, String> { s.parse() }
+pub fn word<T: FromStr<Err = String>>(s: &str) -> Result<T, String> {
+    s.parse()
+}

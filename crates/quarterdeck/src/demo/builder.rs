@@ -6,7 +6,9 @@ use quarterdeck_domain::UnitKind;
 use quarterdeck_domain::alignment::LinkKind;
 use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
 use quarterdeck_domain::ids::*;
-use quarterdeck_domain::okr::{Confidence, InitiativeKind, InitiativeStatus, KeyResultStatus, ObjectiveStatus};
+use quarterdeck_domain::okr::{
+    Confidence, InitiativeKind, InitiativeStatus, KeyResultStatus, ObjectiveStatus,
+};
 use quarterdeck_domain::scoring::{Direction, KeyResultKind, ObjectiveKind};
 use quarterdeck_store::records::*;
 use quarterdeck_store::snapshot::Snapshot;
@@ -16,7 +18,9 @@ use uuid::Uuid;
 pub struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self { Rng(seed) }
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
 
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -27,11 +31,17 @@ impl Rng {
     }
 
     /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 { (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 }
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
 
-    pub fn below(&mut self, n: usize) -> usize { (self.next_u64() % n as u64) as usize }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T { &items[self.below(items.len())] }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
 }
 
 /// What a key result's check-ins look like: how far along it is by today, and optionally
@@ -71,7 +81,12 @@ const NOTES_OFF_TRACK: &[&str] = &[
 impl Builder {
     pub fn new(seed: u64, now: DateTime<Utc>) -> Self {
         // Ids are time-ordered (v7) from a fixed clock, so lists page in creation order.
-        Builder { snap: Snapshot::default(), rng: Rng::new(seed), millis: 1_700_000_000_000, now }
+        Builder {
+            snap: Snapshot::default(),
+            rng: Rng::new(seed),
+            millis: 1_700_000_000_000,
+            now,
+        }
     }
 
     fn id(&mut self) -> Uuid {
@@ -84,7 +99,13 @@ impl Builder {
         uuid::Builder::from_unix_timestamp_millis(self.millis, &bytes).into_uuid()
     }
 
-    pub fn unit(&mut self, slug: &str, name: &str, kind: UnitKind, parent_id: Option<UnitId>) -> UnitId {
+    pub fn unit(
+        &mut self,
+        slug: &str,
+        name: &str,
+        kind: UnitKind,
+        parent_id: Option<UnitId>,
+    ) -> UnitId {
         let id = UnitId(self.id());
         let now = self.now;
         self.snap.units.push(Unit {
@@ -100,7 +121,13 @@ impl Builder {
         id
     }
 
-    pub fn person(&mut self, name: &str, email: &str, unit_id: Option<UnitId>, manager_id: Option<PersonId>) -> PersonId {
+    pub fn person(
+        &mut self,
+        name: &str,
+        email: &str,
+        unit_id: Option<UnitId>,
+        manager_id: Option<PersonId>,
+    ) -> PersonId {
         let id = PersonId(self.id());
         let now = self.now;
         self.snap.people.push(Person {
@@ -116,7 +143,13 @@ impl Builder {
         id
     }
 
-    pub fn cycle(&mut self, name: &str, kind: CycleKind, dates: CycleDates, state: CycleState) -> Cycle {
+    pub fn cycle(
+        &mut self,
+        name: &str,
+        kind: CycleKind,
+        dates: CycleDates,
+        state: CycleState,
+    ) -> Cycle {
         let now = self.now;
         let cycle = Cycle {
             id: CycleId(self.id()),
@@ -163,7 +196,11 @@ impl Builder {
             score: 0.0,
             rollup: None,
             key_result_count: 0,
-            cycle: CycleWindow { start: cycle.start, end: cycle.end, state: cycle.state },
+            cycle: CycleWindow {
+                start: cycle.start,
+                end: cycle.end,
+                state: cycle.state,
+            },
         });
         id
     }
@@ -194,7 +231,11 @@ impl Builder {
             baseline,
             target,
             tolerance,
-            direction: if target > baseline { Direction::Increase } else { Direction::Decrease },
+            direction: if target > baseline {
+                Direction::Increase
+            } else {
+                Direction::Decrease
+            },
             weight,
             owner_id,
             status: KeyResultStatus::Active,
@@ -204,7 +245,11 @@ impl Builder {
             confidence: None,
             last_check_in_at: None,
             score: 0.0,
-            cycle: CycleWindow { start: cycle.start, end: cycle.end, state: cycle.state },
+            cycle: CycleWindow {
+                start: cycle.start,
+                end: cycle.end,
+                state: cycle.state,
+            },
         });
         id
     }
@@ -216,7 +261,14 @@ impl Builder {
         }
     }
 
-    pub fn align(&mut self, child_id: ObjectiveId, parent: ObjectiveId, parent_kr: Option<KeyResultId>, kind: LinkKind, weight: f64) {
+    pub fn align(
+        &mut self,
+        child_id: ObjectiveId,
+        parent: ObjectiveId,
+        parent_kr: Option<KeyResultId>,
+        kind: LinkKind,
+        weight: f64,
+    ) {
         let id = AlignmentId(self.id());
         let now = self.now;
         self.snap.alignments.push(Alignment {
@@ -232,7 +284,14 @@ impl Builder {
         });
     }
 
-    pub fn initiative(&mut self, kr: KeyResultId, title: &str, kind: InitiativeKind, status: InitiativeStatus, owner: Option<PersonId>) {
+    pub fn initiative(
+        &mut self,
+        kr: KeyResultId,
+        title: &str,
+        kind: InitiativeKind,
+        status: InitiativeStatus,
+        owner: Option<PersonId>,
+    ) {
         let id = InitiativeId(self.id());
         let now = self.now;
         self.snap.initiatives.push(Initiative {
@@ -273,13 +332,24 @@ impl Builder {
         let elapsed_today = dates.elapsed_share(last_day).max(1e-9);
         for (i, day) in weeks.iter().enumerate() {
             let share_of_now = dates.elapsed_share(*day) / elapsed_today;
-            let noise = if i + 1 == n { 0.0 } else { (self.rng.unit() - 0.5) * 0.08 };
+            let noise = if i + 1 == n {
+                0.0
+            } else {
+                (self.rng.unit() - 0.5) * 0.08
+            };
             let progress = (trajectory.progress_today * share_of_now + noise).clamp(-0.1, 1.15);
             let mut value = match kind {
                 KeyResultKind::Milestone => {
-                    if trajectory.progress_today >= 1.0 && i + 1 == n { 1.0 } else { 0.0 }
+                    if trajectory.progress_today >= 1.0 && i + 1 == n {
+                        1.0
+                    } else {
+                        0.0
+                    }
                 }
-                KeyResultKind::Metric => round(baseline + (target - baseline) * progress, trajectory.decimals),
+                KeyResultKind::Metric => round(
+                    baseline + (target - baseline) * progress,
+                    trajectory.decimals,
+                ),
             };
             if i + 1 == n {
                 if let Some(v) = trajectory.last_value {
@@ -296,9 +366,19 @@ impl Builder {
                 (Confidence::OffTrack, NOTES_OFF_TRACK)
             };
             let note = (*self.rng.pick(notes)).to_owned();
-            let at = (day.and_hms_opt(9, 0, 0).expect("valid time").and_utc()).min(self.now - Duration::minutes(1));
+            let at = (day.and_hms_opt(9, 0, 0).expect("valid time").and_utc())
+                .min(self.now - Duration::minutes(1));
             let id = CheckInId(self.id());
-            self.snap.check_ins.push(CheckIn { id, key_result_id: kr, value, confidence, note, author_id: author, at, created_at: at });
+            self.snap.check_ins.push(CheckIn {
+                id,
+                key_result_id: kr,
+                value,
+                confidence,
+                note,
+                author_id: author,
+                at,
+                created_at: at,
+            });
         }
     }
 }
