@@ -1,0 +1,121 @@
+//! The binary as a user runs it: exit codes, one-line errors, `--json`, and `serve --demo`
+//! answering the README's curl.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn quarterdeck(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("QUARTERDECK_DB")
+        .env_remove("QUARTERDECK_BIND")
+        .output()
+        .expect("run quarterdeck")
+}
+
+fn stdout(o: &Output) -> String { String::from_utf8_lossy(&o.stdout).into_owned() }
+fn stderr(o: &Output) -> String { String::from_utf8_lossy(&o.stderr).into_owned() }
+
+#[test]
+fn every_verb_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for verb in [vec![], vec!["serve"], vec!["demo"], vec!["migrate"], vec!["cycles"], vec!["cycles", "create"], vec!["okrs"], vec!["check-in"]] {
+        let mut args = verb.clone();
+        args.push("--help");
+        let out = quarterdeck(dir.path(), &args);
+        assert!(out.status.success(), "{verb:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains("Usage:"), "{verb:?}");
+    }
+}
+
+#[test]
+fn demo_okrs_and_check_in_from_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = quarterdeck(dir.path(), &["demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("quarterdeck.db").exists(), "the default database is ./quarterdeck.db");
+
+    // Loading twice is refused with one line that says what to do.
+    let again = quarterdeck(dir.path(), &["demo"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(stderr(&again).lines().count(), 1, "{}", stderr(&again));
+    assert!(stderr(&again).starts_with("error: ") && stderr(&again).contains("already holds"));
+
+    let out = quarterdeck(dir.path(), &["okrs", "--team", "product", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let okrs: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let krs = okrs[0]["key_results"].as_array().unwrap();
+    let nps = krs.iter().find(|k| k["title"].as_str().unwrap().contains("NPS")).unwrap();
+    assert_eq!((nps["baseline"].as_f64(), nps["target"].as_f64(), nps["current_value"].as_f64()), (Some(32.0), Some(50.0), Some(41.0)));
+    assert_eq!(nps["score"], 0.5);
+    let nps_id = nps["id"].as_str().unwrap().to_owned();
+
+    let table = quarterdeck(dir.path(), &["okrs", "--team", "product"]);
+    assert!(stdout(&table).contains("Raise onboarding NPS from 32 to 50"), "{}", stdout(&table));
+
+    let out = quarterdeck(dir.path(), &["check-in", &nps_id, "--value", "45.5", "--confidence", "on_track", "--note", "Guided setup shipped", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let recorded: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(recorded["key_result"]["current_value"], 45.5);
+    assert_eq!(recorded["key_result"]["score"], 0.75);
+
+    // Bad input: a clear one-line error and a non-zero exit.
+    let out = quarterdeck(dir.path(), &["check-in", &nps_id, "--value", "1", "--confidence", "maybe"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("on_track"), "{}", stderr(&out));
+    let out = quarterdeck(dir.path(), &["check-in", "0190b0b0-0000-7000-8000-000000000000", "--value", "1", "--confidence", "at_risk"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("error: no key result with id"), "{}", stderr(&out));
+    let out = quarterdeck(dir.path(), &["okrs", "--team", "nowhere"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no team"), "{}", stderr(&out));
+    let out = quarterdeck(dir.path(), &["--db", "mysql://x/y", "okrs"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unsupported database URL"), "{}", stderr(&out));
+
+    let out = quarterdeck(dir.path(), &["cycles", "list", "--json"]);
+    let cycles: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(cycles.as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect::<Vec<_>>(), vec!["planning", "active", "closed"]);
+}
+
+#[test]
+fn serve_with_demo_answers_the_readme_curl() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("QUARTERDECK_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The server prints its address once it listens; read lines until then.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let base = loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        let line = lines.next().expect("server exited early").unwrap();
+        if let Some(rest) = line.split("running at ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let url = format!("{base}/api/v1/objectives?cycle=current&include=key_results&limit=500");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let list: Result<Value, _> = runtime.block_on(async { reqwest::get(&url).await?.error_for_status()?.json().await });
+    child.kill().ok();
+    child.wait().ok();
+    let list = list.expect("GET /api/v1/objectives?cycle=current");
+    let items = list["items"].as_array().unwrap();
+    // Two company objectives and one per team (six teams).
+    assert_eq!(items.len(), 8);
+    assert!(items.iter().all(|o| o["score"].is_number() && o["colour"].is_string() && o["pace"].is_string()));
+    let nps = items
+        .iter()
+        .flat_map(|o| o["key_results"].as_array().unwrap())
+        .find(|k| k["title"] == "Raise onboarding NPS from 32 to 50")
+        .unwrap();
+    assert_eq!(nps["score"], 0.5);
+}
