@@ -43,6 +43,22 @@ pub enum DomainError {
         "this alignment would make a loop: the parent already aligns (directly or not) to the child"
     )]
     AlignmentCycle,
+    #[error("range_low is above range_high")]
+    RangeInverted,
+    #[error(
+        "a healthy range (range_low, range_high) needs direction within_range; give a target otherwise"
+    )]
+    RangeNeedsWithinRange,
+    #[error(
+        "key may hold only lower-case letters, digits and '_', and starts with a letter (formulas use it)"
+    )]
+    InvalidKey,
+    #[error("formula: {0}")]
+    Formula(#[from] crate::kpi::formula::FormulaError),
+    #[error("this edge would make a loop in the KPI tree")]
+    TreeCycle,
+    #[error("a KPI cannot drive itself")]
+    SelfEdge,
 }
 
 impl DomainError {
@@ -63,6 +79,12 @@ impl DomainError {
             DomainError::InvalidTransition { .. } => "invalid_transition",
             DomainError::SelfAlignment => "self_alignment",
             DomainError::AlignmentCycle => "alignment_cycle",
+            DomainError::RangeInverted => "range_inverted",
+            DomainError::RangeNeedsWithinRange => "range_needs_within_range",
+            DomainError::InvalidKey => "invalid_key",
+            DomainError::Formula(f) => f.code(),
+            DomainError::TreeCycle => "kpi_tree_cycle",
+            DomainError::SelfEdge => "kpi_self_edge",
         }
     }
 
@@ -81,6 +103,11 @@ impl DomainError {
             DomainError::CycleEndsBeforeStart { .. } | DomainError::CycleNeedsEnd => Some("end"),
             DomainError::InvalidTransition { .. } => Some("status"),
             DomainError::SelfAlignment | DomainError::AlignmentCycle => Some("parent"),
+            DomainError::RangeInverted => Some("range_low"),
+            DomainError::RangeNeedsWithinRange => Some("direction"),
+            DomainError::InvalidKey => Some("key"),
+            DomainError::Formula(_) => Some("formula"),
+            DomainError::TreeCycle | DomainError::SelfEdge => Some("child_id"),
         }
     }
 }

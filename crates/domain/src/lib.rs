@@ -7,6 +7,7 @@ pub mod alignment;
 pub mod cycle;
 pub mod error;
 pub mod ids;
+pub mod kpi;
 pub mod okr;
 pub mod pace;
 pub mod scoring;
@@ -20,7 +21,7 @@ pub use error::DomainError;
 macro_rules! word_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $word:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vdoc])* #[serde(rename = $word)] $variant),+ }

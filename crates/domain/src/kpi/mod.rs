@@ -1,0 +1,12 @@
+//! KPIs: the gauges of the running business (METHOD.md §2, §5, §9). Separate from OKRs;
+//! they meet through explicit links (a key result measured from a KPI, a guardrail on an
+//! objective).
+
+pub mod aggregate;
+pub mod definition;
+pub mod formula;
+pub mod health;
+pub mod period;
+pub mod stats;
+pub mod tree;
+pub mod trust;
