@@ -59,6 +59,8 @@ pub enum DomainError {
     TreeCycle,
     #[error("a KPI cannot drive itself")]
     SelfEdge,
+    #[error("timestamp is out of range: measurements are accepted from 1970 to one day from now")]
+    TimestampOutOfRange,
 }
 
 impl DomainError {
@@ -85,6 +87,7 @@ impl DomainError {
             DomainError::Formula(f) => f.code(),
             DomainError::TreeCycle => "kpi_tree_cycle",
             DomainError::SelfEdge => "kpi_self_edge",
+            DomainError::TimestampOutOfRange => "timestamp_out_of_range",
         }
     }
 
@@ -108,6 +111,7 @@ impl DomainError {
             DomainError::InvalidKey => Some("key"),
             DomainError::Formula(_) => Some("formula"),
             DomainError::TreeCycle | DomainError::SelfEdge => Some("child_id"),
+            DomainError::TimestampOutOfRange => Some("at"),
         }
     }
 }

@@ -40,4 +40,10 @@ id_type!(
     CheckInId,
     InitiativeId,
     AlignmentId,
+    KpiId,
+    KpiEdgeId,
+    KraId,
+    DataSourceId,
+    GuardrailLinkId,
+    EventId,
 );

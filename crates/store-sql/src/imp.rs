@@ -46,7 +46,7 @@ macro_rules! sql_store {
                 row.map(Cycle::try_from).transpose()
             }
 
-            async fn objective_in(conn: &mut $Conn, id: &str) -> StoreResult<Option<Objective>> {
+            pub(crate) async fn objective_in(conn: &mut $Conn, id: &str) -> StoreResult<Option<Objective>> {
                 let sql = format!("{SELECT_OBJECTIVE} WHERE o.id = $1");
                 let row: Option<ObjectiveRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&mut *conn).await.db()?;
                 row.map(Objective::try_from).transpose()
@@ -72,7 +72,7 @@ macro_rules! sql_store {
             }
 
             /// Fails with `UnknownReference` when an id given in an input points at nothing.
-            async fn require_ref(
+            pub(crate) async fn require_ref(
                 conn: &mut $Conn,
                 table: &'static str,
                 entity: &'static str,
@@ -91,7 +91,7 @@ macro_rules! sql_store {
 
             /// Brings an objective's score and key-result count up to date from its key
             /// results, then the roll-ups of the objectives it contributes to.
-            async fn refresh_objective(conn: &mut $Conn, objective: &str) -> StoreResult<()> {
+            pub(crate) async fn refresh_objective(conn: &mut $Conn, objective: &str) -> StoreResult<()> {
                 // Lock the objective row first (PostgreSQL) so concurrent check-ins on its
                 // key results are applied one after the other and each sees the last.
                 sqlx::query("UPDATE objectives SET score = score WHERE id = $1")
@@ -126,7 +126,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn refresh_rollup(conn: &mut $Conn, parent: &str) -> StoreResult<()> {
+            pub(crate) async fn refresh_rollup(conn: &mut $Conn, parent: &str) -> StoreResult<()> {
                 sqlx::query("UPDATE objectives SET rollup = rollup WHERE id = $1")
                     .bind(parent)
                     .execute(&mut *conn)

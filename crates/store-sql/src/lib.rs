@@ -3,6 +3,8 @@
 
 mod derive;
 mod imp;
+mod kpi_imp;
+mod kpi_rows;
 pub mod postgres;
 mod rows;
 mod sql;

@@ -56,3 +56,4 @@ impl PgStore {
 }
 
 crate::imp::sql_store!(PgStore, sqlx::Postgres, sqlx::PgConnection, "postgres");
+crate::kpi_imp::sql_kpi_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);

@@ -49,3 +49,4 @@ impl SqliteStore {
 }
 
 crate::imp::sql_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, "sqlite");
+crate::kpi_imp::sql_kpi_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);

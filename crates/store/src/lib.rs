@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod input;
+pub mod kpi;
 pub mod page;
 pub mod records;
 pub mod snapshot;
@@ -27,7 +28,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub type ExpectedVersion = Option<i64>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: kpi::KpiStore + Send + Sync + 'static {
     /// Which backend this is ("sqlite", "postgres"), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> StoreResult<()>;
