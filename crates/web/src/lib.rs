@@ -6,7 +6,9 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod measurements;
 pub mod views;
+pub mod views_kpi;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -53,6 +55,7 @@ impl AppState {
         (name = "objectives", description = "Qualitative objectives, scored from their key results"),
         (name = "alignment", description = "The alignment graph: contributes / supports links"),
         (name = "key-results", description = "Key results, check-ins and initiatives"),
+        (name = "kpis", description = "The metric dictionary, measurements, health and trust, driver trees, KRAs, guardrails"),
     )
 )]
 struct ApiDoc;

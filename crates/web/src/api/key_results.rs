@@ -27,6 +27,30 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_check_ins, record_check_in))
         .routes(routes!(kill_key_result))
         .routes(routes!(carry_forward))
+        .routes(routes!(key_result_stretch_targets))
+}
+
+/// The KPI a key result is measured from, checked to exist.
+async fn linked_kpi(
+    state: &AppState,
+    kpi: Option<uuid::Uuid>,
+) -> ApiResult<Option<quarterdeck_store::kpi::Kpi>> {
+    let Some(id) = kpi else { return Ok(None) };
+    match state
+        .store
+        .get_kpi(quarterdeck_domain::ids::KpiId(id))
+        .await
+    {
+        Ok(k) => Ok(Some(k)),
+        Err(quarterdeck_store::StoreError::NotFound { .. }) => {
+            Err(crate::error::ApiError::unprocessable(
+                "unknown_reference",
+                "kpi_id",
+                format!("kpi_id: no KPI with id {id}"),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -40,7 +64,8 @@ pub struct CreateKeyResult {
     pub kind: KeyResultKind,
     #[serde(default)]
     pub unit_of_measure: String,
-    /// Where it starts. Required for a metric; a milestone starts at 0.
+    /// Where it starts. Required for a metric, unless the key result is linked to a KPI:
+    /// then it defaults to the KPI's value at the cycle's start. A milestone starts at 0.
     pub baseline: Option<f64>,
     /// Where it should be at the cycle's end. Must differ from the baseline.
     pub target: Option<f64>,
@@ -83,7 +108,9 @@ pub struct UpdateKeyResult {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordCheckIn {
-    pub value: f64,
+    /// The current value. May be left out on a key result linked to a KPI: the KPI's current
+    /// value is used.
+    pub value: Option<f64>,
     pub confidence: Confidence,
     /// One sentence on the next move.
     #[serde(default)]
@@ -166,11 +193,45 @@ async fn create_key_result(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateKeyResult>,
 ) -> ApiResult<Response> {
+    let kpi = linked_kpi(&state, body.kpi_id).await?;
+    let baseline = match (body.baseline, &kpi) {
+        (Some(b), _) => Some(b),
+        (None, Some(kpi)) if body.kind == KeyResultKind::Metric => {
+            let objective =
+                state
+                    .store
+                    .get_objective(body.objective_id)
+                    .await
+                    .map_err(|e| match e {
+                        quarterdeck_store::StoreError::NotFound { .. } => {
+                            crate::error::ApiError::unprocessable(
+                                "unknown_reference",
+                                "objective_id",
+                                format!("objective_id: no objective with id {}", body.objective_id),
+                            )
+                        }
+                        e => e.into(),
+                    })?;
+            let at_start =
+                quarterdeck_store::kpi::value_at(state.store.as_ref(), kpi, objective.cycle.start)
+                    .await?;
+            Some(at_start.ok_or_else(|| {
+                crate::error::ApiError::unprocessable(
+                    "baseline_unknown",
+                    "baseline",
+                    format!(
+                        "KPI '{}' has no value at the cycle's start ({}); give the baseline",
+                        kpi.key, objective.cycle.start
+                    ),
+                )
+            })?)
+        }
+        (None, _) => None,
+    };
     let measure = match body.kind {
         KeyResultKind::Metric => Measure::for_kind(
             body.kind,
-            body.baseline
-                .ok_or(quarterdeck_domain::DomainError::Empty { field: "baseline" })?,
+            baseline.ok_or(quarterdeck_domain::DomainError::Empty { field: "baseline" })?,
             body.target
                 .ok_or(quarterdeck_domain::DomainError::Empty { field: "target" })?,
             body.tolerance,
@@ -222,6 +283,9 @@ async fn update_key_result(
     ApiJson(body): ApiJson<UpdateKeyResult>,
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
+    if let Some(Some(kpi)) = body.kpi_id {
+        linked_kpi(&state, Some(kpi)).await?;
+    }
     let measure = if body.baseline.is_some() || body.target.is_some() || body.tolerance.is_some() {
         let current = state.store.get_key_result(id).await?;
         Some(Measure::new(
@@ -281,8 +345,20 @@ async fn record_check_in(
     ApiPath(id): ApiPath<KeyResultId>,
     ApiJson(body): ApiJson<RecordCheckIn>,
 ) -> ApiResult<Response> {
+    let value = match body.value {
+        Some(v) => v,
+        None => {
+            let kr = state.store.get_key_result(id).await?;
+            let kpi = linked_kpi(&state, kr.kpi_id).await?;
+            kpi.and_then(|k| k.current_value).ok_or_else(|| {
+                crate::error::ApiError::from(quarterdeck_domain::DomainError::Empty {
+                    field: "value",
+                })
+            })?
+        }
+    };
     let new = NewCheckIn {
-        value: body.value,
+        value,
         confidence: body.confidence,
         note: Note::parse("note", &body.note)?,
         author_id: body.author_id,
@@ -347,4 +423,23 @@ async fn carry_forward(
         kr.version,
         KeyResultView::new(kr, &state.policy, state.today()),
     ))
+}
+
+#[utoipa::path(get, path = "/key-results/{id}/stretch-targets", tag = "key-results",
+    description = "For a key result linked to a KPI: mean + 1 / 1.5 / 2 sd of the KPI's recent history (mean − … when lower is better).",
+    params(("id" = KeyResultId, Path)),
+    responses((status = 200, body = super::kpis::StretchView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn key_result_stretch_targets(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<KeyResultId>,
+) -> ApiResult<Json<super::kpis::StretchView>> {
+    let kr = state.store.get_key_result(id).await?;
+    let kpi = linked_kpi(&state, kr.kpi_id).await?.ok_or_else(|| {
+        crate::error::ApiError::unprocessable(
+            "not_linked",
+            "kpi_id",
+            "this key result is not linked to a KPI; link one to get stretch targets",
+        )
+    })?;
+    Ok(Json(super::kpis::stretch_for(&state, &kpi).await?))
 }

@@ -5,6 +5,7 @@ pub mod cycles;
 pub mod health;
 pub mod initiatives;
 pub mod key_results;
+pub mod kpis;
 pub mod objectives;
 pub mod organisation;
 
@@ -27,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(alignments::routes())
         .merge(key_results::routes())
         .merge(initiatives::routes())
+        .merge(kpis::routes())
 }
 
 pub(crate) fn page(limit: Option<u32>, cursor: Option<&str>) -> ApiResult<PageRequest> {
