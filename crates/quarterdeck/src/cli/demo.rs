@@ -61,8 +61,17 @@ async fn load_seeded(store: &Arc<dyn Store>, size: DemoSize, seed: u64) -> anyho
         .await
         .context("loading the demo organisation")?;
     bar.finish_and_clear();
+    let kpi_bar = ProgressBar::new(0).with_style(ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} KPIs  {msg} [{elapsed}]",
+    )?);
+    let points = match size {
+        DemoSize::Small => demo::kpis::small(store, today, &kpi_bar).await,
+        DemoSize::Large => demo::kpis::large(store, today, seed, &kpi_bar).await,
+    }
+    .context("loading the demo KPIs")?;
+    kpi_bar.finish_and_clear();
     eprintln!(
-        "Loaded the {size} demo in {:.1} s: {} units, {} people, {} cycles, {} objectives, {} key results, {} check-ins, {} alignments, {} initiatives",
+        "Loaded the {size} demo in {:.1} s: {} units, {} people, {} cycles, {} objectives, {} key results, {} check-ins, {} alignments, {} initiatives, {points} KPI measurements",
         started.elapsed().as_secs_f64(),
         counts.units,
         counts.people,

@@ -2,6 +2,7 @@
 //! day and seed give the same organisation.
 
 mod builder;
+pub mod kpis;
 mod large;
 mod small;
 
