@@ -56,9 +56,7 @@ mod tests {
     use uuid::Uuid;
 
     fn ids(n: usize) -> Vec<ObjectiveId> {
-        (0..n)
-            .map(|i| ObjectiveId(Uuid::from_u128(i as u128 + 1)))
-            .collect()
+        (0..n).map(|i| ObjectiveId(Uuid::from_u128(i as u128 + 1))).collect()
     }
 
     #[test]
@@ -67,18 +65,9 @@ mod tests {
         let mut g = HashMap::new();
         g.insert(o[1], vec![o[0]]); // 1 → 0
         g.insert(o[2], vec![o[1]]); // 2 → 1
-        assert_eq!(
-            check_new_link(o[0], o[2], &g),
-            Err(DomainError::AlignmentCycle)
-        );
-        assert_eq!(
-            check_new_link(o[0], o[0], &g),
-            Err(DomainError::SelfAlignment)
-        );
-        assert!(
-            check_new_link(o[2], o[0], &g).is_ok(),
-            "a second path is not a loop"
-        );
+        assert_eq!(check_new_link(o[0], o[2], &g), Err(DomainError::AlignmentCycle));
+        assert_eq!(check_new_link(o[0], o[0], &g), Err(DomainError::SelfAlignment));
+        assert!(check_new_link(o[2], o[0], &g).is_ok(), "a second path is not a loop");
     }
 
     proptest! {

@@ -17,21 +17,14 @@ word_enum!(
 impl CycleState {
     /// The states a cycle may move to from this one.
     pub fn can_move_to(self, to: CycleState) -> bool {
-        matches!(
-            (self, to),
-            (CycleState::Planning, CycleState::Active) | (CycleState::Active, CycleState::Closed)
-        )
+        matches!((self, to), (CycleState::Planning, CycleState::Active) | (CycleState::Active, CycleState::Closed))
     }
 
     pub fn transition(self, to: CycleState) -> Result<CycleState, DomainError> {
         if self.can_move_to(to) {
             Ok(to)
         } else {
-            Err(DomainError::InvalidTransition {
-                entity: "cycle",
-                from: self.as_str(),
-                to: to.as_str(),
-            })
+            Err(DomainError::InvalidTransition { entity: "cycle", from: self.as_str(), to: to.as_str() })
         }
     }
 }
@@ -52,11 +45,7 @@ impl CycleDates {
     }
 
     /// The dates of a cycle of `kind` starting on `start`; a custom cycle needs `end`.
-    pub fn for_kind(
-        kind: CycleKind,
-        start: NaiveDate,
-        end: Option<NaiveDate>,
-    ) -> Result<Self, DomainError> {
+    pub fn for_kind(kind: CycleKind, start: NaiveDate, end: Option<NaiveDate>) -> Result<Self, DomainError> {
         let derived = match kind {
             CycleKind::Quarter => start.checked_add_months(Months::new(3)),
             CycleKind::HalfYear => start.checked_add_months(Months::new(6)),
@@ -74,8 +63,7 @@ impl CycleDates {
     /// The calendar quarter that holds `day`.
     pub fn quarter_of(day: NaiveDate) -> Self {
         let first_month = (day.month0() / 3) * 3 + 1;
-        let start =
-            NaiveDate::from_ymd_opt(day.year(), first_month, 1).expect("valid quarter start");
+        let start = NaiveDate::from_ymd_opt(day.year(), first_month, 1).expect("valid quarter start");
         Self::for_kind(CycleKind::Quarter, start, None).expect("a quarter has dates")
     }
 
@@ -141,10 +129,7 @@ mod tests {
         let half = CycleDates::for_kind(CycleKind::HalfYear, d("2026-07-01"), None).unwrap();
         assert_eq!(half.end(), d("2026-12-31"));
         assert_eq!(half.default_name(CycleKind::HalfYear), "2026-H2");
-        assert_eq!(
-            CycleDates::for_kind(CycleKind::Custom, d("2026-07-01"), None),
-            Err(DomainError::CycleNeedsEnd)
-        );
+        assert_eq!(CycleDates::for_kind(CycleKind::Custom, d("2026-07-01"), None), Err(DomainError::CycleNeedsEnd));
         assert!(CycleDates::new(d("2026-07-02"), d("2026-07-01")).is_err());
     }
 

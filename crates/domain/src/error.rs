@@ -14,17 +14,12 @@ pub enum DomainError {
     NotPositive { field: &'static str },
     #[error("{field} must not be negative")]
     Negative { field: &'static str },
-    #[error(
-        "target must differ from the baseline ({baseline}): a key result has to move something"
-    )]
+    #[error("target must differ from the baseline ({baseline}): a key result has to move something")]
     TargetEqualsBaseline { baseline: f64 },
     #[error("a milestone key result goes from 0 (not done) to 1 (done); {field} must be 0 or 1")]
     MilestoneNotBinary { field: &'static str },
     #[error("the cycle ends ({end}) before it starts ({start})")]
-    CycleEndsBeforeStart {
-        start: chrono::NaiveDate,
-        end: chrono::NaiveDate,
-    },
+    CycleEndsBeforeStart { start: chrono::NaiveDate, end: chrono::NaiveDate },
     #[error("a custom cycle needs an end date")]
     CycleNeedsEnd,
     #[error("{field} is not a valid e-mail address")]
@@ -32,26 +27,16 @@ pub enum DomainError {
     #[error("{field} may hold only lower-case letters, digits and '-'")]
     InvalidSlug { field: &'static str },
     #[error("{entity} cannot move from {from} to {to}")]
-    InvalidTransition {
-        entity: &'static str,
-        from: &'static str,
-        to: &'static str,
-    },
+    InvalidTransition { entity: &'static str, from: &'static str, to: &'static str },
     #[error("an objective cannot align to itself")]
     SelfAlignment,
-    #[error(
-        "this alignment would make a loop: the parent already aligns (directly or not) to the child"
-    )]
+    #[error("this alignment would make a loop: the parent already aligns (directly or not) to the child")]
     AlignmentCycle,
     #[error("range_low is above range_high")]
     RangeInverted,
-    #[error(
-        "a healthy range (range_low, range_high) needs direction within_range; give a target otherwise"
-    )]
+    #[error("a healthy range (range_low, range_high) needs direction within_range; give a target otherwise")]
     RangeNeedsWithinRange,
-    #[error(
-        "key may hold only lower-case letters, digits and '_', and starts with a letter (formulas use it)"
-    )]
+    #[error("key may hold only lower-case letters, digits and '_', and starts with a letter (formulas use it)")]
     InvalidKey,
     #[error("formula: {0}")]
     Formula(#[from] crate::kpi::formula::FormulaError),
@@ -118,9 +103,5 @@ impl DomainError {
 
 /// A finite number, or the error naming `field`.
 pub fn finite(field: &'static str, value: f64) -> Result<f64, DomainError> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(DomainError::NotFinite { field })
-    }
+    if value.is_finite() { Ok(value) } else { Err(DomainError::NotFinite { field }) }
 }

@@ -20,11 +20,7 @@ impl ObjectiveStatus {
     pub fn can_move_to(self, to: ObjectiveStatus) -> bool {
         use ObjectiveStatus::*;
         match (self, to) {
-            (Draft, Active)
-            | (Active, Paused)
-            | (Paused, Active)
-            | (Active, Closed)
-            | (Paused, Closed) => true,
+            (Draft, Active) | (Active, Paused) | (Paused, Active) | (Active, Closed) | (Paused, Closed) => true,
             (Retired, _) => false,
             (_, Retired) => true,
             _ => false,
@@ -35,11 +31,7 @@ impl ObjectiveStatus {
         if self.can_move_to(to) {
             Ok(to)
         } else {
-            Err(DomainError::InvalidTransition {
-                entity: "objective",
-                from: self.as_str(),
-                to: to.as_str(),
-            })
+            Err(DomainError::InvalidTransition { entity: "objective", from: self.as_str(), to: to.as_str() })
         }
     }
 
@@ -65,11 +57,7 @@ impl KeyResultStatus {
         if self == KeyResultStatus::Active && to != KeyResultStatus::Active {
             Ok(to)
         } else {
-            Err(DomainError::InvalidTransition {
-                entity: "key result",
-                from: self.as_str(),
-                to: to.as_str(),
-            })
+            Err(DomainError::InvalidTransition { entity: "key result", from: self.as_str(), to: to.as_str() })
         }
     }
 
@@ -110,21 +98,9 @@ mod tests {
 
     #[test]
     fn key_result_moves_only_from_active() {
-        assert!(
-            KeyResultStatus::Active
-                .transition(KeyResultStatus::Killed)
-                .is_ok()
-        );
-        assert!(
-            KeyResultStatus::Killed
-                .transition(KeyResultStatus::Active)
-                .is_err()
-        );
-        assert!(
-            KeyResultStatus::Killed
-                .transition(KeyResultStatus::CarriedForward)
-                .is_err()
-        );
+        assert!(KeyResultStatus::Active.transition(KeyResultStatus::Killed).is_ok());
+        assert!(KeyResultStatus::Killed.transition(KeyResultStatus::Active).is_err());
+        assert!(KeyResultStatus::Killed.transition(KeyResultStatus::CarriedForward).is_err());
     }
 }
 
@@ -132,19 +108,10 @@ mod tests {
 /// zero while it has none.
 pub fn objective_score<I>(key_results: I) -> crate::scoring::Score
 where
-    I: IntoIterator<
-        Item = (
-            KeyResultStatus,
-            crate::scoring::Score,
-            crate::scoring::Weight,
-        ),
-    >,
+    I: IntoIterator<Item = (KeyResultStatus, crate::scoring::Score, crate::scoring::Weight)>,
 {
     crate::scoring::weighted_mean(
-        key_results
-            .into_iter()
-            .filter(|(status, _, _)| status.counts_in_score())
-            .map(|(_, s, w)| (s, w)),
+        key_results.into_iter().filter(|(status, _, _)| status.counts_in_score()).map(|(_, s, w)| (s, w)),
     )
     .unwrap_or(crate::scoring::Score::ZERO)
 }

@@ -37,11 +37,7 @@ impl Score {
 
     /// Clamps into 0..=1; NaN (which only a bug could produce) becomes 0.
     pub fn clamped(value: f64) -> Score {
-        if value.is_nan() {
-            Score(0.0)
-        } else {
-            Score(value.clamp(0.0, 1.0))
-        }
+        if value.is_nan() { Score(0.0) } else { Score(value.clamp(0.0, 1.0)) }
     }
 
     pub fn value(self) -> f64 {
@@ -63,13 +59,7 @@ pub struct ScoringPolicy {
 
 impl Default for ScoringPolicy {
     fn default() -> Self {
-        Self {
-            green_from: 0.7,
-            amber_from: 0.4,
-            aspirational_success: 0.7,
-            committed_success: 1.0,
-            pace_band: 0.1,
-        }
+        Self { green_from: 0.7, amber_from: 0.4, aspirational_success: 0.7, committed_success: 1.0, pace_band: 0.1 }
     }
 }
 
@@ -113,10 +103,7 @@ impl Weight {
             return Err(DomainError::NotPositive { field });
         }
         if value > Self::MAX {
-            return Err(DomainError::TooLong {
-                field,
-                max: Self::MAX as usize,
-            });
+            return Err(DomainError::TooLong { field, max: Self::MAX as usize });
         }
         Ok(Weight(value))
     }
@@ -152,20 +139,12 @@ impl Measure {
             }
             None => None,
         };
-        Ok(Measure {
-            baseline,
-            target,
-            tolerance,
-        })
+        Ok(Measure { baseline, target, tolerance })
     }
 
     /// The measure of a milestone: 0 (not done) to 1 (done).
     pub fn milestone() -> Measure {
-        Measure {
-            baseline: 0.0,
-            target: 1.0,
-            tolerance: None,
-        }
+        Measure { baseline: 0.0, target: 1.0, tolerance: None }
     }
 
     /// Builds the measure of a key result of `kind`, checking milestone values.
@@ -200,11 +179,7 @@ impl Measure {
     }
 
     pub fn direction(&self) -> Direction {
-        if self.target > self.baseline {
-            Direction::Increase
-        } else {
-            Direction::Decrease
-        }
+        if self.target > self.baseline { Direction::Increase } else { Direction::Decrease }
     }
 
     /// score = (actual − baseline) / (target − baseline), clamped to 0..=1. The same
@@ -224,11 +199,7 @@ impl Measure {
 }
 
 /// Checks a value typed for a key result of `kind` (a check-in, a current value).
-pub fn check_value(
-    kind: KeyResultKind,
-    field: &'static str,
-    value: f64,
-) -> Result<f64, DomainError> {
+pub fn check_value(kind: KeyResultKind, field: &'static str, value: f64) -> Result<f64, DomainError> {
     let value = finite(field, value)?;
     if kind == KeyResultKind::Milestone && value != 0.0 && value != 1.0 {
         return Err(DomainError::MilestoneNotBinary { field });
@@ -241,11 +212,8 @@ pub fn weighted_mean<I>(items: I) -> Option<Score>
 where
     I: IntoIterator<Item = (Score, Weight)>,
 {
-    let (sum, weights) = items
-        .into_iter()
-        .fold((0.0, 0.0), |(s, w), (score, weight)| {
-            (s + score.0 * weight.0, w + weight.0)
-        });
+    let (sum, weights) =
+        items.into_iter().fold((0.0, 0.0), |(s, w), (score, weight)| (s + score.0 * weight.0, w + weight.0));
     (weights > 0.0).then(|| Score::clamped(sum / weights))
 }
 
@@ -290,22 +258,10 @@ mod tests {
 
     #[test]
     fn bad_measures_are_refused() {
-        assert_eq!(
-            Measure::new(5.0, 5.0, None),
-            Err(DomainError::TargetEqualsBaseline { baseline: 5.0 })
-        );
-        assert_eq!(
-            Measure::new(f64::NAN, 5.0, None),
-            Err(DomainError::NotFinite { field: "baseline" })
-        );
-        assert_eq!(
-            Measure::new(1.0, f64::INFINITY, None),
-            Err(DomainError::NotFinite { field: "target" })
-        );
-        assert_eq!(
-            Measure::new(1.0, 2.0, Some(-1.0)),
-            Err(DomainError::Negative { field: "tolerance" })
-        );
+        assert_eq!(Measure::new(5.0, 5.0, None), Err(DomainError::TargetEqualsBaseline { baseline: 5.0 }));
+        assert_eq!(Measure::new(f64::NAN, 5.0, None), Err(DomainError::NotFinite { field: "baseline" }));
+        assert_eq!(Measure::new(1.0, f64::INFINITY, None), Err(DomainError::NotFinite { field: "target" }));
+        assert_eq!(Measure::new(1.0, 2.0, Some(-1.0)), Err(DomainError::Negative { field: "tolerance" }));
         assert!(Measure::for_kind(KeyResultKind::Milestone, 0.0, 2.0, None).is_err());
         assert!(check_value(KeyResultKind::Milestone, "value", 0.5).is_err());
         assert!(check_value(KeyResultKind::Milestone, "value", 1.0).is_ok());
@@ -333,20 +289,13 @@ mod tests {
 
     #[test]
     fn weighted_mean_weighs() {
-        let s = weighted_mean([
-            (Score::clamped(1.0), Weight::new("w", 3.0).unwrap()),
-            (Score::ZERO, Weight::ONE),
-        ]);
+        let s = weighted_mean([(Score::clamped(1.0), Weight::new("w", 3.0).unwrap()), (Score::ZERO, Weight::ONE)]);
         assert_eq!(s, Some(Score::clamped(0.75)));
         assert_eq!(weighted_mean(std::iter::empty()), None);
     }
 
     fn measure() -> impl Strategy<Value = Measure> {
-        (
-            -1e6f64..1e6,
-            -1e6f64..1e6,
-            proptest::option::of(0.0f64..100.0),
-        )
+        (-1e6f64..1e6, -1e6f64..1e6, proptest::option::of(0.0f64..100.0))
             .prop_filter("target differs", |(b, t, _)| (b - t).abs() > 1e-6)
             .prop_map(|(b, t, tol)| Measure::new(b, t, tol).unwrap())
     }

@@ -65,21 +65,12 @@ impl Slug {
             return Err(DomainError::Empty { field });
         }
         if s.len() > Self::MAX_CHARS {
-            return Err(DomainError::TooLong {
-                field,
-                max: Self::MAX_CHARS,
-            });
+            return Err(DomainError::TooLong { field, max: Self::MAX_CHARS });
         }
-        let ok = s
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        let ok = s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')
             && !s.ends_with('-');
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(DomainError::InvalidSlug { field })
-        }
+        if ok { Ok(Self(s.to_owned())) } else { Err(DomainError::InvalidSlug { field }) }
     }
 
     /// A slug made from a display name: "Customer Success (EMEA)" → "customer-success-emea".
@@ -116,10 +107,7 @@ impl Email {
             return Err(DomainError::Empty { field });
         }
         if s.len() > Self::MAX_CHARS {
-            return Err(DomainError::TooLong {
-                field,
-                max: Self::MAX_CHARS,
-            });
+            return Err(DomainError::TooLong { field, max: Self::MAX_CHARS });
         }
         let valid = match s.split_once('@') {
             Some((local, domain)) => {
@@ -132,11 +120,7 @@ impl Email {
             }
             None => false,
         };
-        if valid {
-            Ok(Self(s.to_lowercase()))
-        } else {
-            Err(DomainError::InvalidEmail { field })
-        }
+        if valid { Ok(Self(s.to_lowercase())) } else { Err(DomainError::InvalidEmail { field }) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -150,31 +134,16 @@ mod tests {
 
     #[test]
     fn titles_are_trimmed_and_bounded() {
-        assert_eq!(
-            Title::parse("title", "  Delight  ").unwrap().as_str(),
-            "Delight"
-        );
-        assert_eq!(
-            Title::parse("title", "   "),
-            Err(DomainError::Empty { field: "title" })
-        );
+        assert_eq!(Title::parse("title", "  Delight  ").unwrap().as_str(), "Delight");
+        assert_eq!(Title::parse("title", "   "), Err(DomainError::Empty { field: "title" }));
         let long = "x".repeat(201);
-        assert_eq!(
-            Title::parse("title", &long),
-            Err(DomainError::TooLong {
-                field: "title",
-                max: 200
-            })
-        );
+        assert_eq!(Title::parse("title", &long), Err(DomainError::TooLong { field: "title", max: 200 }));
         assert!(LongText::parse("description", "").is_ok());
     }
 
     #[test]
     fn slugs_from_names() {
-        assert_eq!(
-            Slug::from_name("Customer Success (EMEA)").unwrap().as_str(),
-            "customer-success-emea"
-        );
+        assert_eq!(Slug::from_name("Customer Success (EMEA)").unwrap().as_str(), "customer-success-emea");
         assert!(Slug::parse("slug", "Bad Slug").is_err());
         assert!(Slug::parse("slug", "-x").is_err());
     }
@@ -182,10 +151,7 @@ mod tests {
     #[test]
     fn emails_need_a_shape() {
         assert!(Email::parse("email", "ana@example.com").is_ok());
-        assert_eq!(
-            Email::parse("email", "Ana@Example.com").unwrap().as_str(),
-            "ana@example.com"
-        );
+        assert_eq!(Email::parse("email", "Ana@Example.com").unwrap().as_str(), "ana@example.com");
         for bad in ["ana", "ana@", "@x.com", "a b@x.com", "a@x", "a@.com"] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }

@@ -21,11 +21,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            db: "quarterdeck.db".into(),
-            bind: "127.0.0.1:8080".into(),
-            log: "info".into(),
-        }
+        Config { db: "quarterdeck.db".into(), bind: "127.0.0.1:8080".into(), log: "info".into() }
     }
 }
 
@@ -44,12 +40,7 @@ impl Config {
             .merge(Toml::file(&path))
             .merge(Env::prefixed("QUARTERDECK_").only(&["db", "bind", "log"]))
             .extract()
-            .with_context(|| {
-                format!(
-                    "reading settings ({} and QUARTERDECK_* variables)",
-                    path.display()
-                )
-            })
+            .with_context(|| format!("reading settings ({} and QUARTERDECK_* variables)", path.display()))
     }
 
     pub fn db_url(&self) -> anyhow::Result<DbUrl> {

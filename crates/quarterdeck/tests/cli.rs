@@ -49,10 +49,7 @@ fn demo_okrs_and_check_in_from_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let out = quarterdeck(dir.path(), &["demo"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        dir.path().join("quarterdeck.db").exists(),
-        "the default database is ./quarterdeck.db"
-    );
+    assert!(dir.path().join("quarterdeck.db").exists(), "the default database is ./quarterdeck.db");
 
     // Loading twice is refused with one line that says what to do.
     let again = quarterdeck(dir.path(), &["demo"]);
@@ -64,27 +61,16 @@ fn demo_okrs_and_check_in_from_the_terminal() {
     assert!(out.status.success(), "{}", stderr(&out));
     let okrs: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let krs = okrs[0]["key_results"].as_array().unwrap();
-    let nps = krs
-        .iter()
-        .find(|k| k["title"].as_str().unwrap().contains("NPS"))
-        .unwrap();
+    let nps = krs.iter().find(|k| k["title"].as_str().unwrap().contains("NPS")).unwrap();
     assert_eq!(
-        (
-            nps["baseline"].as_f64(),
-            nps["target"].as_f64(),
-            nps["current_value"].as_f64()
-        ),
+        (nps["baseline"].as_f64(), nps["target"].as_f64(), nps["current_value"].as_f64()),
         (Some(32.0), Some(50.0), Some(41.0))
     );
     assert_eq!(nps["score"], 0.5);
     let nps_id = nps["id"].as_str().unwrap().to_owned();
 
     let table = quarterdeck(dir.path(), &["okrs", "--team", "product"]);
-    assert!(
-        stdout(&table).contains("Raise onboarding NPS from 32 to 50"),
-        "{}",
-        stdout(&table)
-    );
+    assert!(stdout(&table).contains("Raise onboarding NPS from 32 to 50"), "{}", stdout(&table));
 
     let out = quarterdeck(
         dir.path(),
@@ -106,49 +92,49 @@ fn demo_okrs_and_check_in_from_the_terminal() {
     assert_eq!(recorded["key_result"]["score"], 0.75);
 
     // Bad input: a clear one-line error and a non-zero exit.
-    let out = quarterdeck(
-        dir.path(),
-        &["check-in", &nps_id, "--value", "1", "--confidence", "maybe"],
-    );
+    let out = quarterdeck(dir.path(), &["check-in", &nps_id, "--value", "1", "--confidence", "maybe"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("on_track"), "{}", stderr(&out));
     let out = quarterdeck(
         dir.path(),
-        &[
-            "check-in",
-            "0190b0b0-0000-7000-8000-000000000000",
-            "--value",
-            "1",
-            "--confidence",
-            "at_risk",
-        ],
+        &["check-in", "0190b0b0-0000-7000-8000-000000000000", "--value", "1", "--confidence", "at_risk"],
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).starts_with("error: no key result with id"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).starts_with("error: no key result with id"), "{}", stderr(&out));
     let out = quarterdeck(dir.path(), &["okrs", "--team", "nowhere"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no team"), "{}", stderr(&out));
     let out = quarterdeck(dir.path(), &["--db", "mysql://x/y", "okrs"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("unsupported database URL"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("unsupported database URL"), "{}", stderr(&out));
+
+    // KPIs: a CSV import checks every row first and names the bad one.
+    std::fs::write(
+        dir.path().join("ok.csv"),
+        "kpi,at,value\ncsat,2026-11-20,4.5\nrefund_rate,2026-11-20T10:00:00Z,0.8\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bad.csv"), "kpi,at,value\ncsat,2020-01-01,4.5\ncsat,2020-01-02,lots\n").unwrap();
+    let out = quarterdeck(dir.path(), &["kpi", "import", "ok.csv", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["inserted"], 2);
+    let out = quarterdeck(dir.path(), &["kpi", "import", "bad.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("row 2: value 'lots' is not a number"), "{}", stderr(&out));
+    let out = quarterdeck(dir.path(), &["kpi", "show", "csat", "--json", "--periods", "1000"]);
+    let shown: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let periods = shown["periods"].as_array().unwrap();
+    assert!(periods.iter().all(|p| p["start"] != "2020-01-01"), "nothing of the bad file was written");
+    assert!(periods.len() > 300, "a year of daily CSAT from the demo");
+    let out = quarterdeck(dir.path(), &["kpi", "list", "--json"]);
+    let kpis: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(kpis.as_array().unwrap().iter().any(|k| k["key"] == "refund_rate" && k["guardrail"] == true));
 
     let out = quarterdeck(dir.path(), &["cycles", "list", "--json"]);
     let cycles: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
-        cycles
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["state"].as_str().unwrap())
-            .collect::<Vec<_>>(),
+        cycles.as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect::<Vec<_>>(),
         vec!["planning", "active", "closed"]
     );
 }
@@ -175,23 +161,15 @@ fn serve_with_demo_answers_the_readme_curl() {
         }
     };
     let url = format!("{base}/api/v1/objectives?cycle=current&include=key_results&limit=500");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let list: Result<Value, _> =
-        runtime.block_on(async { reqwest::get(&url).await?.error_for_status()?.json().await });
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let list: Result<Value, _> = runtime.block_on(async { reqwest::get(&url).await?.error_for_status()?.json().await });
     child.kill().ok();
     child.wait().ok();
     let list = list.expect("GET /api/v1/objectives?cycle=current");
     let items = list["items"].as_array().unwrap();
     // Two company objectives and one per team (six teams).
     assert_eq!(items.len(), 8);
-    assert!(
-        items
-            .iter()
-            .all(|o| o["score"].is_number() && o["colour"].is_string() && o["pace"].is_string())
-    );
+    assert!(items.iter().all(|o| o["score"].is_number() && o["colour"].is_string() && o["pace"].is_string()));
     let nps = items
         .iter()
         .flat_map(|o| o["key_results"].as_array().unwrap())

@@ -3,9 +3,7 @@
 
 use crate::rows::word;
 use quarterdeck_domain::alignment::{LinkKind, rollup as domain_rollup};
-use quarterdeck_domain::okr::{
-    KeyResultStatus, ObjectiveStatus, objective_score as domain_objective_score,
-};
+use quarterdeck_domain::okr::{KeyResultStatus, ObjectiveStatus, objective_score as domain_objective_score};
 use quarterdeck_domain::scoring::{Measure, Score, Weight, check_value};
 use quarterdeck_store::StoreResult;
 use quarterdeck_store::snapshot::Snapshot;
@@ -19,25 +17,14 @@ fn weight(w: f64) -> StoreResult<Weight> {
 pub fn objective_score(key_results: &[(String, f64, f64)]) -> StoreResult<(f64, i64)> {
     let mut items = Vec::with_capacity(key_results.len());
     for (status, score, w) in key_results {
-        items.push((
-            word::<KeyResultStatus>("status", status)?,
-            Score::clamped(*score),
-            weight(*w)?,
-        ));
+        items.push((word::<KeyResultStatus>("status", status)?, Score::clamped(*score), weight(*w)?));
     }
-    Ok((
-        domain_objective_score(items).value(),
-        key_results.len() as i64,
-    ))
+    Ok((domain_objective_score(items).value(), key_results.len() as i64))
 }
 
 /// A parent's roll-up from its contributing children's (score, link weight).
 pub fn rollup(children: &[(f64, f64)]) -> Option<f64> {
-    let items = children.iter().filter_map(|(s, w)| {
-        Weight::new("weight", *w)
-            .ok()
-            .map(|w| (Score::clamped(*s), w))
-    });
+    let items = children.iter().filter_map(|(s, w)| Weight::new("weight", *w).ok().map(|w| (Score::clamped(*s), w)));
     domain_rollup(items).map(Score::value)
 }
 
@@ -45,9 +32,7 @@ pub fn rollup(children: &[(f64, f64)]) -> Option<f64> {
 pub fn derive_all(s: &mut Snapshot) -> StoreResult<()> {
     let mut latest: HashMap<_, usize> = HashMap::new();
     for (i, c) in s.check_ins.iter().enumerate() {
-        let newer = latest
-            .get(&c.key_result_id)
-            .is_none_or(|&j| s.check_ins[j].at <= c.at);
+        let newer = latest.get(&c.key_result_id).is_none_or(|&j| s.check_ins[j].at <= c.at);
         if newer {
             latest.insert(c.key_result_id, i);
         }
@@ -72,20 +57,11 @@ pub fn derive_all(s: &mut Snapshot) -> StoreResult<()> {
                 k.score = 0.0;
             }
         }
-        per_objective.entry(k.objective_id).or_default().push((
-            k.status.as_str().to_owned(),
-            k.score,
-            k.weight,
-        ));
+        per_objective.entry(k.objective_id).or_default().push((k.status.as_str().to_owned(), k.score, k.weight));
     }
     let mut scores = HashMap::new();
     for o in &mut s.objectives {
-        let (score, count) = objective_score(
-            per_objective
-                .get(&o.id)
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        )?;
+        let (score, count) = objective_score(per_objective.get(&o.id).map(Vec::as_slice).unwrap_or_default())?;
         o.score = score;
         o.key_result_count = count;
         scores.insert(o.id, (score, o.status));
@@ -98,10 +74,7 @@ pub fn derive_all(s: &mut Snapshot) -> StoreResult<()> {
         }
         if let Some((score, status)) = scores.get(&a.child_id) {
             if *status != ObjectiveStatus::Retired {
-                children
-                    .entry(a.parent_objective_id)
-                    .or_default()
-                    .push((*score, a.weight));
+                children.entry(a.parent_objective_id).or_default().push((*score, a.weight));
             }
         }
     }

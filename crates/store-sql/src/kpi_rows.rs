@@ -11,19 +11,16 @@ pub const KPI_COLUMNS: &str = "id, version, created_at, updated_at, key, name, d
     valid_min, valid_max, warning_from_pct, window_periods, first_point_at, last_point_at, current_period, current_value, \
     current_status, current_attainment_pct, guardrail_breached";
 
-pub const PERIOD_COLUMNS: &str = "granularity, segment, period_start, count, sum, min_value, max_value, last_at, last_value, value";
+pub const PERIOD_COLUMNS: &str =
+    "granularity, segment, period_start, count, sum, min_value, max_value, last_at, last_value, value";
 
-pub const EDGE_COLUMNS: &str =
-    "id, version, created_at, updated_at, parent_id, child_id, influence, confidence, sign";
+pub const EDGE_COLUMNS: &str = "id, version, created_at, updated_at, parent_id, child_id, influence, confidence, sign";
 
 pub const SOURCE_COLUMNS: &str = "id, version, created_at, updated_at, kpi_id, kind, url, query, header_name, header_value, \
     value_path, timestamp_field, value_field, segment_field, interval_seconds, timeout_seconds, enabled, next_run_at, \
     last_run_at, last_success_at, last_error, last_error_at, last_points";
 
-fn opt_time(
-    field: &str,
-    v: Option<i64>,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+fn opt_time(field: &str, v: Option<i64>) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
     v.map(|m| time(field, m)).transpose()
 }
 
@@ -109,11 +106,7 @@ impl TryFrom<KpiRow> for Kpi {
             aggregation: word("aggregation", &r.aggregation)?,
             direction,
             target: target_of(r.target_value, r.range_low, r.range_high),
-            target_set_on: r
-                .target_set_on
-                .as_deref()
-                .map(|d| date("target_set_on", d))
-                .transpose()?,
+            target_set_on: r.target_set_on.as_deref().map(|d| date("target_set_on", d)).transpose()?,
             baseline: r.baseline,
             caveats: r.caveats,
             class: word("class", &r.class)?,
@@ -130,11 +123,7 @@ impl TryFrom<KpiRow> for Kpi {
             window_periods: r.window_periods,
             first_point_at: opt_time("first_point_at", r.first_point_at)?,
             last_point_at: opt_time("last_point_at", r.last_point_at)?,
-            current_period: r
-                .current_period
-                .as_deref()
-                .map(|d| date("current_period", d))
-                .transpose()?,
+            current_period: r.current_period.as_deref().map(|d| date("current_period", d)).transpose()?,
             current_value: r.current_value,
             current_status: opt_word("current_status", r.current_status.as_deref())?,
             current_attainment_pct: r.current_attainment_pct,
@@ -258,10 +247,6 @@ impl TryFrom<SourceRow> for DataSourceSecret {
             last_error_at: opt_time("last_error_at", r.last_error_at)?,
             last_points: r.last_points,
         };
-        Ok(DataSourceSecret {
-            source,
-            url: r.url,
-            header_value: r.header_value,
-        })
+        Ok(DataSourceSecret { source, url: r.url, header_value: r.header_value })
     }
 }

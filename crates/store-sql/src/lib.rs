@@ -36,10 +36,7 @@ impl DbUrl {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(DbUrl::Postgres(raw.to_owned()));
         }
-        if let Some(path) = raw
-            .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() {
                 return Err("sqlite: URL without a file path".into());
@@ -104,28 +101,18 @@ pub(crate) fn backend(e: sqlx::Error) -> StoreError {
 /// A unique-key violation becomes `Duplicate { field }`; anything else a backend error.
 pub(crate) fn unique_or(e: sqlx::Error, field: &'static str, value: &str) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
-            field,
-            value: value.to_owned(),
-        },
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Duplicate { field, value: value.to_owned() }
+        }
         _ => backend(e),
     }
 }
 
-pub(crate) fn check_version(
-    entity: &'static str,
-    id: &str,
-    current: i64,
-    expected: i64,
-) -> StoreResult<()> {
+pub(crate) fn check_version(entity: &'static str, id: &str, current: i64, expected: i64) -> StoreResult<()> {
     if current == expected {
         Ok(())
     } else {
-        Err(StoreError::Stale {
-            entity,
-            id: id.to_owned(),
-            current_version: current,
-        })
+        Err(StoreError::Stale { entity, id: id.to_owned(), current_version: current })
     }
 }
 
@@ -140,31 +127,13 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(
-            DbUrl::parse("quarterdeck.db"),
-            Ok(DbUrl::Sqlite("quarterdeck.db".into()))
-        );
-        assert_eq!(
-            DbUrl::parse("sqlite://x/y.db"),
-            Ok(DbUrl::Sqlite("x/y.db".into()))
-        );
-        assert_eq!(
-            DbUrl::parse("sqlite:y.db?mode=rwc"),
-            Ok(DbUrl::Sqlite("y.db".into()))
-        );
-        assert!(matches!(
-            DbUrl::parse("postgres://u@h/db"),
-            Ok(DbUrl::Postgres(_))
-        ));
+        assert_eq!(DbUrl::parse("quarterdeck.db"), Ok(DbUrl::Sqlite("quarterdeck.db".into())));
+        assert_eq!(DbUrl::parse("sqlite://x/y.db"), Ok(DbUrl::Sqlite("x/y.db".into())));
+        assert_eq!(DbUrl::parse("sqlite:y.db?mode=rwc"), Ok(DbUrl::Sqlite("y.db".into())));
+        assert!(matches!(DbUrl::parse("postgres://u@h/db"), Ok(DbUrl::Postgres(_))));
         assert!(DbUrl::parse("mysql://h/db").is_err());
         assert!(DbUrl::parse(" ").is_err());
-        assert_eq!(
-            mask_password("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(
-            DbUrl::parse("postgres://u:secret@h/db").unwrap().display(),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(mask_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(DbUrl::parse("postgres://u:secret@h/db").unwrap().display(), "postgres://u:***@h/db");
     }
 }

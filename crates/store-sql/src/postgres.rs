@@ -19,10 +19,7 @@ impl PgStore {
         let mut options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Backend(format!("'{shown}' is not a PostgreSQL URL: {e}")))?;
         if let Some(schema) = schema {
-            if !schema
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            {
+            if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return Err(StoreError::Backend(format!(
                     "schema name '{schema}' may hold only letters, digits and '_'"
                 )));
@@ -32,10 +29,7 @@ impl PgStore {
                 .connect_with(options.clone())
                 .await
                 .map_err(|e| StoreError::Backend(format!("cannot connect to {shown}: {e}")))?;
-            admin
-                .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
-                .await
-                .map_err(crate::backend)?;
+            admin.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str()).await.map_err(crate::backend)?;
             admin.close().await;
             options = options.options([("search_path", schema)]);
         }
@@ -48,10 +42,7 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrating {shown} failed: {e}")))?;
-        Ok(PgStore {
-            read: pool.clone(),
-            write: pool,
-        })
+        Ok(PgStore { read: pool.clone(), write: pool })
     }
 }
 

@@ -27,9 +27,7 @@ pub fn opt_word<T: FromStr>(field: &str, s: Option<&str>) -> Result<Option<T>, S
 }
 
 fn corrupt(field: &str, value: &str) -> StoreError {
-    StoreError::Backend(format!(
-        "stored {field} '{value}' cannot be read; was the database edited by hand?"
-    ))
+    StoreError::Backend(format!("stored {field} '{value}' cannot be read; was the database edited by hand?"))
 }
 
 fn opt_time(field: &str, v: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -321,10 +319,7 @@ impl TryFrom<AlignmentRow> for Alignment {
             updated_at: time("updated_at", r.updated_at)?,
             child_id: word("child_id", &r.child_id)?,
             parent_objective_id: word("parent_objective_id", &r.parent_objective_id)?,
-            parent_key_result_id: opt_word(
-                "parent_key_result_id",
-                r.parent_key_result_id.as_deref(),
-            )?,
+            parent_key_result_id: opt_word("parent_key_result_id", r.parent_key_result_id.as_deref())?,
             kind: word("link kind", &r.kind)?,
             weight: r.weight,
         })

@@ -1,15 +1,13 @@
 //! SQL text both backends run unchanged.
 
 pub const UNIT_COLUMNS: &str = "id, version, created_at, updated_at, slug, name, kind, parent_id";
-pub const PERSON_COLUMNS: &str =
-    "id, version, created_at, updated_at, name, email, unit_id, manager_id";
-pub const CYCLE_COLUMNS: &str =
-    "id, version, created_at, updated_at, name, kind, start_date, end_date, state";
+pub const PERSON_COLUMNS: &str = "id, version, created_at, updated_at, name, email, unit_id, manager_id";
+pub const CYCLE_COLUMNS: &str = "id, version, created_at, updated_at, name, kind, start_date, end_date, state";
 pub const INITIATIVE_COLUMNS: &str =
     "id, version, created_at, updated_at, key_result_id, title, kind, status, owner_id, link";
-pub const CHECK_IN_COLUMNS: &str =
-    "id, key_result_id, value, confidence, note, author_id, at, created_at";
-pub const ALIGNMENT_COLUMNS: &str = "id, version, created_at, updated_at, child_id, parent_objective_id, parent_key_result_id, kind, weight";
+pub const CHECK_IN_COLUMNS: &str = "id, key_result_id, value, confidence, note, author_id, at, created_at";
+pub const ALIGNMENT_COLUMNS: &str =
+    "id, version, created_at, updated_at, child_id, parent_objective_id, parent_key_result_id, kind, weight";
 
 pub const SELECT_OBJECTIVE: &str = "SELECT o.id, o.version, o.created_at, o.updated_at, o.cycle_id, o.title, \
     o.description, o.owner_id, o.unit_id, o.kind, o.status, o.status_reason, o.score, o.rollup, o.key_result_count, \

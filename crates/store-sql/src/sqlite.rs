@@ -2,9 +2,7 @@
 //! one writer connection so write transactions queue instead of failing with SQLITE_BUSY.
 
 use quarterdeck_store::StoreError;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -17,9 +15,7 @@ impl SqliteStore {
     /// Opens the file at `path` (created if missing) and applies pending migrations.
     pub async fn open(path: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(&format!("sqlite:{path}"))
-            .map_err(|e| {
-                StoreError::Backend(format!("cannot use '{path}' as an SQLite file: {e}"))
-            })?
+            .map_err(|e| StoreError::Backend(format!("cannot use '{path}' as an SQLite file: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -35,10 +31,7 @@ impl SqliteStore {
             .run(&write)
             .await
             .map_err(|e| StoreError::Backend(format!("migrating '{path}' failed: {e}")))?;
-        let readers = std::thread::available_parallelism()
-            .map(|n| n.get() as u32 * 2)
-            .unwrap_or(4)
-            .max(4);
+        let readers = std::thread::available_parallelism().map(|n| n.get() as u32 * 2).unwrap_or(4).max(4);
         let read = SqlitePoolOptions::new()
             .max_connections(readers)
             .connect_with(options)

@@ -34,12 +34,7 @@ backend_tests!(
     a_bad_row_rejects_the_whole_batch,
 );
 
-fn kpi(
-    key: &str,
-    aggregation: Aggregation,
-    direction: KpiDirection,
-    target: Option<Target>,
-) -> NewKpi {
+fn kpi(key: &str, aggregation: Aggregation, direction: KpiDirection, target: Option<Target>) -> NewKpi {
     NewKpi {
         key: key.into(),
         name: key.replace('_', " "),
@@ -77,137 +72,51 @@ fn at(day: &str, hour: u32) -> DateTime<Utc> {
 }
 
 fn point(kpi: KpiId, when: DateTime<Utc>, value: f64, segment: Option<&str>) -> NewMeasurement {
-    NewMeasurement {
-        kpi_id: kpi,
-        at: when,
-        value,
-        segment: segment.map(Into::into),
-    }
+    NewMeasurement { kpi_id: kpi, at: when, value, segment: segment.map(Into::into) }
 }
 
-async fn period(
-    s: &S,
-    kpi: KpiId,
-    g: Granularity,
-    day: &str,
-    segment: Option<&str>,
-) -> Option<PeriodValue> {
+async fn period(s: &S, kpi: KpiId, g: Granularity, day: &str, segment: Option<&str>) -> Option<PeriodValue> {
     let start = Period::containing(g, day.parse().unwrap()).start;
-    s.list_periods(
-        kpi,
-        g,
-        segment.map(Into::into),
-        Some(start),
-        Some(start),
-        10,
-    )
-    .await
-    .unwrap()
-    .into_iter()
-    .next()
+    s.list_periods(kpi, g, segment.map(Into::into), Some(start), Some(start), 10).await.unwrap().into_iter().next()
 }
 
 async fn dictionary_entries_keep_their_target_history(s: S) {
-    let mut nps = kpi(
-        "nps",
-        Aggregation::Mean,
-        KpiDirection::HigherIsBetter,
-        Some(Target::Value { value: 40.0 }),
-    );
+    let mut nps = kpi("nps", Aggregation::Mean, KpiDirection::HigherIsBetter, Some(Target::Value { value: 40.0 }));
     nps.target_set_on = Some("2026-01-01".parse().unwrap());
     let created = s.create_kpi(nps.clone()).await.unwrap();
     assert_eq!(created.target, Some(Target::Value { value: 40.0 }));
     let err = s.create_kpi(nps).await.unwrap_err();
-    assert!(
-        matches!(err, StoreError::Duplicate { field: "key", .. }),
-        "{err:?}"
-    );
-    let mut ghost = kpi(
-        "ghost",
-        Aggregation::Sum,
-        KpiDirection::HigherIsBetter,
-        None,
-    );
+    assert!(matches!(err, StoreError::Duplicate { field: "key", .. }), "{err:?}");
+    let mut ghost = kpi("ghost", Aggregation::Sum, KpiDirection::HigherIsBetter, None);
     ghost.owner_id = Some(PersonId(uuid::Uuid::now_v7()));
-    assert!(matches!(
-        s.create_kpi(ghost).await.unwrap_err(),
-        StoreError::UnknownReference {
-            field: "owner_id",
-            ..
-        }
-    ));
-    let mut guard = kpi(
-        "refunds",
-        Aggregation::Mean,
-        KpiDirection::LowerIsBetter,
-        None,
-    );
+    assert!(matches!(s.create_kpi(ghost).await.unwrap_err(), StoreError::UnknownReference { field: "owner_id", .. }));
+    let mut guard = kpi("refunds", Aggregation::Mean, KpiDirection::LowerIsBetter, None);
     guard.guardrail = true;
     let err = s.create_kpi(guard).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Rule {
-                code: "guardrail_needs_threshold",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, StoreError::Rule { code: "guardrail_needs_threshold", .. }), "{err:?}");
 
     let patch = KpiPatch {
-        target: Some((
-            Some(Target::Value { value: 50.0 }),
-            Some("2026-07-01".parse().unwrap()),
-        )),
+        target: Some((Some(Target::Value { value: 50.0 }), Some("2026-07-01".parse().unwrap()))),
         ..Default::default()
     };
-    let updated = s
-        .update_kpi(created.id, created.version, patch)
-        .await
-        .unwrap();
+    let updated = s.update_kpi(created.id, created.version, patch).await.unwrap();
     assert_eq!(updated.target, Some(Target::Value { value: 50.0 }));
     let history = s.kpi_target_history(created.id).await.unwrap();
     assert_eq!(
         history.iter().map(|h| h.target).collect::<Vec<_>>(),
-        vec![
-            Some(Target::Value { value: 40.0 }),
-            Some(Target::Value { value: 50.0 })
-        ]
+        vec![Some(Target::Value { value: 40.0 }), Some(Target::Value { value: 50.0 })]
     );
     assert_eq!(history[1].set_on, Some("2026-07-01".parse().unwrap()));
-    let err = s
-        .update_kpi(created.id, created.version, KpiPatch::default())
-        .await
-        .unwrap_err();
+    let err = s.update_kpi(created.id, created.version, KpiPatch::default()).await.unwrap_err();
     assert!(matches!(err, StoreError::Stale { .. }), "{err:?}");
-    let bad = KpiPatch {
-        target: Some((
-            Some(Target::Range {
-                low: 1.0,
-                high: 2.0,
-            }),
-            None,
-        )),
-        ..Default::default()
-    };
-    assert!(
-        s.update_kpi(created.id, updated.version, bad)
-            .await
-            .is_err(),
-        "a range needs within_range"
-    );
+    let bad = KpiPatch { target: Some((Some(Target::Range { low: 1.0, high: 2.0 }), None)), ..Default::default() };
+    assert!(s.update_kpi(created.id, updated.version, bad).await.is_err(), "a range needs within_range");
     assert_eq!(s.find_kpi_by_key("nps").await.unwrap().id, created.id);
 }
 
 async fn ingest_keeps_period_values_current_and_is_idempotent(s: S) {
     let k = s
-        .create_kpi(kpi(
-            "signups",
-            Aggregation::Sum,
-            KpiDirection::HigherIsBetter,
-            Some(Target::Value { value: 10.0 }),
-        ))
+        .create_kpi(kpi("signups", Aggregation::Sum, KpiDirection::HigherIsBetter, Some(Target::Value { value: 10.0 })))
         .await
         .unwrap();
     let batch = vec![
@@ -217,129 +126,45 @@ async fn ingest_keeps_period_values_current_and_is_idempotent(s: S) {
         point(k.id, at("2026-11-24", 11), 7.0, None),
     ];
     let report = s.ingest(batch.clone()).await.unwrap();
-    assert_eq!(
-        (report.inserted, report.replaced, report.unchanged),
-        (4, 0, 0)
-    );
-    assert_eq!(
-        period(&s, k.id, Granularity::Day, "2026-11-23", None)
-            .await
-            .unwrap()
-            .value,
-        Some(7.0)
-    );
-    assert_eq!(
-        period(&s, k.id, Granularity::Day, "2026-11-24", None)
-            .await
-            .unwrap()
-            .value,
-        Some(12.0)
-    );
-    assert_eq!(
-        period(&s, k.id, Granularity::Week, "2026-11-24", None)
-            .await
-            .unwrap()
-            .value,
-        Some(19.0)
-    );
-    assert_eq!(
-        period(&s, k.id, Granularity::Month, "2026-11-24", Some("emea"))
-            .await
-            .unwrap()
-            .value,
-        Some(9.0)
-    );
-    assert_eq!(
-        period(&s, k.id, Granularity::Quarter, "2026-11-24", None)
-            .await
-            .unwrap()
-            .count,
-        4
-    );
+    assert_eq!((report.inserted, report.replaced, report.unchanged), (4, 0, 0));
+    assert_eq!(period(&s, k.id, Granularity::Day, "2026-11-23", None).await.unwrap().value, Some(7.0));
+    assert_eq!(period(&s, k.id, Granularity::Day, "2026-11-24", None).await.unwrap().value, Some(12.0));
+    assert_eq!(period(&s, k.id, Granularity::Week, "2026-11-24", None).await.unwrap().value, Some(19.0));
+    assert_eq!(period(&s, k.id, Granularity::Month, "2026-11-24", Some("emea")).await.unwrap().value, Some(9.0));
+    assert_eq!(period(&s, k.id, Granularity::Quarter, "2026-11-24", None).await.unwrap().count, 4);
     let now = s.get_kpi(k.id).await.unwrap();
-    assert_eq!(
-        (now.current_value, now.current_status),
-        (Some(12.0), Some(HealthStatus::Healthy))
-    );
+    assert_eq!((now.current_value, now.current_status), (Some(12.0), Some(HealthStatus::Healthy)));
     assert_eq!(now.current_period, Some("2026-11-24".parse().unwrap()));
-    assert_eq!(
-        s.kpi_segments(k.id).await.unwrap(),
-        vec!["amer".to_owned(), "emea".to_owned()]
-    );
+    assert_eq!(s.kpi_segments(k.id).await.unwrap(), vec!["amer".to_owned(), "emea".to_owned()]);
 
     // Sending the same batch again counts nothing twice.
     let again = s.ingest(batch).await.unwrap();
     assert_eq!((again.inserted, again.replaced, again.unchanged), (0, 0, 4));
-    assert_eq!(
-        period(&s, k.id, Granularity::Week, "2026-11-24", None)
-            .await
-            .unwrap()
-            .value,
-        Some(19.0)
-    );
+    assert_eq!(period(&s, k.id, Granularity::Week, "2026-11-24", None).await.unwrap().value, Some(19.0));
     // A corrected value replaces the old one everywhere.
-    let fix = s
-        .ingest(vec![point(k.id, at("2026-11-24", 11), 1.0, None)])
-        .await
-        .unwrap();
+    let fix = s.ingest(vec![point(k.id, at("2026-11-24", 11), 1.0, None)]).await.unwrap();
     assert_eq!(fix.replaced, 1);
-    assert_eq!(
-        period(&s, k.id, Granularity::Week, "2026-11-24", None)
-            .await
-            .unwrap()
-            .value,
-        Some(13.0)
-    );
-    let day = period(&s, k.id, Granularity::Day, "2026-11-24", None)
-        .await
-        .unwrap();
+    assert_eq!(period(&s, k.id, Granularity::Week, "2026-11-24", None).await.unwrap().value, Some(13.0));
+    let day = period(&s, k.id, Granularity::Day, "2026-11-24", None).await.unwrap();
     assert_eq!((day.value, day.min, day.max), (Some(6.0), 1.0, 5.0));
-    assert_eq!(
-        s.get_kpi(k.id).await.unwrap().current_status,
-        Some(HealthStatus::Breached)
-    );
+    assert_eq!(s.get_kpi(k.id).await.unwrap().current_status, Some(HealthStatus::Breached));
 
-    let raw = s
-        .list_measurements(k.id, None, None, None, PageRequest::first(2))
-        .await
-        .unwrap();
+    let raw = s.list_measurements(k.id, None, None, None, PageRequest::first(2)).await.unwrap();
     assert_eq!(raw.items.len(), 2);
     let rest = s
-        .list_measurements(
-            k.id,
-            None,
-            None,
-            None,
-            PageRequest::parse(Some(10), raw.next_cursor.as_deref()).unwrap(),
-        )
+        .list_measurements(k.id, None, None, None, PageRequest::parse(Some(10), raw.next_cursor.as_deref()).unwrap())
         .await
         .unwrap();
     assert_eq!(raw.items.len() + rest.items.len(), 4);
-    assert!(
-        raw.items[0].at >= raw.items[1].at && raw.items[1].at >= rest.items[0].at,
-        "newest first"
-    );
+    assert!(raw.items[0].at >= raw.items[1].at && raw.items[1].at >= rest.items[0].at, "newest first");
 }
 
 async fn percentiles_and_means_match_the_definitions(s: S) {
     let p90 = s
-        .create_kpi(kpi(
-            "inp_p90",
-            Aggregation::P90,
-            KpiDirection::LowerIsBetter,
-            Some(Target::Value { value: 200.0 }),
-        ))
+        .create_kpi(kpi("inp_p90", Aggregation::P90, KpiDirection::LowerIsBetter, Some(Target::Value { value: 200.0 })))
         .await
         .unwrap();
-    let mean = s
-        .create_kpi(kpi(
-            "csat",
-            Aggregation::Mean,
-            KpiDirection::HigherIsBetter,
-            None,
-        ))
-        .await
-        .unwrap();
+    let mean = s.create_kpi(kpi("csat", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await.unwrap();
     let values = [120.0, 180.0, 90.0, 450.0, 210.0, 160.0, 300.0];
     let mut batch = Vec::new();
     for (i, v) in values.iter().enumerate() {
@@ -349,32 +174,15 @@ async fn percentiles_and_means_match_the_definitions(s: S) {
     s.ingest(batch).await.unwrap();
     let want = percentile(&values, 0.9).unwrap();
     assert!(
-        (period(&s, p90.id, Granularity::Day, "2026-11-02", None)
-            .await
-            .unwrap()
-            .value
-            .unwrap()
-            - want)
-            .abs()
-            < 1e-9
+        (period(&s, p90.id, Granularity::Day, "2026-11-02", None).await.unwrap().value.unwrap() - want).abs() < 1e-9
     );
     // A later point in the same week recomputes the week's percentile from that week only.
-    s.ingest(vec![point(p90.id, at("2026-11-03", 1), 100.0, None)])
-        .await
-        .unwrap();
+    s.ingest(vec![point(p90.id, at("2026-11-03", 1), 100.0, None)]).await.unwrap();
     let mut week: Vec<f64> = values.to_vec();
     week.push(100.0);
-    let got = period(&s, p90.id, Granularity::Week, "2026-11-03", None)
-        .await
-        .unwrap()
-        .value
-        .unwrap();
+    let got = period(&s, p90.id, Granularity::Week, "2026-11-03", None).await.unwrap().value.unwrap();
     assert!((got - percentile(&week, 0.9).unwrap()).abs() < 1e-9);
-    let m = period(&s, mean.id, Granularity::Day, "2026-11-02", None)
-        .await
-        .unwrap()
-        .value
-        .unwrap();
+    let m = period(&s, mean.id, Granularity::Day, "2026-11-02", None).await.unwrap().value.unwrap();
     assert!((m - values.iter().sum::<f64>() / 700.0).abs() < 1e-9);
 }
 
@@ -382,38 +190,20 @@ async fn derived_kpis_follow_their_inputs(s: S) {
     let mut won = kpi("won", Aggregation::Sum, KpiDirection::HigherIsBetter, None);
     won.cadence = Cadence::Weekly;
     let won = s.create_kpi(won).await.unwrap();
-    let mut qualified = kpi(
-        "qualified",
-        Aggregation::Sum,
-        KpiDirection::HigherIsBetter,
-        None,
-    );
+    let mut qualified = kpi("qualified", Aggregation::Sum, KpiDirection::HigherIsBetter, None);
     qualified.cadence = Cadence::Weekly;
     let qualified = s.create_kpi(qualified).await.unwrap();
-    s.ingest(vec![
-        point(won.id, at("2026-11-02", 9), 9.0, None),
-        point(qualified.id, at("2026-11-02", 9), 36.0, None),
-    ])
-    .await
-    .unwrap();
+    s.ingest(vec![point(won.id, at("2026-11-02", 9), 9.0, None), point(qualified.id, at("2026-11-02", 9), 36.0, None)])
+        .await
+        .unwrap();
 
-    let mut rate = kpi(
-        "win_rate",
-        Aggregation::Formula,
-        KpiDirection::HigherIsBetter,
-        Some(Target::Value { value: 23.0 }),
-    );
+    let mut rate =
+        kpi("win_rate", Aggregation::Formula, KpiDirection::HigherIsBetter, Some(Target::Value { value: 23.0 }));
     rate.cadence = Cadence::Weekly;
     rate.formula = Some(Formula::parse("won / qualified * 100").unwrap());
     let rate = s.create_kpi(rate).await.unwrap();
     // Backfilled at creation from the inputs' existing periods.
-    assert_eq!(
-        period(&s, rate.id, Granularity::Week, "2026-11-02", None)
-            .await
-            .unwrap()
-            .value,
-        Some(25.0)
-    );
+    assert_eq!(period(&s, rate.id, Granularity::Week, "2026-11-02", None).await.unwrap().value, Some(25.0));
     assert_eq!(rate.current_value, Some(25.0));
 
     let report = s
@@ -425,55 +215,22 @@ async fn derived_kpis_follow_their_inputs(s: S) {
         .unwrap();
     assert!(report.kpis_updated.contains(&rate.id));
     let now = s.get_kpi(rate.id).await.unwrap();
-    assert_eq!(
-        (now.current_value, now.current_status),
-        (Some(10.0), Some(HealthStatus::Breached))
-    );
+    assert_eq!((now.current_value, now.current_status), (Some(10.0), Some(HealthStatus::Breached)));
     // Division by zero leaves the period without a value instead of storing nonsense.
-    s.ingest(vec![
-        point(won.id, at("2026-11-17", 9), 1.0, None),
-        point(qualified.id, at("2026-11-17", 9), 0.0, None),
-    ])
-    .await
-    .unwrap();
-    assert!(
-        period(&s, rate.id, Granularity::Week, "2026-11-17", None)
-            .await
-            .is_none()
-    );
+    s.ingest(vec![point(won.id, at("2026-11-17", 9), 1.0, None), point(qualified.id, at("2026-11-17", 9), 0.0, None)])
+        .await
+        .unwrap();
+    assert!(period(&s, rate.id, Granularity::Week, "2026-11-17", None).await.is_none());
 
-    let mut bad = kpi(
-        "lost_rate",
-        Aggregation::Formula,
-        KpiDirection::LowerIsBetter,
-        None,
-    );
+    let mut bad = kpi("lost_rate", Aggregation::Formula, KpiDirection::LowerIsBetter, None);
     bad.formula = Some(Formula::parse("lost / qualified").unwrap());
     let err = s.create_kpi(bad.clone()).await.unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Domain(d) if d.code() == "formula_unknown_name"),
-        "{err:?}"
-    );
+    assert!(matches!(&err, StoreError::Domain(d) if d.code() == "formula_unknown_name"), "{err:?}");
     bad.formula = Some(Formula::parse("lost_rate + won").unwrap());
     let err = s.create_kpi(bad).await.unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Domain(d) if d.code() == "formula_self_reference"),
-        "{err:?}"
-    );
-    let err = s
-        .ingest(vec![point(rate.id, at("2026-11-10", 9), 1.0, None)])
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Rule {
-                code: "derived_kpi",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(&err, StoreError::Domain(d) if d.code() == "formula_self_reference"), "{err:?}");
+    let err = s.ingest(vec![point(rate.id, at("2026-11-10", 9), 1.0, None)]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Rule { code: "derived_kpi", .. }), "{err:?}");
 }
 
 async fn org(s: &S) -> (Person, Cycle) {
@@ -522,20 +279,10 @@ fn objective(person: &Person, cycle: &Cycle, title: &str) -> NewObjective {
 
 async fn a_breached_guardrail_pauses_its_objective_and_recovery_resumes_it(s: S) {
     let (person, cycle) = org(&s).await;
-    let o = s
-        .create_objective(objective(&person, &cycle, "Grow expansion revenue"))
-        .await
-        .unwrap();
-    let other = s
-        .create_objective(objective(&person, &cycle, "Unrelated"))
-        .await
-        .unwrap();
-    let mut refunds = kpi(
-        "refund_rate",
-        Aggregation::Mean,
-        KpiDirection::LowerIsBetter,
-        Some(Target::Value { value: 1.0 }),
-    );
+    let o = s.create_objective(objective(&person, &cycle, "Grow expansion revenue")).await.unwrap();
+    let other = s.create_objective(objective(&person, &cycle, "Unrelated")).await.unwrap();
+    let mut refunds =
+        kpi("refund_rate", Aggregation::Mean, KpiDirection::LowerIsBetter, Some(Target::Value { value: 1.0 }));
     refunds.guardrail = true;
     refunds.guardrail_threshold = Some(1.2);
     let refunds = s.create_kpi(refunds).await.unwrap();
@@ -546,100 +293,40 @@ async fn a_breached_guardrail_pauses_its_objective_and_recovery_resumes_it(s: S)
 
     let today = Utc::now() - Duration::hours(1);
     let report = s
-        .ingest(vec![
-            point(refunds.id, today - Duration::days(1), 1.1, None),
-            point(refunds.id, today, 1.5, None),
-        ])
+        .ingest(vec![point(refunds.id, today - Duration::days(1), 1.1, None), point(refunds.id, today, 1.5, None)])
         .await
         .unwrap();
-    assert_eq!(
-        report.objectives_paused,
-        vec![o.id],
-        "paused within the same request"
-    );
+    assert_eq!(report.objectives_paused, vec![o.id], "paused within the same request");
     let paused = s.get_objective(o.id).await.unwrap();
     assert_eq!(paused.status, ObjectiveStatus::Paused);
-    assert!(
-        paused
-            .status_reason
-            .as_deref()
-            .unwrap()
-            .contains("refund rate"),
-        "{:?}",
-        paused.status_reason
-    );
-    assert_eq!(
-        s.get_objective(other.id).await.unwrap().status,
-        ObjectiveStatus::Active
-    );
+    assert!(paused.status_reason.as_deref().unwrap().contains("refund rate"), "{:?}", paused.status_reason);
+    assert_eq!(s.get_objective(other.id).await.unwrap().status, ObjectiveStatus::Active);
     assert!(s.get_kpi(refunds.id).await.unwrap().guardrail_breached);
 
     // Another breached point changes nothing more; the recovery resumes it.
-    let report = s
-        .ingest(vec![point(
-            refunds.id,
-            today + Duration::minutes(1),
-            1.7,
-            None,
-        )])
-        .await
-        .unwrap();
+    let report = s.ingest(vec![point(refunds.id, today + Duration::minutes(1), 1.7, None)]).await.unwrap();
     assert!(report.objectives_paused.is_empty());
     let report = s
-        .ingest(vec![
-            point(refunds.id, today, 0.5, None),
-            point(refunds.id, today + Duration::minutes(1), 0.6, None),
-        ])
+        .ingest(vec![point(refunds.id, today, 0.5, None), point(refunds.id, today + Duration::minutes(1), 0.6, None)])
         .await
         .unwrap();
     assert_eq!(report.objectives_resumed, vec![o.id]);
     let resumed = s.get_objective(o.id).await.unwrap();
-    assert_eq!(
-        (resumed.status, resumed.status_reason),
-        (ObjectiveStatus::Active, None)
-    );
+    assert_eq!((resumed.status, resumed.status_reason), (ObjectiveStatus::Active, None));
     assert!(!s.get_kpi(refunds.id).await.unwrap().guardrail_breached);
 
     // A manually paused objective is not resumed by a guardrail.
-    let manual = s
-        .set_objective_status(
-            other.id,
-            None,
-            ObjectiveStatus::Paused,
-            Some("waiting on legal".into()),
-        )
-        .await
-        .unwrap();
+    let manual =
+        s.set_objective_status(other.id, None, ObjectiveStatus::Paused, Some("waiting on legal".into())).await.unwrap();
     s.link_guardrail(refunds.id, other.id).await.unwrap();
-    s.ingest(vec![point(
-        refunds.id,
-        today + Duration::minutes(2),
-        0.4,
-        None,
-    )])
-    .await
-    .unwrap();
-    assert_eq!(
-        s.get_objective(manual.id).await.unwrap().status,
-        ObjectiveStatus::Paused
-    );
+    s.ingest(vec![point(refunds.id, today + Duration::minutes(2), 0.4, None)]).await.unwrap();
+    assert_eq!(s.get_objective(manual.id).await.unwrap().status, ObjectiveStatus::Paused);
 }
 
 async fn key_results_linked_to_a_kpi_take_its_value(s: S) {
     let (person, cycle) = org(&s).await;
-    let o = s
-        .create_objective(objective(&person, &cycle, "Delight new customers"))
-        .await
-        .unwrap();
-    let nps = s
-        .create_kpi(kpi(
-            "onboarding_nps",
-            Aggregation::Mean,
-            KpiDirection::HigherIsBetter,
-            None,
-        ))
-        .await
-        .unwrap();
+    let o = s.create_objective(objective(&person, &cycle, "Delight new customers")).await.unwrap();
+    let nps = s.create_kpi(kpi("onboarding_nps", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await.unwrap();
     let kr = s
         .create_key_result(NewKeyResult {
             objective_id: o.id,
@@ -655,10 +342,7 @@ async fn key_results_linked_to_a_kpi_take_its_value(s: S) {
         .unwrap();
     let when = Utc::now() - Duration::minutes(5);
     let report = s
-        .ingest(vec![
-            point(nps.id, when, 40.0, None),
-            point(nps.id, when - Duration::minutes(1), 42.0, None),
-        ])
+        .ingest(vec![point(nps.id, when, 40.0, None), point(nps.id, when - Duration::minutes(1), 42.0, None)])
         .await
         .unwrap();
     assert_eq!(report.key_results_updated, vec![kr.id]);
@@ -669,40 +353,15 @@ async fn key_results_linked_to_a_kpi_take_its_value(s: S) {
 }
 
 async fn driver_trees_kras_and_counterweights(s: S) {
-    let mut nsm = kpi(
-        "weekly_active_teams",
-        Aggregation::Last,
-        KpiDirection::HigherIsBetter,
-        None,
-    );
+    let mut nsm = kpi("weekly_active_teams", Aggregation::Last, KpiDirection::HigherIsBetter, None);
     nsm.north_star = true;
     let nsm = s.create_kpi(nsm).await.unwrap();
-    let mut other_nsm = kpi(
-        "orders",
-        Aggregation::Sum,
-        KpiDirection::HigherIsBetter,
-        None,
-    );
+    let mut other_nsm = kpi("orders", Aggregation::Sum, KpiDirection::HigherIsBetter, None);
     other_nsm.north_star = true;
     let other_nsm = s.create_kpi(other_nsm).await.unwrap();
-    let activation = s
-        .create_kpi(kpi(
-            "activation",
-            Aggregation::Mean,
-            KpiDirection::HigherIsBetter,
-            None,
-        ))
-        .await
-        .unwrap();
-    let ttv = s
-        .create_kpi(kpi(
-            "time_to_value",
-            Aggregation::P50,
-            KpiDirection::LowerIsBetter,
-            None,
-        ))
-        .await
-        .unwrap();
+    let activation =
+        s.create_kpi(kpi("activation", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await.unwrap();
+    let ttv = s.create_kpi(kpi("time_to_value", Aggregation::P50, KpiDirection::LowerIsBetter, None)).await.unwrap();
     let edge = |p: KpiId, c: KpiId| NewKpiEdge {
         parent_id: p,
         child_id: c,
@@ -710,52 +369,15 @@ async fn driver_trees_kras_and_counterweights(s: S) {
         confidence: Influence::Medium,
         sign: EdgeSign::Positive,
     };
-    s.create_kpi_edge(edge(nsm.id, activation.id))
-        .await
-        .unwrap();
-    s.create_kpi_edge(NewKpiEdge {
-        sign: EdgeSign::Negative,
-        ..edge(activation.id, ttv.id)
-    })
-    .await
-    .unwrap();
+    s.create_kpi_edge(edge(nsm.id, activation.id)).await.unwrap();
+    s.create_kpi_edge(NewKpiEdge { sign: EdgeSign::Negative, ..edge(activation.id, ttv.id) }).await.unwrap();
     let err = s.create_kpi_edge(edge(ttv.id, nsm.id)).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Rule {
-                code: "north_star_as_child",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    let err = s
-        .create_kpi_edge(edge(ttv.id, activation.id))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, StoreError::Domain(d) if d.code() == "kpi_tree_cycle"),
-        "{err:?}"
-    );
-    let err = s
-        .create_kpi_edge(edge(other_nsm.id, ttv.id))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Rule {
-                code: "two_north_stars",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    let err = s
-        .create_kpi_edge(edge(nsm.id, activation.id))
-        .await
-        .unwrap_err();
+    assert!(matches!(err, StoreError::Rule { code: "north_star_as_child", .. }), "{err:?}");
+    let err = s.create_kpi_edge(edge(ttv.id, activation.id)).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Domain(d) if d.code() == "kpi_tree_cycle"), "{err:?}");
+    let err = s.create_kpi_edge(edge(other_nsm.id, ttv.id)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Rule { code: "two_north_stars", .. }), "{err:?}");
+    let err = s.create_kpi_edge(edge(nsm.id, activation.id)).await.unwrap_err();
     assert!(matches!(err, StoreError::Duplicate { .. }), "{err:?}");
     let (nodes, edges) = s.kpi_tree(nsm.id, 100).await.unwrap();
     assert_eq!(
@@ -774,83 +396,32 @@ async fn driver_trees_kras_and_counterweights(s: S) {
         .await
         .unwrap();
     assert_eq!(kra.kpi_ids, vec![activation.id, ttv.id]);
-    let kra = s
-        .set_kra_kpis(kra.id, Some(kra.version), vec![ttv.id])
-        .await
-        .unwrap();
+    let kra = s.set_kra_kpis(kra.id, Some(kra.version), vec![ttv.id]).await.unwrap();
     assert_eq!((kra.kpi_ids.clone(), kra.version), (vec![ttv.id], 2));
-    let in_kra = s
-        .list_kpis(
-            KpiFilter {
-                kra_id: Some(kra.id),
-                ..Default::default()
-            },
-            PageRequest::default(),
-        )
-        .await
-        .unwrap();
+    let in_kra =
+        s.list_kpis(KpiFilter { kra_id: Some(kra.id), ..Default::default() }, PageRequest::default()).await.unwrap();
     assert_eq!(in_kra.items.len(), 1);
 
     // Speed KPIs without a quality counterweight are listed; pairing one clears the warning.
-    let mut speed = kpi(
-        "resolution_time",
-        Aggregation::P90,
-        KpiDirection::LowerIsBetter,
-        None,
-    );
+    let mut speed = kpi("resolution_time", Aggregation::P90, KpiDirection::LowerIsBetter, None);
     speed.nature = Nature::Speed;
     let speed = s.create_kpi(speed).await.unwrap();
-    let warn = KpiFilter {
-        missing_counterweight: true,
-        ..Default::default()
-    };
+    let warn = KpiFilter { missing_counterweight: true, ..Default::default() };
     assert_eq!(
-        s.list_kpis(warn.clone(), PageRequest::default())
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .map(|k| k.id)
-            .collect::<Vec<_>>(),
+        s.list_kpis(warn.clone(), PageRequest::default()).await.unwrap().items.iter().map(|k| k.id).collect::<Vec<_>>(),
         vec![speed.id]
     );
-    let mut reopen = kpi(
-        "reopen_rate",
-        Aggregation::Mean,
-        KpiDirection::LowerIsBetter,
-        None,
-    );
+    let mut reopen = kpi("reopen_rate", Aggregation::Mean, KpiDirection::LowerIsBetter, None);
     reopen.nature = Nature::Quality;
     let reopen = s.create_kpi(reopen).await.unwrap();
-    s.update_kpi(
-        speed.id,
-        speed.version,
-        KpiPatch {
-            counterweight_id: Some(Some(reopen.id)),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert!(
-        s.list_kpis(warn, PageRequest::default())
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    s.update_kpi(speed.id, speed.version, KpiPatch { counterweight_id: Some(Some(reopen.id)), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(s.list_kpis(warn, PageRequest::default()).await.unwrap().items.is_empty());
 }
 
 async fn data_sources_are_claimed_exactly_once(s: S) {
-    let k = s
-        .create_kpi(kpi(
-            "pipeline",
-            Aggregation::Last,
-            KpiDirection::HigherIsBetter,
-            None,
-        ))
-        .await
-        .unwrap();
+    let k = s.create_kpi(kpi("pipeline", Aggregation::Last, KpiDirection::HigherIsBetter, None)).await.unwrap();
     let source = s
         .create_data_source(NewDataSource {
             kpi_id: k.id,
@@ -864,17 +435,12 @@ async fn data_sources_are_claimed_exactly_once(s: S) {
         })
         .await
         .unwrap();
-    assert_eq!(
-        source.target, "postgres://reader:***@db.internal/crm",
-        "the password never leaves the store"
-    );
+    assert_eq!(source.target, "postgres://reader:***@db.internal/crm", "the password never leaves the store");
     let now = Utc::now() + Duration::seconds(1);
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let s = s.clone();
-        tasks.push(tokio::spawn(async move {
-            s.claim_due_sources(now, 10).await.unwrap()
-        }));
+        tasks.push(tokio::spawn(async move { s.claim_due_sources(now, 10).await.unwrap() }));
     }
     let mut claimed = Vec::new();
     for t in tasks {
@@ -882,60 +448,26 @@ async fn data_sources_are_claimed_exactly_once(s: S) {
     }
     assert_eq!(claimed.len(), 1, "six claimers, one run");
     assert_eq!(claimed[0].url, "postgres://reader:secret@db.internal/crm");
-    assert!(
-        s.claim_due_sources(now, 10).await.unwrap().is_empty(),
-        "not due again for an hour"
-    );
-    let failed = s
-        .record_source_run(
-            source.id,
-            now,
-            SourceRun::Failed {
-                error: "connection refused".into(),
-            },
-        )
-        .await
-        .unwrap();
+    assert!(s.claim_due_sources(now, 10).await.unwrap().is_empty(), "not due again for an hour");
+    let failed =
+        s.record_source_run(source.id, now, SourceRun::Failed { error: "connection refused".into() }).await.unwrap();
     assert_eq!(failed.last_error.as_deref(), Some("connection refused"));
-    let ok = s
-        .record_source_run(source.id, now, SourceRun::Succeeded { points: 3 })
-        .await
-        .unwrap();
+    let ok = s.record_source_run(source.id, now, SourceRun::Succeeded { points: 3 }).await.unwrap();
     assert_eq!((ok.last_error, ok.last_points), (None, Some(3)));
-    assert!(
-        s.claim_source(source.id, now).await.is_ok(),
-        "run now ignores the schedule"
-    );
+    assert!(s.claim_source(source.id, now).await.is_ok(), "run now ignores the schedule");
 }
 
 async fn a_bad_row_rejects_the_whole_batch(s: S) {
-    let k = s
-        .create_kpi(kpi(
-            "tickets",
-            Aggregation::Count,
-            KpiDirection::LowerIsBetter,
-            None,
-        ))
-        .await
-        .unwrap();
+    let k = s.create_kpi(kpi("tickets", Aggregation::Count, KpiDirection::LowerIsBetter, None)).await.unwrap();
     let ghost = KpiId(uuid::Uuid::now_v7());
     let err = s
-        .ingest(vec![
-            point(k.id, at("2026-11-02", 1), 1.0, None),
-            point(ghost, at("2026-11-02", 2), 1.0, None),
-        ])
+        .ingest(vec![point(k.id, at("2026-11-02", 1), 1.0, None), point(ghost, at("2026-11-02", 2), 1.0, None)])
         .await
         .unwrap_err();
     assert!(
         matches!(&err, StoreError::Rule { code: "unknown_kpi", message, .. } if message.starts_with("row 2")),
         "{err:?}"
     );
-    assert!(
-        s.list_measurements(k.id, None, None, None, PageRequest::default())
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(s.list_measurements(k.id, None, None, None, PageRequest::default()).await.unwrap().items.is_empty());
     assert!(s.get_kpi(k.id).await.unwrap().current_value.is_none());
 }

@@ -176,9 +176,7 @@ pub struct DataSourceSecret {
 
 impl std::fmt::Debug for DataSourceSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DataSourceSecret")
-            .field("source", &self.source)
-            .finish_non_exhaustive()
+        f.debug_struct("DataSourceSecret").field("source", &self.source).finish_non_exhaustive()
     }
 }
 
@@ -379,28 +377,15 @@ pub trait KpiStore: Send + Sync {
     async fn create_kpi_edge(&self, new: NewKpiEdge) -> StoreResult<KpiEdge>;
     async fn delete_kpi_edge(&self, id: KpiEdgeId) -> StoreResult<()>;
     /// The tree below `root`: its KPIs (root first) and edges. Bounded by `max_nodes`.
-    async fn kpi_tree(
-        &self,
-        root: KpiId,
-        max_nodes: usize,
-    ) -> StoreResult<(Vec<Kpi>, Vec<KpiEdge>)>;
+    async fn kpi_tree(&self, root: KpiId, max_nodes: usize) -> StoreResult<(Vec<Kpi>, Vec<KpiEdge>)>;
 
     async fn create_kra(&self, new: NewKra) -> StoreResult<Kra>;
     async fn get_kra(&self, id: KraId) -> StoreResult<Kra>;
     async fn list_kras(&self, page: PageRequest) -> StoreResult<Page<Kra>>;
-    async fn set_kra_kpis(
-        &self,
-        id: KraId,
-        version: ExpectedVersion,
-        kpi_ids: Vec<KpiId>,
-    ) -> StoreResult<Kra>;
+    async fn set_kra_kpis(&self, id: KraId, version: ExpectedVersion, kpi_ids: Vec<KpiId>) -> StoreResult<Kra>;
 
     /// Links a guardrail KPI to an objective; a guardrail already breached pauses it at once.
-    async fn link_guardrail(
-        &self,
-        kpi: KpiId,
-        objective: ObjectiveId,
-    ) -> StoreResult<(GuardrailLink, IngestReport)>;
+    async fn link_guardrail(&self, kpi: KpiId, objective: ObjectiveId) -> StoreResult<(GuardrailLink, IngestReport)>;
     async fn unlink_guardrail(&self, id: GuardrailLinkId) -> StoreResult<()>;
     async fn list_guardrail_links(
         &self,
@@ -411,44 +396,18 @@ pub trait KpiStore: Send + Sync {
 
     async fn create_data_source(&self, new: NewDataSource) -> StoreResult<DataSource>;
     async fn get_data_source(&self, id: DataSourceId) -> StoreResult<DataSource>;
-    async fn list_data_sources(
-        &self,
-        kpi: Option<KpiId>,
-        page: PageRequest,
-    ) -> StoreResult<Page<DataSource>>;
+    async fn list_data_sources(&self, kpi: Option<KpiId>, page: PageRequest) -> StoreResult<Page<DataSource>>;
     async fn delete_data_source(&self, id: DataSourceId) -> StoreResult<()>;
     /// Claims up to `limit` sources due at `now`, moving each one's next run forward, so
     /// several servers on one database never run the same pull twice.
-    async fn claim_due_sources(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> StoreResult<Vec<DataSourceSecret>>;
+    async fn claim_due_sources(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<DataSourceSecret>>;
     /// Claims one source now, whatever its schedule ("run now").
-    async fn claim_source(
-        &self,
-        id: DataSourceId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<DataSourceSecret>;
-    async fn record_source_run(
-        &self,
-        id: DataSourceId,
-        at: DateTime<Utc>,
-        run: SourceRun,
-    ) -> StoreResult<DataSource>;
+    async fn claim_source(&self, id: DataSourceId, now: DateTime<Utc>) -> StoreResult<DataSourceSecret>;
+    async fn record_source_run(&self, id: DataSourceId, at: DateTime<Utc>, run: SourceRun) -> StoreResult<DataSource>;
 }
 
 /// A KPI's value at a day: the period (at its cadence) holding the day, or the last one before.
 pub async fn value_at(store: &dyn KpiStore, kpi: &Kpi, day: NaiveDate) -> StoreResult<Option<f64>> {
-    let periods = store
-        .list_periods(
-            kpi.id,
-            Granularity::of_cadence(kpi.cadence),
-            None,
-            None,
-            Some(day),
-            1,
-        )
-        .await?;
+    let periods = store.list_periods(kpi.id, Granularity::of_cadence(kpi.cadence), None, None, Some(day), 1).await?;
     Ok(periods.last().and_then(|p| p.value))
 }

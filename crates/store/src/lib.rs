@@ -42,52 +42,23 @@ pub trait Store: kpi::KpiStore + Send + Sync + 'static {
 
     async fn create_person(&self, new: NewPerson) -> StoreResult<Person>;
     async fn get_person(&self, id: PersonId) -> StoreResult<Person>;
-    async fn list_people(
-        &self,
-        filter: PersonFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<Person>>;
-    async fn update_person(
-        &self,
-        id: PersonId,
-        version: i64,
-        patch: PersonPatch,
-    ) -> StoreResult<Person>;
+    async fn list_people(&self, filter: PersonFilter, page: PageRequest) -> StoreResult<Page<Person>>;
+    async fn update_person(&self, id: PersonId, version: i64, patch: PersonPatch) -> StoreResult<Person>;
 
     // Cycles
     async fn create_cycle(&self, new: NewCycle) -> StoreResult<Cycle>;
     async fn get_cycle(&self, id: CycleId) -> StoreResult<Cycle>;
-    async fn list_cycles(&self, filter: CycleFilter, page: PageRequest)
-    -> StoreResult<Page<Cycle>>;
+    async fn list_cycles(&self, filter: CycleFilter, page: PageRequest) -> StoreResult<Page<Cycle>>;
     /// The cycle that holds `today`: an active one first, then a quarter, then the earliest.
     async fn current_cycle(&self, today: NaiveDate) -> StoreResult<Option<Cycle>>;
-    async fn update_cycle(
-        &self,
-        id: CycleId,
-        version: i64,
-        patch: CyclePatch,
-    ) -> StoreResult<Cycle>;
-    async fn set_cycle_state(
-        &self,
-        id: CycleId,
-        version: ExpectedVersion,
-        to: CycleState,
-    ) -> StoreResult<Cycle>;
+    async fn update_cycle(&self, id: CycleId, version: i64, patch: CyclePatch) -> StoreResult<Cycle>;
+    async fn set_cycle_state(&self, id: CycleId, version: ExpectedVersion, to: CycleState) -> StoreResult<Cycle>;
 
     // Objectives and alignment
     async fn create_objective(&self, new: NewObjective) -> StoreResult<Objective>;
     async fn get_objective(&self, id: ObjectiveId) -> StoreResult<Objective>;
-    async fn list_objectives(
-        &self,
-        filter: ObjectiveFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<Objective>>;
-    async fn update_objective(
-        &self,
-        id: ObjectiveId,
-        version: i64,
-        patch: ObjectivePatch,
-    ) -> StoreResult<Objective>;
+    async fn list_objectives(&self, filter: ObjectiveFilter, page: PageRequest) -> StoreResult<Page<Objective>>;
+    async fn update_objective(&self, id: ObjectiveId, version: i64, patch: ObjectivePatch) -> StoreResult<Objective>;
     async fn set_objective_status(
         &self,
         id: ObjectiveId,
@@ -98,28 +69,15 @@ pub trait Store: kpi::KpiStore + Send + Sync + 'static {
 
     async fn create_alignment(&self, new: NewAlignment) -> StoreResult<Alignment>;
     async fn delete_alignment(&self, id: AlignmentId) -> StoreResult<()>;
-    async fn list_alignments(
-        &self,
-        filter: AlignmentFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<Alignment>>;
+    async fn list_alignments(&self, filter: AlignmentFilter, page: PageRequest) -> StoreResult<Page<Alignment>>;
 
     // Key results, check-ins, initiatives
     async fn create_key_result(&self, new: NewKeyResult) -> StoreResult<KeyResult>;
     async fn get_key_result(&self, id: KeyResultId) -> StoreResult<KeyResult>;
-    async fn list_key_results(
-        &self,
-        filter: KeyResultFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<KeyResult>>;
+    async fn list_key_results(&self, filter: KeyResultFilter, page: PageRequest) -> StoreResult<Page<KeyResult>>;
     /// Key results of several objectives at once (a list page shows them under each).
     async fn key_results_of(&self, objectives: &[ObjectiveId]) -> StoreResult<Vec<KeyResult>>;
-    async fn update_key_result(
-        &self,
-        id: KeyResultId,
-        version: i64,
-        patch: KeyResultPatch,
-    ) -> StoreResult<KeyResult>;
+    async fn update_key_result(&self, id: KeyResultId, version: i64, patch: KeyResultPatch) -> StoreResult<KeyResult>;
     async fn set_key_result_status(
         &self,
         id: KeyResultId,
@@ -129,24 +87,12 @@ pub trait Store: kpi::KpiStore + Send + Sync + 'static {
 
     /// Records a check-in and brings the key result's current value, its objective's score
     /// and the roll-ups of the objectives it contributes to up to date, in one transaction.
-    async fn record_check_in(
-        &self,
-        key_result: KeyResultId,
-        new: NewCheckIn,
-    ) -> StoreResult<(CheckIn, KeyResult)>;
-    async fn list_check_ins(
-        &self,
-        key_result: KeyResultId,
-        page: PageRequest,
-    ) -> StoreResult<Page<CheckIn>>;
+    async fn record_check_in(&self, key_result: KeyResultId, new: NewCheckIn) -> StoreResult<(CheckIn, KeyResult)>;
+    async fn list_check_ins(&self, key_result: KeyResultId, page: PageRequest) -> StoreResult<Page<CheckIn>>;
 
     async fn create_initiative(&self, new: NewInitiative) -> StoreResult<Initiative>;
     async fn get_initiative(&self, id: InitiativeId) -> StoreResult<Initiative>;
-    async fn list_initiatives(
-        &self,
-        filter: InitiativeFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<Initiative>>;
+    async fn list_initiatives(&self, filter: InitiativeFilter, page: PageRequest) -> StoreResult<Page<Initiative>>;
     async fn update_initiative(
         &self,
         id: InitiativeId,

@@ -16,22 +16,12 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Self {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|r| encode_cursor(&key(r)))
-        } else {
-            None
-        };
-        Page {
-            items: rows,
-            next_cursor,
-        }
+        let next_cursor = if more { rows.last().map(|r| encode_cursor(&key(r))) } else { None };
+        Page { items: rows, next_cursor }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            next_cursor: self.next_cursor,
-        }
+        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
     }
 }
 
@@ -47,10 +37,7 @@ impl PageRequest {
     pub const MAX_LIMIT: u32 = 500;
 
     pub fn first(limit: u32) -> Self {
-        PageRequest {
-            limit: limit.clamp(1, Self::MAX_LIMIT),
-            after: None,
-        }
+        PageRequest { limit: limit.clamp(1, Self::MAX_LIMIT), after: None }
     }
 
     /// From the query parameters of a list request.
@@ -89,9 +76,5 @@ fn decode_cursor(cursor: &str) -> Option<String> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let key = String::from_utf8(bytes).ok()?;
     // Keys are ids: keep the cursor from smuggling anything else into a query.
-    (key.len() <= 96
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
-    .then_some(key)
+    (key.len() <= 96 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')).then_some(key)
 }

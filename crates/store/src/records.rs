@@ -7,9 +7,7 @@ use quarterdeck_domain::UnitKind;
 use quarterdeck_domain::alignment::LinkKind;
 use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
 use quarterdeck_domain::ids::*;
-use quarterdeck_domain::okr::{
-    Confidence, InitiativeKind, InitiativeStatus, KeyResultStatus, ObjectiveStatus,
-};
+use quarterdeck_domain::okr::{Confidence, InitiativeKind, InitiativeStatus, KeyResultStatus, ObjectiveStatus};
 use quarterdeck_domain::scoring::{Direction, KeyResultKind, Measure, ObjectiveKind, Score};
 use serde::Serialize;
 

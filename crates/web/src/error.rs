@@ -35,12 +35,7 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         ApiError {
             status,
-            body: ErrorBody {
-                error: code.to_owned(),
-                message: message.into(),
-                field: None,
-                current: None,
-            },
+            body: ErrorBody { error: code.to_owned(), message: message.into(), field: None, current: None },
         }
     }
 
@@ -63,11 +58,7 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no {what} with id {id}"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no {what} with id {id}"))
     }
 
     pub fn is_stale(&self) -> bool {
@@ -89,15 +80,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         let message = e.to_string();
         match e {
-            StoreError::NotFound { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
-            }
-            StoreError::UnknownReference { field, .. } => {
-                ApiError::unprocessable("unknown_reference", field, message)
-            }
-            StoreError::Stale { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
-            }
+            StoreError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            StoreError::UnknownReference { field, .. } => ApiError::unprocessable("unknown_reference", field, message),
+            StoreError::Stale { .. } => ApiError::new(StatusCode::CONFLICT, "version_conflict", message),
             StoreError::Duplicate { field, .. } => {
                 ApiError::new(StatusCode::CONFLICT, "duplicate", message).with_field(field)
             }

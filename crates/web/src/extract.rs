@@ -27,15 +27,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "send the body as JSON with 'Content-Type: application/json'",
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_unreadable",
-                    format!("could not read the body: {e}"),
-                )
-            })?;
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_unreadable", format!("could not read the body: {e}"))
+        })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(de) {
             Ok(v) => Ok(ApiJson(v)),
@@ -43,22 +37,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
                 if inner.is_syntax() || inner.is_eof() {
-                    Err(ApiError::bad_request(
-                        "malformed_json",
-                        format!("the body is not valid JSON: {inner}"),
-                    ))
+                    Err(ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")))
                 } else {
-                    let field = if path == "." {
-                        None
-                    } else {
-                        Some(path.clone())
-                    };
+                    let field = if path == "." { None } else { Some(path.clone()) };
                     let message = match &field {
                         Some(f) => format!("{f}: {inner}"),
                         None => inner.to_string(),
                     };
-                    let err =
-                        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message);
+                    let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message);
                     Err(match field {
                         Some(f) => err.with_field(f),
                         None => err,
@@ -90,16 +76,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| ApiPath(p.0))
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    format!("no such resource: {}", e.body_text()),
-                )
-            })
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| ApiPath(p.0)).map_err(|e| {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {}", e.body_text()))
+        })
     }
 }
 
@@ -116,11 +95,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let text = raw.to_str().unwrap_or_default().trim();
         let text = text.trim_start_matches("W/").trim_matches('"');
         text.parse::<i64>().map(|v| IfMatch(Some(v))).map_err(|_| {
-            ApiError::bad_request(
-                "invalid_if_match",
-                "If-Match must carry the record's version, e.g. If-Match: \"3\"",
-            )
-            .with_field("If-Match")
+            ApiError::bad_request("invalid_if_match", "If-Match must carry the record's version, e.g. If-Match: \"3\"")
+                .with_field("If-Match")
         })
     }
 }
@@ -163,8 +139,6 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> 
         if req.headers().get(CONTENT_TYPE).is_none() {
             return Ok(None);
         }
-        <ApiJson<T> as FromRequest<S>>::from_request(req, state)
-            .await
-            .map(Some)
+        <ApiJson<T> as FromRequest<S>>::from_request(req, state).await.map(Some)
     }
 }

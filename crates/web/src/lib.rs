@@ -28,10 +28,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        AppState {
-            store,
-            policy: ScoringPolicy::default(),
-        }
+        AppState { store, policy: ScoringPolicy::default() }
     }
 
     /// Today's date in the organisation's time zone (UTC until time zones are a setting).
@@ -62,21 +59,17 @@ struct ApiDoc;
 
 /// The whole application: API, OpenAPI document and health check.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api::routes())
-        .split_for_parts();
+    let (api, openapi) =
+        OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api::routes()).split_for_parts();
     let openapi = Arc::new(openapi);
-    api.route(
-        "/api/v1/openapi.json",
-        get(move || std::future::ready(axum::Json(openapi.as_ref().clone()))),
-    )
-    .route("/healthz", get(api::health::healthz))
-    .fallback(|| async {
-        error::ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such endpoint; the API lives under /api/v1 (see /api/v1/openapi.json)",
-        )
-    })
-    .with_state(state)
+    api.route("/api/v1/openapi.json", get(move || std::future::ready(axum::Json(openapi.as_ref().clone()))))
+        .route("/healthz", get(api::health::healthz))
+        .fallback(|| async {
+            error::ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint; the API lives under /api/v1 (see /api/v1/openapi.json)",
+            )
+        })
+        .with_state(state)
 }

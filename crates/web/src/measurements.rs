@@ -49,12 +49,8 @@ impl RowError {
         } else {
             format!("row {}: {}", self.row, self.field)
         };
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_row",
-            format!("row {}: {}", self.row, self.message),
-        )
-        .with_field(field)
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_row", format!("row {}: {}", self.row, self.message))
+            .with_field(field)
     }
 }
 
@@ -70,32 +66,24 @@ pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().map(|t| t.and_utc()))
         .or_else(|| {
-            NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
-                .ok()
-                .map(|t| t.and_utc())
-        })
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
         })
 }
 
 /// Parses a CSV body with a header row: `at,value[,segment]`, plus `kpi` when the URL does
 /// not name the KPI. Columns may come in any order.
 pub fn parse_csv(body: &[u8]) -> Result<Vec<PointIn>, RowError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(body);
+    parse_csv_from(body, MAX_POINTS)
+}
+
+/// Like [`parse_csv`] from any reader (a file being imported), with its own row limit.
+pub fn parse_csv_from<R: std::io::Read>(input: R, max_points: usize) -> Result<Vec<PointIn>, RowError> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(input);
     let headers = reader
         .headers()
-        .map_err(|e| RowError {
-            row: 0,
-            field: "header",
-            message: format!("the CSV header cannot be read: {e}"),
-        })?
+        .map_err(|e| RowError { row: 0, field: "header", message: format!("the CSV header cannot be read: {e}") })?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(at), Some(value)) = (col("at").or(col("timestamp")), col("value")) else {
@@ -112,16 +100,12 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<PointIn>, RowError> {
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let row = i + 1;
-        let record = record.map_err(|e| RowError {
-            row,
-            field: "row",
-            message: format!("unreadable CSV: {e}"),
-        })?;
-        if out.len() >= MAX_POINTS {
+        let record = record.map_err(|e| RowError { row, field: "row", message: format!("unreadable CSV: {e}") })?;
+        if out.len() >= max_points {
             return Err(RowError {
                 row,
                 field: "row",
-                message: format!("a batch holds at most {MAX_POINTS} points; split the file"),
+                message: format!("a batch holds at most {max_points} points; split the file"),
             });
         }
         let raw_value = record.get(value).unwrap_or_default();
@@ -131,16 +115,10 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<PointIn>, RowError> {
             message: format!("value '{raw_value}' is not a number"),
         })?;
         out.push(PointIn {
-            kpi: kpi
-                .and_then(|c| record.get(c))
-                .map(str::to_owned)
-                .filter(|s| !s.is_empty()),
+            kpi: kpi.and_then(|c| record.get(c)).map(str::to_owned).filter(|s| !s.is_empty()),
             at: record.get(at).unwrap_or_default().to_owned(),
             value: v,
-            segment: segment
-                .and_then(|c| record.get(c))
-                .map(str::to_owned)
-                .filter(|s| !s.is_empty()),
+            segment: segment.and_then(|c| record.get(c)).map(str::to_owned).filter(|s| !s.is_empty()),
         });
     }
     Ok(out)
@@ -152,12 +130,13 @@ pub async fn resolve(
     points: Vec<PointIn>,
     default_kpi: Option<KpiId>,
     now: DateTime<Utc>,
+    max_points: usize,
 ) -> Result<Vec<NewMeasurement>, ResolveError> {
-    if points.len() > MAX_POINTS {
+    if points.len() > max_points {
         return Err(ResolveError::Row(RowError {
-            row: MAX_POINTS + 1,
+            row: max_points + 1,
             field: "points",
-            message: format!("a batch holds at most {MAX_POINTS} points"),
+            message: format!("a batch holds at most {max_points} points"),
         }));
     }
     let mut ids: HashMap<String, KpiId> = HashMap::new();
@@ -207,29 +186,14 @@ pub async fn resolve(
             ResolveError::Row(RowError {
                 row,
                 field: "at",
-                message: format!(
-                    "at '{}' is not a time (use RFC 3339 like 2026-11-24T09:00:00Z, or a date)",
-                    p.at
-                ),
+                message: format!("at '{}' is not a time (use RFC 3339 like 2026-11-24T09:00:00Z, or a date)", p.at),
             })
         })?;
-        let segment = p
-            .segment
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
+        let segment = p.segment.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         check_measurement(at, p.value, segment.as_deref(), now).map_err(|e| {
-            ResolveError::Row(RowError {
-                row,
-                field: e.field().unwrap_or("value"),
-                message: e.to_string(),
-            })
+            ResolveError::Row(RowError { row, field: e.field().unwrap_or("value"), message: e.to_string() })
         })?;
-        out.push(NewMeasurement {
-            kpi_id,
-            at,
-            value: p.value,
-            segment,
-        });
+        out.push(NewMeasurement { kpi_id, at, value: p.value, segment });
     }
     Ok(out)
 }
@@ -246,22 +210,13 @@ mod tests {
 
     #[test]
     fn csv_with_any_column_order() {
-        let rows =
-            parse_csv(b"value,at,segment\n4.5,2026-11-24,emea\n3,2026-11-24T10:00:00Z,\n").unwrap();
+        let rows = parse_csv(b"value,at,segment\n4.5,2026-11-24,emea\n3,2026-11-24T10:00:00Z,\n").unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(
-            (rows[0].value, rows[0].segment.as_deref()),
-            (4.5, Some("emea"))
-        );
+        assert_eq!((rows[0].value, rows[0].segment.as_deref()), (4.5, Some("emea")));
         assert_eq!(rows[1].segment, None);
         let err = parse_csv(b"at,value\n2026-11-24,abc\n").unwrap_err();
         assert_eq!((err.row, err.field), (1, "value"));
-        assert!(
-            parse_csv(b"when,value\n")
-                .unwrap_err()
-                .message
-                .contains("at and value")
-        );
+        assert!(parse_csv(b"when,value\n").unwrap_err().message.contains("at and value"));
         assert!(parse_csv(b"at,value\n2026-11-24,1,extra\n").is_err());
     }
 

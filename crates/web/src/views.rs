@@ -18,10 +18,7 @@ pub struct ListPage<T> {
 
 impl<T> From<Page<T>> for ListPage<T> {
     fn from(p: Page<T>) -> Self {
-        ListPage {
-            items: p.items,
-            next_cursor: p.next_cursor,
-        }
+        ListPage { items: p.items, next_cursor: p.next_cursor }
     }
 }
 
@@ -67,11 +64,7 @@ impl ObjectiveView {
             success: policy.is_success(objective.kind, score),
             expected_progress: expected,
             pace: pace(score, expected, policy),
-            key_results: key_results.map(|krs| {
-                krs.into_iter()
-                    .map(|k| KeyResultView::new(k, policy, today))
-                    .collect()
-            }),
+            key_results: key_results.map(|krs| krs.into_iter().map(|k| KeyResultView::new(k, policy, today)).collect()),
             objective,
         }
     }

@@ -5,9 +5,7 @@ use crate::error::ApiResult;
 use chrono::{NaiveDate, Utc};
 use quarterdeck_domain::kpi::health::{Health, HealthStatus, health};
 use quarterdeck_domain::kpi::period::{Granularity, Period};
-use quarterdeck_domain::kpi::trust::{
-    TRUST_WINDOW, TrustBadge, is_fresh, missing_periods, within_bounds,
-};
+use quarterdeck_domain::kpi::trust::{TRUST_WINDOW, TrustBadge, is_fresh, missing_periods, within_bounds};
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::kpi::{Kpi, KpiEdge, PeriodValue};
 use serde::Serialize;
@@ -71,13 +69,8 @@ pub struct TreeView {
 }
 
 pub fn period_view(kpi: &Kpi, p: PeriodValue) -> PeriodView {
-    let period = Period {
-        granularity: p.granularity,
-        start: p.start,
-    };
-    let h: Option<Health> = p
-        .value
-        .and_then(|v| health(kpi.target, kpi.direction, v, kpi.warning_from_pct));
+    let period = Period { granularity: p.granularity, start: p.start };
+    let h: Option<Health> = p.value.and_then(|v| health(kpi.target, kpi.direction, v, kpi.warning_from_pct));
     PeriodView {
         label: period.label(),
         start: period.start,
@@ -92,34 +85,18 @@ pub fn period_view(kpi: &Kpi, p: PeriodValue) -> PeriodView {
 pub async fn trust(state: &AppState, kpi: &Kpi) -> ApiResult<TrustView> {
     let now = Utc::now();
     let g = Granularity::of_cadence(kpi.cadence);
-    let periods = state
-        .store
-        .list_periods(kpi.id, g, None, None, None, TRUST_WINDOW as u32 + 1)
-        .await?;
+    let periods = state.store.list_periods(kpi.id, g, None, None, None, TRUST_WINDOW as u32 + 1).await?;
     let present: Vec<NaiveDate> = periods.iter().map(|p| p.start).collect();
-    let missing = missing_periods(
-        g,
-        kpi.first_point_at.map(|t| t.date_naive()),
-        &present,
-        now.date_naive(),
-        TRUST_WINDOW,
-    );
-    let invalid = periods
-        .iter()
-        .filter(|p| p.count > 0 && !within_bounds(p.min, p.max, kpi.valid_min, kpi.valid_max))
-        .count();
-    let sources = state
-        .store
-        .list_data_sources(Some(kpi.id), PageRequest::first(10))
-        .await?;
-    let source_ok = sources
-        .items
-        .iter()
-        .all(|s| match (s.last_error_at, s.last_success_at) {
-            (Some(e), Some(ok)) => ok >= e,
-            (Some(_), None) => false,
-            _ => true,
-        });
+    let missing =
+        missing_periods(g, kpi.first_point_at.map(|t| t.date_naive()), &present, now.date_naive(), TRUST_WINDOW);
+    let invalid =
+        periods.iter().filter(|p| p.count > 0 && !within_bounds(p.min, p.max, kpi.valid_min, kpi.valid_max)).count();
+    let sources = state.store.list_data_sources(Some(kpi.id), PageRequest::first(10)).await?;
+    let source_ok = sources.items.iter().all(|s| match (s.last_error_at, s.last_success_at) {
+        (Some(e), Some(ok)) => ok >= e,
+        (Some(_), None) => false,
+        _ => true,
+    });
     // A derived KPI is as fresh as its inputs; its own last point is their latest.
     Ok(TrustBadge {
         fresh: is_fresh(kpi.cadence, kpi.last_point_at, now),

@@ -16,15 +16,8 @@ impl Server {
     async fn start(store: Arc<dyn Store>) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, router(AppState::new(store)))
-                .await
-                .unwrap()
-        });
-        Server {
-            base: format!("http://{addr}"),
-            http: reqwest::Client::new(),
-        }
+        tokio::spawn(async move { axum::serve(listener, router(AppState::new(store))).await.unwrap() });
+        Server { base: format!("http://{addr}"), http: reqwest::Client::new() }
     }
 
     async fn send(
@@ -44,26 +37,17 @@ impl Server {
         let res = req.send().await.unwrap();
         let status = res.status();
         let text = res.text().await.unwrap();
-        (
-            status,
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            },
-        )
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
     }
 
     async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None, None).await
     }
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(body), None)
-            .await
+        self.send(reqwest::Method::POST, path, Some(body), None).await
     }
     async fn patch(&self, path: &str, body: Value, if_match: Option<i64>) -> (StatusCode, Value) {
-        self.send(reqwest::Method::PATCH, path, Some(body), if_match)
-            .await
+        self.send(reqwest::Method::PATCH, path, Some(body), if_match).await
     }
 
     /// POST that must succeed; returns the body.
@@ -75,43 +59,24 @@ impl Server {
 
     /// A unit, a person and an active current quarter.
     async fn org(&self) -> (Value, Value, Value) {
-        let team = self
-            .create("/api/v1/units", json!({"name": "Product"}))
-            .await;
+        let team = self.create("/api/v1/units", json!({"name": "Product"})).await;
         let person = self
-            .create(
-                "/api/v1/people",
-                json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}),
-            )
+            .create("/api/v1/people", json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}))
             .await;
-        let cycle = self
-            .create("/api/v1/cycles", json!({"state": "active"}))
-            .await;
+        let cycle = self.create("/api/v1/cycles", json!({"state": "active"})).await;
         (team, person, cycle)
     }
 
     async fn objective(&self, person: &Value, title: &str) -> Value {
-        self.create(
-            "/api/v1/objectives",
-            json!({"cycle_id": "current", "title": title, "owner_id": person["id"]}),
-        )
-        .await
+        self.create("/api/v1/objectives", json!({"cycle_id": "current", "title": title, "owner_id": person["id"]}))
+            .await
     }
 }
 
-fn assert_error(
-    status: StatusCode,
-    body: &Value,
-    want_status: StatusCode,
-    code: &str,
-    field: Option<&str>,
-) {
+fn assert_error(status: StatusCode, body: &Value, want_status: StatusCode, code: &str, field: Option<&str>) {
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["error"], code, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     if let Some(f) = field {
         assert_eq!(body["field"], f, "{body}");
     }
@@ -141,10 +106,7 @@ async fn nps_example_scores_a_half_through_the_api(store: Arc<dyn Store>) {
     assert_eq!(kr["direction"], "increase");
     let recorded = s
         .create(
-            &format!(
-                "/api/v1/key-results/{}/check-ins",
-                kr["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/key-results/{}/check-ins", kr["id"].as_str().unwrap()),
             json!({"value": 41, "confidence": "on_track", "note": "Guided setup ships next week"}),
         )
         .await;
@@ -152,9 +114,7 @@ async fn nps_example_scores_a_half_through_the_api(store: Arc<dyn Store>) {
     assert_eq!(recorded["key_result"]["current_value"], 41.0);
     assert_eq!(recorded["check_in"]["note"], "Guided setup ships next week");
 
-    let (status, list) = s
-        .get("/api/v1/objectives?cycle=current&include=key_results")
-        .await;
+    let (status, list) = s.get("/api/v1/objectives?cycle=current&include=key_results").await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let item = &list["items"][0];
     assert_eq!(item["score"], 0.5);
@@ -169,26 +129,16 @@ async fn nps_example_scores_a_half_through_the_api(store: Arc<dyn Store>) {
     // Filters by unit slug and owner; decimals stay as typed.
     let (_, by_unit) = s.get("/api/v1/objectives?unit=product").await;
     assert_eq!(by_unit["items"].as_array().unwrap().len(), 1);
-    let (_, by_owner) = s
-        .get(&format!(
-            "/api/v1/objectives?owner={}",
-            person["id"].as_str().unwrap()
-        ))
-        .await;
+    let (_, by_owner) = s.get(&format!("/api/v1/objectives?owner={}", person["id"].as_str().unwrap())).await;
     assert_eq!(by_owner["items"].as_array().unwrap().len(), 1);
     let csat = s
-        .create("/api/v1/key-results", json!({"objective_id": objective["id"], "title": "CSAT from 4.1 to 4.5", "baseline": 4.1, "target": 4.5}))
+        .create(
+            "/api/v1/key-results",
+            json!({"objective_id": objective["id"], "title": "CSAT from 4.1 to 4.5", "baseline": 4.1, "target": 4.5}),
+        )
         .await;
-    assert_eq!(
-        (csat["baseline"].as_f64(), csat["target"].as_f64()),
-        (Some(4.1), Some(4.5))
-    );
-    let (_, one) = s
-        .get(&format!(
-            "/api/v1/objectives/{}",
-            objective["id"].as_str().unwrap()
-        ))
-        .await;
+    assert_eq!((csat["baseline"].as_f64(), csat["target"].as_f64()), (Some(4.1), Some(4.5)));
+    let (_, one) = s.get(&format!("/api/v1/objectives/{}", objective["id"].as_str().unwrap())).await;
     assert_eq!(one["key_results"].as_array().unwrap().len(), 2);
     assert_eq!(one["score"], 0.25);
 }
@@ -196,170 +146,62 @@ async fn nps_example_scores_a_half_through_the_api(store: Arc<dyn Store>) {
 async fn bad_input_gets_a_clear_error_and_changes_nothing(store: Arc<dyn Store>) {
     let s = Server::start(store).await;
     let (_, person, _) = s.org().await;
-    let objective = s
-        .objective(&person, "Earn enterprise-grade reliability")
-        .await;
+    let objective = s.objective(&person, "Earn enterprise-grade reliability").await;
     let oid = objective["id"].clone();
     let kr_body = |extra: Value| {
         let mut b = json!({"objective_id": oid, "title": "P1 incidents from 9 to 3", "baseline": 9, "target": 3});
-        b.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
+        b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         b
     };
-    let (st, b) = s
-        .post("/api/v1/key-results", kr_body(json!({"target": 9})))
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "kr_target_equals_baseline",
-        Some("target"),
-    );
-    let (st, b) = s
-        .post("/api/v1/key-results", kr_body(json!({"weight": -1})))
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "not_positive",
-        Some("weight"),
-    );
-    let (st, b) = s
-        .post(
-            "/api/v1/key-results",
-            kr_body(json!({"objective_id": "0190b0b0-0000-7000-8000-000000000000"})),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unknown_reference",
-        Some("objective_id"),
-    );
-    let (st, b) = s
-        .post("/api/v1/key-results", kr_body(json!({"baseline": "nine"})))
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-        Some("baseline"),
-    );
-    let (st, b) = s
-        .post(
-            "/api/v1/key-results",
-            kr_body(json!({"title": "x".repeat(201)})),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "too_long",
-        Some("title"),
-    );
-    let (st, b) = s
-        .post("/api/v1/key-results", kr_body(json!({"titel": "typo"})))
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-        None,
-    );
-    let (st, b) = s
-        .post("/api/v1/key-results", kr_body(json!({"baseline": null})))
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "empty",
-        Some("baseline"),
-    );
+    let (st, b) = s.post("/api/v1/key-results", kr_body(json!({"target": 9}))).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "kr_target_equals_baseline", Some("target"));
+    let (st, b) = s.post("/api/v1/key-results", kr_body(json!({"weight": -1}))).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "not_positive", Some("weight"));
+    let (st, b) =
+        s.post("/api/v1/key-results", kr_body(json!({"objective_id": "0190b0b0-0000-7000-8000-000000000000"}))).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference", Some("objective_id"));
+    let (st, b) = s.post("/api/v1/key-results", kr_body(json!({"baseline": "nine"}))).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("baseline"));
+    let (st, b) = s.post("/api/v1/key-results", kr_body(json!({"title": "x".repeat(201)}))).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "too_long", Some("title"));
+    let (st, b) = s.post("/api/v1/key-results", kr_body(json!({"titel": "typo"}))).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", None);
+    let (st, b) = s.post("/api/v1/key-results", kr_body(json!({"baseline": null}))).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "empty", Some("baseline"));
 
     // Malformed JSON, numbers JSON cannot hold, a body that is not JSON at all.
     let raw = |body: &'static str, ct: &'static str| {
-        s.http
-            .post(format!("{}/api/v1/key-results", s.base))
-            .header("Content-Type", ct)
-            .body(body)
-            .send()
+        s.http.post(format!("{}/api/v1/key-results", s.base)).header("Content-Type", ct).body(body).send()
     };
     let res = raw("{\"title\": ", "application/json").await.unwrap();
     let status = res.status();
-    assert_error(
-        status,
-        &res.json().await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "malformed_json",
-        None,
-    );
-    let res = raw("{\"baseline\": NaN}", "application/json")
-        .await
-        .unwrap();
+    assert_error(status, &res.json().await.unwrap(), StatusCode::BAD_REQUEST, "malformed_json", None);
+    let res = raw("{\"baseline\": NaN}", "application/json").await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let res = raw(
-        "{\"title\": \"t\", \"baseline\": 1e999, \"target\": 2}",
-        "application/json",
-    )
-    .await
-    .unwrap();
+    let res = raw("{\"title\": \"t\", \"baseline\": 1e999, \"target\": 2}", "application/json").await.unwrap();
     let status = res.status();
     let body: Value = res.json().await.unwrap();
-    assert!(
-        status.is_client_error() && body["message"].as_str().unwrap().contains("out of range"),
-        "{body}"
-    );
-    let res = raw("title=x", "application/x-www-form-urlencoded")
-        .await
-        .unwrap();
+    assert!(status.is_client_error() && body["message"].as_str().unwrap().contains("out of range"), "{body}");
+    let res = raw("title=x", "application/x-www-form-urlencoded").await.unwrap();
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     // Nothing of the above was stored.
-    let (_, krs) = s
-        .get(&format!(
-            "/api/v1/key-results?objective={}",
-            oid.as_str().unwrap()
-        ))
-        .await;
+    let (_, krs) = s.get(&format!("/api/v1/key-results?objective={}", oid.as_str().unwrap())).await;
     assert_eq!(krs["items"].as_array().unwrap().len(), 0, "{krs}");
 
     // Check-ins: on a killed KR, before the cycle, unknown confidence, unknown KR.
     let kr = s.create("/api/v1/key-results", kr_body(json!({}))).await;
     let kid = kr["id"].as_str().unwrap().to_owned();
-    let (st, b) = s
-        .post(
-            &format!("/api/v1/key-results/{kid}/check-ins"),
-            json!({"value": 5, "confidence": "sure"}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-        Some("confidence"),
-    );
+    let (st, b) =
+        s.post(&format!("/api/v1/key-results/{kid}/check-ins"), json!({"value": 5, "confidence": "sure"})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("confidence"));
     let (st, b) = s
         .post(
             &format!("/api/v1/key-results/{kid}/check-ins"),
             json!({"value": 5, "confidence": "at_risk", "at": "2001-01-01T00:00:00Z"}),
         )
         .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "check_in_before_cycle",
-        Some("at"),
-    );
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "check_in_before_cycle", Some("at"));
     let (st, b) = s
         .post(
             "/api/v1/key-results/0190b0b0-0000-7000-8000-000000000000/check-ins",
@@ -367,139 +209,43 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing(store: Arc<dyn Store>)
         )
         .await;
     assert_error(st, &b, StatusCode::NOT_FOUND, "not_found", None);
-    let (st, b) = s
-        .post(
-            &format!("/api/v1/key-results/{kid}/kill"),
-            json!({"reason": "  "}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "empty",
-        Some("reason"),
-    );
-    let (st, _) = s
-        .post(
-            &format!("/api/v1/key-results/{kid}/kill"),
-            json!({"reason": "Wrong metric"}),
-        )
-        .await;
+    let (st, b) = s.post(&format!("/api/v1/key-results/{kid}/kill"), json!({"reason": "  "})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "empty", Some("reason"));
+    let (st, _) = s.post(&format!("/api/v1/key-results/{kid}/kill"), json!({"reason": "Wrong metric"})).await;
     assert_eq!(st, StatusCode::OK);
-    let (st, b) = s
-        .post(
-            &format!("/api/v1/key-results/{kid}/check-ins"),
-            json!({"value": 5, "confidence": "at_risk"}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "key_result_not_active",
-        None,
-    );
+    let (st, b) =
+        s.post(&format!("/api/v1/key-results/{kid}/check-ins"), json!({"value": 5, "confidence": "at_risk"})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "key_result_not_active", None);
     let (_, history) = s.get(&format!("/api/v1/key-results/{kid}/check-ins")).await;
     assert_eq!(history["items"].as_array().unwrap().len(), 0);
 
     // Other resources, paths and queries.
-    let (st, b) = s
-        .post(
-            "/api/v1/people",
-            json!({"name": "Bo", "email": "not-an-email"}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_email",
-        Some("email"),
-    );
-    let (st, b) = s
-        .post(
-            "/api/v1/people",
-            json!({"name": "Ada 2", "email": "ADA@example.com"}),
-        )
-        .await;
+    let (st, b) = s.post("/api/v1/people", json!({"name": "Bo", "email": "not-an-email"})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_email", Some("email"));
+    let (st, b) = s.post("/api/v1/people", json!({"name": "Ada 2", "email": "ADA@example.com"})).await;
     assert_error(st, &b, StatusCode::CONFLICT, "duplicate", Some("email"));
-    let (st, b) = s
-        .post(
-            "/api/v1/cycles",
-            json!({"kind": "custom", "start": "2026-01-10"}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "cycle_needs_end",
-        Some("end"),
-    );
-    let (st, b) = s
-        .post(
-            "/api/v1/cycles",
-            json!({"kind": "custom", "start": "2026-01-10", "end": "2026-01-01"}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "cycle_ends_before_start",
-        Some("end"),
-    );
+    let (st, b) = s.post("/api/v1/cycles", json!({"kind": "custom", "start": "2026-01-10"})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "cycle_needs_end", Some("end"));
+    let (st, b) = s.post("/api/v1/cycles", json!({"kind": "custom", "start": "2026-01-10", "end": "2026-01-01"})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "cycle_ends_before_start", Some("end"));
     let (st, b) = s.get("/api/v1/objectives/not-an-id").await;
     assert_error(st, &b, StatusCode::NOT_FOUND, "not_found", None);
     let (st, b) = s.get("/api/v1/objectives?limit=0").await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::BAD_REQUEST,
-        "invalid_page",
-        Some("limit"),
-    );
+    assert_error(st, &b, StatusCode::BAD_REQUEST, "invalid_page", Some("limit"));
     let (st, b) = s.get("/api/v1/objectives?cursor=%%%").await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::BAD_REQUEST,
-        "invalid_page",
-        Some("cursor"),
-    );
+    assert_error(st, &b, StatusCode::BAD_REQUEST, "invalid_page", Some("cursor"));
     let (st, b) = s.get("/api/v1/objectives?status=sleeping").await;
     assert_error(st, &b, StatusCode::BAD_REQUEST, "invalid_query", None);
     let (st, b) = s.get("/api/v1/objectives?unit=nowhere").await;
     assert_error(st, &b, StatusCode::NOT_FOUND, "unknown_unit", Some("unit"));
     let (st, b) = s.get("/api/v1/nothing-here").await;
     assert_error(st, &b, StatusCode::NOT_FOUND, "not_found", None);
-    let (st, b) = s
-        .post(
-            &format!("/api/v1/objectives/{}/status", oid.as_str().unwrap()),
-            json!({"status": "retired"}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "empty",
-        Some("reason"),
-    );
-    let (st, b) = s
-        .post(
-            &format!("/api/v1/objectives/{}/status", oid.as_str().unwrap()),
-            json!({"status": "draft"}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_transition",
-        Some("status"),
-    );
+    let (st, b) =
+        s.post(&format!("/api/v1/objectives/{}/status", oid.as_str().unwrap()), json!({"status": "retired"})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "empty", Some("reason"));
+    let (st, b) =
+        s.post(&format!("/api/v1/objectives/{}/status", oid.as_str().unwrap()), json!({"status": "draft"})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_transition", Some("status"));
 }
 
 async fn stale_edits_get_409_with_the_current_record(store: Arc<dyn Store>) {
@@ -507,65 +253,36 @@ async fn stale_edits_get_409_with_the_current_record(store: Arc<dyn Store>) {
     let (_, person, _) = s.org().await;
     let objective = s.objective(&person, "Crack the mid-market segment").await;
     let kr = s
-        .create("/api/v1/key-results", json!({"objective_id": objective["id"], "title": "Win rate from 12 to 25", "baseline": 12, "target": 25}))
+        .create(
+            "/api/v1/key-results",
+            json!({"objective_id": objective["id"], "title": "Win rate from 12 to 25", "baseline": 12, "target": 25}),
+        )
         .await;
     let path = format!("/api/v1/key-results/{}", kr["id"].as_str().unwrap());
 
     // The ETag of a GET is the version to send back.
-    let res = s
-        .http
-        .get(format!("{}{path}", s.base))
-        .send()
-        .await
-        .unwrap();
+    let res = s.http.get(format!("{}{path}", s.base)).send().await.unwrap();
     assert_eq!(res.headers()["etag"], "\"1\"");
 
     let (st, b) = s.patch(&path, json!({"title": "No version"}), None).await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::PRECONDITION_REQUIRED,
-        "version_required",
-        Some("version"),
-    );
-    let (st, first) = s
-        .patch(
-            &path,
-            json!({"title": "Mid-market win rate from 12 to 25"}),
-            Some(1),
-        )
-        .await;
+    assert_error(st, &b, StatusCode::PRECONDITION_REQUIRED, "version_required", Some("version"));
+    let (st, first) = s.patch(&path, json!({"title": "Mid-market win rate from 12 to 25"}), Some(1)).await;
     assert_eq!(st, StatusCode::OK, "{first}");
     assert_eq!(first["version"], 2);
     // A second editor who also started from version 1 is told, and sees the current state.
-    let (st, b) = s
-        .patch(&path, json!({"title": "Overwrite", "version": 1}), None)
-        .await;
+    let (st, b) = s.patch(&path, json!({"title": "Overwrite", "version": 1}), None).await;
     assert_error(st, &b, StatusCode::CONFLICT, "version_conflict", None);
     assert_eq!(b["current"]["title"], "Mid-market win rate from 12 to 25");
     assert_eq!(b["current"]["version"], 2);
     // Changing the target rescores; baseline equal to target is refused.
     let (st, b) = s.patch(&path, json!({"target": 12}), Some(2)).await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "kr_target_equals_baseline",
-        Some("target"),
-    );
-    let (st, b) = s
-        .patch(&path, json!({"target": 22, "weight": 2}), Some(2))
-        .await;
-    assert_eq!(
-        (st, b["target"].as_f64(), b["weight"].as_f64()),
-        (StatusCode::OK, Some(22.0), Some(2.0))
-    );
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "kr_target_equals_baseline", Some("target"));
+    let (st, b) = s.patch(&path, json!({"target": 22, "weight": 2}), Some(2)).await;
+    assert_eq!((st, b["target"].as_f64(), b["weight"].as_f64()), (StatusCode::OK, Some(22.0), Some(2.0)));
 
     // Same on objectives and units.
     let opath = format!("/api/v1/objectives/{}", objective["id"].as_str().unwrap());
-    let (st, _) = s
-        .patch(&opath, json!({"title": "Win the mid-market"}), Some(1))
-        .await;
+    let (st, _) = s.patch(&opath, json!({"title": "Win the mid-market"}), Some(1)).await;
     assert_eq!(st, StatusCode::OK);
     let (st, b) = s.patch(&opath, json!({"title": "Lost"}), Some(1)).await;
     assert_error(st, &b, StatusCode::CONFLICT, "version_conflict", None);
@@ -578,7 +295,10 @@ async fn alignment_graph_through_the_api(store: Arc<dyn Store>) {
     let parent = s.objective(&person, "Stop the leaky bucket").await;
     let child = s.objective(&person, "Make onboarding a delight").await;
     let kr = s
-        .create("/api/v1/key-results", json!({"objective_id": child["id"], "title": "TTFV from 14 to 5 days", "baseline": 14, "target": 5}))
+        .create(
+            "/api/v1/key-results",
+            json!({"objective_id": child["id"], "title": "TTFV from 14 to 5 days", "baseline": 14, "target": 5}),
+        )
         .await;
     let link = s
         .create(
@@ -588,69 +308,25 @@ async fn alignment_graph_through_the_api(store: Arc<dyn Store>) {
         .await;
     assert_eq!(link["kind"], "contributes");
     s.create(
-        &format!(
-            "/api/v1/key-results/{}/check-ins",
-            kr["id"].as_str().unwrap()
-        ),
+        &format!("/api/v1/key-results/{}/check-ins", kr["id"].as_str().unwrap()),
         json!({"value": 9.5, "confidence": "on_track"}),
     )
     .await;
-    let (_, p) = s
-        .get(&format!(
-            "/api/v1/objectives/{}",
-            parent["id"].as_str().unwrap()
-        ))
-        .await;
+    let (_, p) = s.get(&format!("/api/v1/objectives/{}", parent["id"].as_str().unwrap())).await;
     assert_eq!(p["rollup"], 0.5);
     assert_eq!(p["score"], 0.0);
 
-    let (st, b) = s
-        .post(
-            "/api/v1/alignments",
-            json!({"child_id": parent["id"], "parent_objective_id": child["id"]}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "alignment_cycle",
-        Some("parent"),
-    );
-    let (st, b) = s
-        .post("/api/v1/alignments", json!({"child_id": child["id"]}))
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "alignment_parent",
-        None,
-    );
-    let (_, links) = s
-        .get(&format!(
-            "/api/v1/alignments?parent={}",
-            parent["id"].as_str().unwrap()
-        ))
-        .await;
+    let (st, b) =
+        s.post("/api/v1/alignments", json!({"child_id": parent["id"], "parent_objective_id": child["id"]})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "alignment_cycle", Some("parent"));
+    let (st, b) = s.post("/api/v1/alignments", json!({"child_id": child["id"]})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "alignment_parent", None);
+    let (_, links) = s.get(&format!("/api/v1/alignments?parent={}", parent["id"].as_str().unwrap())).await;
     assert_eq!(links["items"].as_array().unwrap().len(), 1);
-    let res = s
-        .http
-        .delete(format!(
-            "{}/api/v1/alignments/{}",
-            s.base,
-            link["id"].as_str().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let res =
+        s.http.delete(format!("{}/api/v1/alignments/{}", s.base, link["id"].as_str().unwrap())).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let (_, p) = s
-        .get(&format!(
-            "/api/v1/objectives/{}",
-            parent["id"].as_str().unwrap()
-        ))
-        .await;
+    let (_, p) = s.get(&format!("/api/v1/objectives/{}", parent["id"].as_str().unwrap())).await;
     assert!(p["rollup"].is_null());
 }
 
@@ -659,40 +335,28 @@ async fn closed_cycle_refuses_writes(store: Arc<dyn Store>) {
     let (_, person, cycle) = s.org().await;
     let objective = s.objective(&person, "Close the books faster").await;
     let kr = s
-        .create("/api/v1/key-results", json!({"objective_id": objective["id"], "title": "Close from 12 to 5 days", "baseline": 12, "target": 5}))
+        .create(
+            "/api/v1/key-results",
+            json!({"objective_id": objective["id"], "title": "Close from 12 to 5 days", "baseline": 12, "target": 5}),
+        )
         .await;
-    let initiative = s.create("/api/v1/initiatives", json!({"key_result_id": kr["id"], "title": "Automate payroll entries", "link": "https://example.com/x"})).await;
+    let initiative = s
+        .create(
+            "/api/v1/initiatives",
+            json!({"key_result_id": kr["id"], "title": "Automate payroll entries", "link": "https://example.com/x"}),
+        )
+        .await;
     assert_eq!(initiative["status"], "planned");
     let (st, b) = s
-        .post(
-            "/api/v1/initiatives",
-            json!({"key_result_id": kr["id"], "title": "x", "link": "javascript:alert(1)"}),
-        )
+        .post("/api/v1/initiatives", json!({"key_result_id": kr["id"], "title": "x", "link": "javascript:alert(1)"}))
         .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_link",
-        Some("link"),
-    );
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_link", Some("link"));
 
-    let (st, closed) = s
-        .post(
-            &format!("/api/v1/cycles/{}/close", cycle["id"].as_str().unwrap()),
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        (st, closed["state"].as_str()),
-        (StatusCode::OK, Some("closed"))
-    );
+    let (st, closed) = s.post(&format!("/api/v1/cycles/{}/close", cycle["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!((st, closed["state"].as_str()), (StatusCode::OK, Some("closed")));
     let (st, b) = s
         .post(
-            &format!(
-                "/api/v1/key-results/{}/check-ins",
-                kr["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/key-results/{}/check-ins", kr["id"].as_str().unwrap()),
             json!({"value": 6, "confidence": "on_track"}),
         )
         .await;
@@ -705,19 +369,8 @@ async fn closed_cycle_refuses_writes(store: Arc<dyn Store>) {
         )
         .await;
     assert_error(st, &b, StatusCode::CONFLICT, "cycle_closed", None);
-    let (st, b) = s
-        .post(
-            &format!("/api/v1/cycles/{}/activate", cycle["id"].as_str().unwrap()),
-            json!({}),
-        )
-        .await;
-    assert_error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_transition",
-        None,
-    );
+    let (st, b) = s.post(&format!("/api/v1/cycles/{}/activate", cycle["id"].as_str().unwrap()), json!({})).await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_transition", None);
 }
 
 async fn lists_paginate_with_cursors(store: Arc<dyn Store>) {
@@ -732,13 +385,7 @@ async fn lists_paginate_with_cursors(store: Arc<dyn Store>) {
     loop {
         let (st, page) = s.get(&path).await;
         assert_eq!(st, StatusCode::OK);
-        seen.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| o["id"].clone()),
-        );
+        seen.extend(page["items"].as_array().unwrap().iter().map(|o| o["id"].clone()));
         match page["next_cursor"].as_str() {
             Some(c) => path = format!("/api/v1/objectives?cycle=current&limit=2&cursor={c}"),
             None => break,
@@ -765,10 +412,7 @@ async fn openapi_document_and_health(store: Arc<dyn Store>) {
         "/api/v1/people",
         "/api/v1/initiatives",
     ] {
-        assert!(
-            doc["paths"][path].is_object(),
-            "{path} missing from the OpenAPI document"
-        );
+        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
     assert!(doc["components"]["schemas"]["ObjectiveView"].is_object());
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());

@@ -17,45 +17,26 @@ impl Server {
     async fn start(store: Arc<dyn Store>) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, router(AppState::new(store)))
-                .await
-                .unwrap()
-        });
-        Server {
-            base: format!("http://{addr}"),
-            http: reqwest::Client::new(),
-        }
+        tokio::spawn(async move { axum::serve(listener, router(AppState::new(store))).await.unwrap() });
+        Server { base: format!("http://{addr}"), http: reqwest::Client::new() }
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let res = req.send().await.unwrap();
         let status = res.status();
         let text = res.text().await.unwrap();
-        (
-            status,
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            },
-        )
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
     }
 
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.get(format!("{}{path}", self.base)))
-            .await
+        self.send(self.http.get(format!("{}{path}", self.base))).await
     }
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
-            .await
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body)).await
     }
     async fn csv(&self, path: &str, body: &str) -> (StatusCode, Value) {
         self.send(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .header("Content-Type", "text/csv")
-                .body(body.to_owned()),
+            self.http.post(format!("{}{path}", self.base)).header("Content-Type", "text/csv").body(body.to_owned()),
         )
         .await
     }
@@ -79,14 +60,14 @@ backend_tests!(
 );
 
 async fn okr(s: &Server) -> (Value, Value) {
-    let person = s
+    let person = s.create("/api/v1/people", json!({"name": "Ada", "email": "ada@example.com"})).await;
+    s.create("/api/v1/cycles", json!({"state": "active"})).await;
+    let objective = s
         .create(
-            "/api/v1/people",
-            json!({"name": "Ada", "email": "ada@example.com"}),
+            "/api/v1/objectives",
+            json!({"cycle_id": "current", "title": "Grow expansion revenue", "owner_id": person["id"]}),
         )
         .await;
-    s.create("/api/v1/cycles", json!({"state": "active"})).await;
-    let objective = s.create("/api/v1/objectives", json!({"cycle_id": "current", "title": "Grow expansion revenue", "owner_id": person["id"]})).await;
     (person, objective)
 }
 
@@ -94,203 +75,97 @@ async fn a_guardrail_breach_pauses_its_objective_within_the_request(store: Arc<d
     let s = Server::start(store).await;
     let (_, objective) = okr(&s).await;
     let (st, b) = s.post("/api/v1/kpis", json!({"name": "Refund rate", "unit_of_measure": "%", "aggregation": "mean", "direction": "lower_is_better", "guardrail": true})).await;
-    error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "guardrail_needs_threshold",
-    );
+    error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "guardrail_needs_threshold");
     let kpi = s
         .create("/api/v1/kpis", json!({"name": "Refund rate", "unit_of_measure": "%", "aggregation": "mean", "direction": "lower_is_better", "target": 1.0, "guardrail": true, "guardrail_threshold": 1.2}))
         .await;
     assert_eq!(kpi["key"], "refund_rate");
-    let linked = s
-        .create(
-            "/api/v1/guardrail-links",
-            json!({"kpi_id": kpi["id"], "objective_id": objective["id"]}),
-        )
-        .await;
+    let linked =
+        s.create("/api/v1/guardrail-links", json!({"kpi_id": kpi["id"], "objective_id": objective["id"]})).await;
     assert_eq!(linked["objectives_paused"], json!([]));
 
     let now = Utc::now() - Duration::minutes(10);
     let (st, report) = s
-        .post(
-            "/api/v1/kpis/refund_rate/measurements",
-            json!({"points": [{"at": now.to_rfc3339(), "value": 1.6}]}),
-        )
+        .post("/api/v1/kpis/refund_rate/measurements", json!({"points": [{"at": now.to_rfc3339(), "value": 1.6}]}))
         .await;
     assert_eq!(st, StatusCode::OK, "{report}");
     assert_eq!(report["objectives_paused"], json!([objective["id"]]));
-    let (_, o) = s
-        .get(&format!(
-            "/api/v1/objectives/{}",
-            objective["id"].as_str().unwrap()
-        ))
-        .await;
+    let (_, o) = s.get(&format!("/api/v1/objectives/{}", objective["id"].as_str().unwrap())).await;
     assert_eq!(o["status"], "paused");
     assert!(o["status_reason"].as_str().unwrap().contains("Refund rate"));
     let (_, k) = s.get("/api/v1/kpis/refund_rate").await;
-    assert_eq!(
-        (
-            k["guardrail_breached"].as_bool(),
-            k["current_status"].as_str()
-        ),
-        (Some(true), Some("breached"))
-    );
+    assert_eq!((k["guardrail_breached"].as_bool(), k["current_status"].as_str()), (Some(true), Some("breached")));
 
     let (_, report) = s
-        .post(
-            "/api/v1/kpis/refund_rate/measurements",
-            json!({"points": [{"at": now.to_rfc3339(), "value": 0.9}]}),
-        )
+        .post("/api/v1/kpis/refund_rate/measurements", json!({"points": [{"at": now.to_rfc3339(), "value": 0.9}]}))
         .await;
     assert_eq!(report["objectives_resumed"], json!([objective["id"]]));
     assert_eq!(report["replaced"], 1);
-    let (_, o) = s
-        .get(&format!(
-            "/api/v1/objectives/{}",
-            objective["id"].as_str().unwrap()
-        ))
-        .await;
+    let (_, o) = s.get(&format!("/api/v1/objectives/{}", objective["id"].as_str().unwrap())).await;
     assert_eq!(o["status"], "active");
 }
 
 async fn batches_in_json_and_csv_with_clear_row_errors(store: Arc<dyn Store>) {
     let s = Server::start(store).await;
-    s.create(
-        "/api/v1/kpis",
-        json!({"name": "Signups", "aggregation": "sum", "target": 10}),
-    )
-    .await;
+    s.create("/api/v1/kpis", json!({"name": "Signups", "aggregation": "sum", "target": 10})).await;
     let (st, b) = s.post("/api/v1/kpis", json!({"name": "Signups"})).await;
     error(st, &b, StatusCode::CONFLICT, "duplicate");
-    let (st, b) = s
-        .post(
-            "/api/v1/kpis",
-            json!({"name": "Bad", "aggregation": "median"}),
-        )
-        .await;
+    let (st, b) = s.post("/api/v1/kpis", json!({"name": "Bad", "aggregation": "median"})).await;
     error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
     assert_eq!(b["field"], "aggregation");
-    let (st, b) = s
-        .post(
-            "/api/v1/kpis",
-            json!({"name": "Loop", "formula": "loop * 2"}),
-        )
-        .await;
-    error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "formula_self_reference",
-    );
-    let (st, b) = s
-        .post(
-            "/api/v1/kpis",
-            json!({"name": "Typo", "formula": "signups +"}),
-        )
-        .await;
+    let (st, b) = s.post("/api/v1/kpis", json!({"name": "Loop", "formula": "loop * 2"})).await;
+    error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "formula_self_reference");
+    let (st, b) = s.post("/api/v1/kpis", json!({"name": "Typo", "formula": "signups +"})).await;
     error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "formula_syntax");
     assert_eq!(b["field"], "formula");
 
     let csv = "at,value,segment\n2026-11-02,3,emea\n2026-11-02T12:00:00Z,4,amer\n2026-11-03,5,\n";
     let (st, report) = s.csv("/api/v1/kpis/signups/measurements", csv).await;
-    assert_eq!(
-        (st, report["inserted"].as_u64()),
-        (StatusCode::OK, Some(3)),
-        "{report}"
-    );
+    assert_eq!((st, report["inserted"].as_u64()), (StatusCode::OK, Some(3)), "{report}");
     let (_, again) = s.csv("/api/v1/kpis/signups/measurements", csv).await;
-    assert_eq!(
-        (again["inserted"].as_u64(), again["unchanged"].as_u64()),
-        (Some(0), Some(3))
-    );
+    assert_eq!((again["inserted"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(3)));
     let (_, weeks) = s.get("/api/v1/kpis/signups/periods?granularity=week").await;
     assert_eq!(weeks[0]["label"], "2026-W45");
     assert_eq!(weeks[0]["value"], 12.0);
     assert_eq!(weeks[0]["status"], "healthy");
-    let (_, emea) = s
-        .get("/api/v1/kpis/signups/periods?granularity=month&segment=emea")
-        .await;
+    let (_, emea) = s.get("/api/v1/kpis/signups/periods?granularity=month&segment=emea").await;
     assert_eq!(emea[0]["value"], 3.0);
 
     // One bad row rejects the batch, naming the row and what is wrong.
-    let (st, b) = s
-        .csv(
-            "/api/v1/kpis/signups/measurements",
-            "at,value\n2026-11-04,1\n2026-11-05,abc\n",
-        )
-        .await;
+    let (st, b) = s.csv("/api/v1/kpis/signups/measurements", "at,value\n2026-11-04,1\n2026-11-05,abc\n").await;
     error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_row");
-    assert!(
-        b["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("row 2: value 'abc'"),
-        "{b}"
-    );
+    assert!(b["message"].as_str().unwrap().starts_with("row 2: value 'abc'"), "{b}");
     let (st, b) = s.post("/api/v1/measurements", json!({"points": [{"kpi": "signups", "at": "2026-11-04", "value": 1}, {"kpi": "nope", "at": "2026-11-04", "value": 1}]})).await;
     error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_row");
     assert_eq!(b["field"], "points[1].kpi");
     let (st, b) = s
-        .post(
-            "/api/v1/measurements",
-            json!({"points": [{"kpi": "signups", "at": "1969-12-31T00:00:00Z", "value": 1}]}),
-        )
+        .post("/api/v1/measurements", json!({"points": [{"kpi": "signups", "at": "1969-12-31T00:00:00Z", "value": 1}]}))
         .await;
     error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_row");
-    assert!(
-        b["message"].as_str().unwrap().contains("out of range"),
-        "{b}"
-    );
+    assert!(b["message"].as_str().unwrap().contains("out of range"), "{b}");
     let (st, b) = s
-        .post(
-            "/api/v1/measurements",
-            json!({"points": [{"kpi": "signups", "at": "2026-11-04", "value": "12"}]}),
-        )
+        .post("/api/v1/measurements", json!({"points": [{"kpi": "signups", "at": "2026-11-04", "value": "12"}]}))
         .await;
     error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
     assert_eq!(b["field"], "points[0].value");
-    let (st, b) = s
-        .csv("/api/v1/kpis/signups/measurements", "when,amount\n")
-        .await;
+    let (st, b) = s.csv("/api/v1/kpis/signups/measurements", "when,amount\n").await;
     error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_row");
     let (_, raw) = s.get("/api/v1/kpis/signups/measurements?limit=100").await;
-    assert_eq!(
-        raw["items"].as_array().unwrap().len(),
-        3,
-        "nothing of the rejected batches was stored"
-    );
+    assert_eq!(raw["items"].as_array().unwrap().len(), 3, "nothing of the rejected batches was stored");
 
     // Thousands of points in one request, in order and out.
     let points: Vec<Value> = (0..5000).map(|i| json!({"kpi": "signups", "at": format!("2025-01-01T00:{:02}:{:02}Z", (i / 60) % 60, i % 60).replace("T00:", &format!("T{:02}:", i / 3600)), "value": 1})).collect();
-    let (st, report) = s
-        .post("/api/v1/measurements", json!({ "points": points }))
-        .await;
-    assert_eq!(
-        (st, report["inserted"].as_u64()),
-        (StatusCode::OK, Some(5000)),
-        "{report}"
-    );
-    let (_, q) = s
-        .get("/api/v1/kpis/signups/periods?granularity=quarter&from=2025-01-01&to=2025-03-31")
-        .await;
+    let (st, report) = s.post("/api/v1/measurements", json!({ "points": points })).await;
+    assert_eq!((st, report["inserted"].as_u64()), (StatusCode::OK, Some(5000)), "{report}");
+    let (_, q) = s.get("/api/v1/kpis/signups/periods?granularity=quarter&from=2025-01-01&to=2025-03-31").await;
     assert_eq!(q[0]["value"], 5000.0);
 }
 
 async fn derived_kpis_scorecards_and_trust(store: Arc<dyn Store>) {
     let s = Server::start(store).await;
     let sales = s.create("/api/v1/units", json!({"name": "Sales"})).await;
-    s.create(
-        "/api/v1/kpis",
-        json!({"name": "Won", "cadence": "weekly", "unit": "sales"}),
-    )
-    .await;
-    s.create(
-        "/api/v1/kpis",
-        json!({"name": "Qualified", "cadence": "weekly", "unit": "sales"}),
-    )
-    .await;
+    s.create("/api/v1/kpis", json!({"name": "Won", "cadence": "weekly", "unit": "sales"})).await;
+    s.create("/api/v1/kpis", json!({"name": "Qualified", "cadence": "weekly", "unit": "sales"})).await;
     let rate = s
         .create("/api/v1/kpis", json!({"name": "Win rate", "formula": "won / qualified * 100", "cadence": "weekly", "unit": "sales", "target": 23, "unit_of_measure": "%", "valid_min": 0, "valid_max": 100}))
         .await;
@@ -301,16 +176,9 @@ async fn derived_kpis_scorecards_and_trust(store: Arc<dyn Store>) {
         points.push(json!({"kpi": "won", "at": day.to_string(), "value": 5 + week}));
         points.push(json!({"kpi": "qualified", "at": day.to_string(), "value": 20}));
     }
-    let (st, report) = s
-        .post("/api/v1/measurements", json!({ "points": points }))
-        .await;
+    let (st, report) = s.post("/api/v1/measurements", json!({ "points": points })).await;
     assert_eq!(st, StatusCode::OK, "{report}");
-    assert!(
-        report["kpis_updated"]
-            .as_array()
-            .unwrap()
-            .contains(&rate["id"])
-    );
+    assert!(report["kpis_updated"].as_array().unwrap().contains(&rate["id"]));
     let (_, rate) = s.get("/api/v1/kpis/win_rate").await;
     assert_eq!(rate["current_value"], 25.0);
     assert_eq!(rate["trust"]["fresh"], true);
@@ -318,10 +186,7 @@ async fn derived_kpis_scorecards_and_trust(store: Arc<dyn Store>) {
     assert_eq!(rate["trust"]["valid"], true);
     let (st, stretch) = s.get("/api/v1/kpis/win_rate/stretch-targets").await;
     assert_eq!(st, StatusCode::OK, "{stretch}");
-    assert!(
-        stretch["stretch"]["two_sd"].as_f64().unwrap()
-            > stretch["stretch"]["mean"].as_f64().unwrap()
-    );
+    assert!(stretch["stretch"]["two_sd"].as_f64().unwrap() > stretch["stretch"]["mean"].as_f64().unwrap());
 
     let (st, card) = s.get("/api/v1/units/sales/kpi-scorecard").await;
     assert_eq!(st, StatusCode::OK, "{card}");
@@ -331,36 +196,22 @@ async fn derived_kpis_scorecards_and_trust(store: Arc<dyn Store>) {
 
     // Driver tree with the North Star at the root.
     let nsm = s
-        .create(
-            "/api/v1/kpis",
-            json!({"name": "Weekly active teams", "north_star": true, "aggregation": "last"}),
-        )
+        .create("/api/v1/kpis", json!({"name": "Weekly active teams", "north_star": true, "aggregation": "last"}))
         .await;
-    s.create("/api/v1/kpi-edges", json!({"parent_id": nsm["id"], "child_id": rate["id"], "influence": "high", "confidence": "medium"})).await;
-    let (st, b) = s
-        .post(
-            "/api/v1/kpi-edges",
-            json!({"parent_id": rate["id"], "child_id": nsm["id"]}),
-        )
-        .await;
-    error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "north_star_as_child",
-    );
+    s.create(
+        "/api/v1/kpi-edges",
+        json!({"parent_id": nsm["id"], "child_id": rate["id"], "influence": "high", "confidence": "medium"}),
+    )
+    .await;
+    let (st, b) = s.post("/api/v1/kpi-edges", json!({"parent_id": rate["id"], "child_id": nsm["id"]})).await;
+    error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "north_star_as_child");
     let (_, tree) = s.get("/api/v1/kpis/weekly_active_teams/tree").await;
     assert_eq!(tree["nodes"][1]["key"], "win_rate");
     assert_eq!(tree["nodes"][1]["current_value"], 25.0);
     let kra = s
-        .create(
-            "/api/v1/kras",
-            json!({"name": "Pipeline", "role": "Account executive", "kpi_ids": [rate["id"]]}),
-        )
+        .create("/api/v1/kras", json!({"name": "Pipeline", "role": "Account executive", "kpi_ids": [rate["id"]]}))
         .await;
-    let (_, listed) = s
-        .get(&format!("/api/v1/kpis?kra={}", kra["id"].as_str().unwrap()))
-        .await;
+    let (_, listed) = s.get(&format!("/api/v1/kpis?kra={}", kra["id"].as_str().unwrap())).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     let (_, doc) = s.get("/api/v1/openapi.json").await;
     for path in [
@@ -380,66 +231,30 @@ async fn derived_kpis_scorecards_and_trust(store: Arc<dyn Store>) {
 async fn key_results_measured_from_a_kpi(store: Arc<dyn Store>) {
     let s = Server::start(store).await;
     let (_, objective) = okr(&s).await;
-    let kpi = s
-        .create(
-            "/api/v1/kpis",
-            json!({"name": "Onboarding NPS", "aggregation": "mean", "cadence": "weekly"}),
-        )
-        .await;
+    let kpi =
+        s.create("/api/v1/kpis", json!({"name": "Onboarding NPS", "aggregation": "mean", "cadence": "weekly"})).await;
     let (_, cycle) = s.get("/api/v1/cycles/current").await;
     let start = cycle["start"].as_str().unwrap();
-    s.post(
-        "/api/v1/kpis/onboarding_nps/measurements",
-        json!({"points": [{"at": start, "value": 32}]}),
-    )
-    .await;
+    s.post("/api/v1/kpis/onboarding_nps/measurements", json!({"points": [{"at": start, "value": 32}]})).await;
     let kr = s.create("/api/v1/key-results", json!({"objective_id": objective["id"], "title": "Onboarding NPS from 32 to 50", "target": 50, "kpi_id": kpi["id"]})).await;
-    assert_eq!(
-        kr["baseline"], 32.0,
-        "the baseline defaults to the KPI's value at the cycle's start"
-    );
+    assert_eq!(kr["baseline"], 32.0, "the baseline defaults to the KPI's value at the cycle's start");
     let today = (Utc::now() - Duration::minutes(1)).to_rfc3339();
-    let (_, report) = s
-        .post(
-            "/api/v1/kpis/onboarding_nps/measurements",
-            json!({"points": [{"at": today, "value": 41}]}),
-        )
-        .await;
+    let (_, report) =
+        s.post("/api/v1/kpis/onboarding_nps/measurements", json!({"points": [{"at": today, "value": 41}]})).await;
     assert_eq!(report["key_results_updated"], json!([kr["id"]]));
-    let (_, kr_now) = s
-        .get(&format!(
-            "/api/v1/key-results/{}",
-            kr["id"].as_str().unwrap()
-        ))
-        .await;
-    assert_eq!(
-        (kr_now["current_value"].as_f64(), kr_now["score"].as_f64()),
-        (Some(41.0), Some(0.5))
-    );
+    let (_, kr_now) = s.get(&format!("/api/v1/key-results/{}", kr["id"].as_str().unwrap())).await;
+    assert_eq!((kr_now["current_value"].as_f64(), kr_now["score"].as_f64()), (Some(41.0), Some(0.5)));
     // A check-in still carries confidence and a note; its value comes from the KPI.
     let (st, ci) = s
         .post(
-            &format!(
-                "/api/v1/key-results/{}/check-ins",
-                kr["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/key-results/{}/check-ins", kr["id"].as_str().unwrap()),
             json!({"confidence": "at_risk", "note": "Survey volume is low"}),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{ci}");
     assert_eq!(ci["check_in"]["value"], 41.0);
     let (st, b) = s.post("/api/v1/key-results", json!({"objective_id": objective["id"], "title": "x", "target": 5, "kpi_id": "0190b0b0-0000-7000-8000-000000000000"})).await;
-    error(
-        st,
-        &b,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unknown_reference",
-    );
-    let (st, stretch) = s
-        .get(&format!(
-            "/api/v1/key-results/{}/stretch-targets",
-            kr["id"].as_str().unwrap()
-        ))
-        .await;
+    error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference");
+    let (st, stretch) = s.get(&format!("/api/v1/key-results/{}/stretch-targets", kr["id"].as_str().unwrap())).await;
     assert_eq!(st, StatusCode::OK, "{stretch}");
 }

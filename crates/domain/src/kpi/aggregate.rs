@@ -19,14 +19,7 @@ pub struct Running {
 
 impl Running {
     pub fn one(at: i64, value: f64) -> Running {
-        Running {
-            count: 1,
-            sum: value,
-            min: value,
-            max: value,
-            last_at: at,
-            last_value: value,
-        }
+        Running { count: 1, sum: value, min: value, max: value, last_at: at, last_value: value }
     }
 
     pub fn add(&mut self, at: i64, value: f64) {
@@ -51,10 +44,7 @@ impl Running {
     }
 
     pub fn of(points: impl IntoIterator<Item = (i64, f64)>) -> Option<Running> {
-        points
-            .into_iter()
-            .map(|(at, v)| Running::one(at, v))
-            .reduce(Running::merge)
+        points.into_iter().map(|(at, v)| Running::one(at, v)).reduce(Running::merge)
     }
 
     /// The period's value by the KPI's rule. Percentiles need the period's values;
@@ -68,10 +58,7 @@ impl Running {
             Aggregation::Last => Some(self.last_value),
             Aggregation::Count => Some(self.count as f64),
             Aggregation::P50 | Aggregation::P90 | Aggregation::P95 | Aggregation::P99 => {
-                percentile(
-                    values?,
-                    aggregation.percentile().expect("a percentile aggregation"),
-                )
+                percentile(values?, aggregation.percentile().expect("a percentile aggregation"))
             }
             Aggregation::Formula => None,
         }

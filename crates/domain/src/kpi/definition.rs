@@ -93,21 +93,13 @@ impl Target {
                     Ok(Some(Target::Range { low: l, high: h }))
                 }
                 (None, None) => Ok(None),
-                _ => Err(DomainError::Empty {
-                    field: if low.is_none() {
-                        "range_low"
-                    } else {
-                        "range_high"
-                    },
-                }),
+                _ => Err(DomainError::Empty { field: if low.is_none() { "range_low" } else { "range_high" } }),
             },
             _ => {
                 if low.is_some() || high.is_some() {
                     return Err(DomainError::RangeNeedsWithinRange);
                 }
-                value
-                    .map(|v| finite("target", v).map(|value| Target::Value { value }))
-                    .transpose()
+                value.map(|v| finite("target", v).map(|value| Target::Value { value })).transpose()
             }
         }
     }
@@ -120,19 +112,12 @@ pub fn parse_key(raw: &str) -> Result<String, DomainError> {
         return Err(DomainError::Empty { field: "key" });
     }
     if s.len() > 64 {
-        return Err(DomainError::TooLong {
-            field: "key",
-            max: 64,
-        });
+        return Err(DomainError::TooLong { field: "key", max: 64 });
     }
     let mut chars = s.chars();
     let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err(DomainError::InvalidKey)
-    }
+    if ok { Ok(s.to_owned()) } else { Err(DomainError::InvalidKey) }
 }
 
 /// A key made from a name: "Win rate (MM)" → "win_rate_mm".
@@ -146,11 +131,7 @@ pub fn key_from_name(name: &str) -> Option<String> {
         }
     }
     let out: String = out.trim_end_matches('_').chars().take(64).collect();
-    let out = if out.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("k_{out}")
-    } else {
-        out
-    };
+    let out = if out.starts_with(|c: char| c.is_ascii_digit()) { format!("k_{out}") } else { out };
     parse_key(out.trim_end_matches('_')).ok()
 }
 
@@ -166,15 +147,9 @@ mod tests {
         );
         assert_eq!(
             Target::new(KpiDirection::WithinRange, None, Some(1.0), Some(2.0)),
-            Ok(Some(Target::Range {
-                low: 1.0,
-                high: 2.0
-            }))
+            Ok(Some(Target::Range { low: 1.0, high: 2.0 }))
         );
-        assert_eq!(
-            Target::new(KpiDirection::WithinRange, None, Some(3.0), Some(2.0)),
-            Err(DomainError::RangeInverted)
-        );
+        assert_eq!(Target::new(KpiDirection::WithinRange, None, Some(3.0), Some(2.0)), Err(DomainError::RangeInverted));
         assert!(Target::new(KpiDirection::LowerIsBetter, None, Some(1.0), Some(2.0)).is_err());
         assert!(Target::new(KpiDirection::WithinRange, None, Some(1.0), None).is_err());
         assert!(Target::new(KpiDirection::HigherIsBetter, Some(f64::NAN), None, None).is_err());
@@ -182,14 +157,8 @@ mod tests {
 
     #[test]
     fn keys() {
-        assert_eq!(
-            key_from_name("Win rate (MM)").as_deref(),
-            Some("win_rate_mm")
-        );
-        assert_eq!(
-            key_from_name("90-day retention").as_deref(),
-            Some("k_90_day_retention")
-        );
+        assert_eq!(key_from_name("Win rate (MM)").as_deref(), Some("win_rate_mm"));
+        assert_eq!(key_from_name("90-day retention").as_deref(), Some("k_90_day_retention"));
         assert!(parse_key("Win-rate").is_err());
         assert!(parse_key("1x").is_err());
         assert!(parse_key("nps_onboarding").is_ok());
@@ -212,10 +181,7 @@ pub fn check_measurement(
         return Err(DomainError::TimestampOutOfRange);
     }
     if segment.is_some_and(|s| s.chars().count() > 100) {
-        return Err(DomainError::TooLong {
-            field: "segment",
-            max: 100,
-        });
+        return Err(DomainError::TooLong { field: "segment", max: 100 });
     }
     Ok(())
 }

@@ -75,11 +75,7 @@ impl Formula {
         if source.len() > MAX_LEN {
             return Err(FormulaError::TooLong(MAX_LEN));
         }
-        let mut p = Parser {
-            src: source.as_bytes(),
-            pos: 0,
-            depth: 0,
-        };
+        let mut p = Parser { src: source.as_bytes(), pos: 0, depth: 0 };
         p.skip_ws();
         if p.pos == p.src.len() {
             return Err(p.error("the formula is empty"));
@@ -89,10 +85,7 @@ impl Formula {
         if p.pos < p.src.len() {
             return Err(p.error(&format!("unexpected '{}'", p.src[p.pos] as char)));
         }
-        Ok(Formula {
-            source: source.trim().to_owned(),
-            expr,
-        })
+        Ok(Formula { source: source.trim().to_owned(), expr })
     }
 
     pub fn source(&self) -> &str {
@@ -121,11 +114,7 @@ impl Formula {
     }
 
     /// Refuses names that are not known KPI keys, and the formula's own key.
-    pub fn check_names(
-        &self,
-        own_key: &str,
-        known: impl Fn(&str) -> bool,
-    ) -> Result<(), FormulaError> {
+    pub fn check_names(&self, own_key: &str, known: impl Fn(&str) -> bool) -> Result<(), FormulaError> {
         for n in self.names() {
             if n == own_key {
                 return Err(FormulaError::SelfReference(n));
@@ -158,10 +147,7 @@ fn eval(e: &Expr, value_of: &impl Fn(&str) -> Option<f64>) -> Result<f64, Formul
             }
         }
         Expr::Call(f, args) => {
-            let vals = args
-                .iter()
-                .map(|a| eval(a, value_of))
-                .collect::<Result<Vec<_>, _>>()?;
+            let vals = args.iter().map(|a| eval(a, value_of)).collect::<Result<Vec<_>, _>>()?;
             match f {
                 Func::Min => vals.into_iter().fold(f64::INFINITY, f64::min),
                 Func::Max => vals.into_iter().fold(f64::NEG_INFINITY, f64::max),
@@ -179,10 +165,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, message: &str) -> FormulaError {
-        FormulaError::Syntax {
-            position: self.pos + 1,
-            message: message.into(),
-        }
+        FormulaError::Syntax { position: self.pos + 1, message: message.into() }
     }
 
     fn skip_ws(&mut self) {
@@ -205,11 +188,7 @@ impl Parser<'_> {
         while let Some(c @ (b'+' | b'-')) = self.peek() {
             self.pos += 1;
             let right = self.term()?;
-            left = Expr::Binary(
-                if c == b'+' { Op::Add } else { Op::Sub },
-                Box::new(left),
-                Box::new(right),
-            );
+            left = Expr::Binary(if c == b'+' { Op::Add } else { Op::Sub }, Box::new(left), Box::new(right));
         }
         self.depth -= 1;
         Ok(left)
@@ -220,11 +199,7 @@ impl Parser<'_> {
         while let Some(c @ (b'*' | b'/')) = self.peek() {
             self.pos += 1;
             let right = self.unary()?;
-            left = Expr::Binary(
-                if c == b'*' { Op::Mul } else { Op::Div },
-                Box::new(left),
-                Box::new(right),
-            );
+            left = Expr::Binary(if c == b'*' { Op::Mul } else { Op::Div }, Box::new(left), Box::new(right));
         }
         Ok(left)
     }
@@ -269,7 +244,9 @@ impl Parser<'_> {
             Some(c) if c.is_ascii_lowercase() => {
                 let start = self.pos;
                 while self.pos < self.src.len()
-                    && (self.src[self.pos].is_ascii_lowercase() || self.src[self.pos].is_ascii_digit() || self.src[self.pos] == b'_')
+                    && (self.src[self.pos].is_ascii_lowercase()
+                        || self.src[self.pos].is_ascii_digit()
+                        || self.src[self.pos] == b'_')
                 {
                     self.pos += 1;
                 }
@@ -297,7 +274,10 @@ impl Parser<'_> {
                     }
                     self.pos += 1;
                     if func == Func::Abs && args.len() != 1 {
-                        return Err(FormulaError::Syntax { position: start + 1, message: "abs takes one argument".into() });
+                        return Err(FormulaError::Syntax {
+                            position: start + 1,
+                            message: "abs takes one argument".into(),
+                        });
                     }
                     return Ok(Expr::Call(func, args));
                 }
@@ -356,12 +336,7 @@ pub fn check_no_cycle(
 /// Every KPI that reads `changed`, directly or through other formulas, ordered so each
 /// comes after the KPIs it reads. `users_of` maps a key to the derived KPIs reading it.
 pub fn dependents_in_order(changed: &str, users_of: &HashMap<String, Vec<String>>) -> Vec<String> {
-    fn visit(
-        n: &str,
-        users_of: &HashMap<String, Vec<String>>,
-        seen: &mut HashSet<String>,
-        out: &mut Vec<String>,
-    ) {
+    fn visit(n: &str, users_of: &HashMap<String, Vec<String>>, seen: &mut HashSet<String>, out: &mut Vec<String>) {
         for u in users_of.get(n).into_iter().flatten() {
             if seen.insert(u.clone()) {
                 visit(u, users_of, seen, out);
@@ -393,72 +368,28 @@ mod tests {
     fn win_rate() {
         let f = Formula::parse("won / qualified * 100").unwrap();
         assert_eq!(f.eval(&values), Ok(25.0));
-        assert_eq!(
-            f.names().into_iter().collect::<Vec<_>>(),
-            vec!["qualified", "won"]
-        );
-        assert_eq!(
-            Formula::parse("-(won - 20) + max(1, 2, 3) * abs(-2)")
-                .unwrap()
-                .eval(&values),
-            Ok(8.0)
-        );
+        assert_eq!(f.names().into_iter().collect::<Vec<_>>(), vec!["qualified", "won"]);
+        assert_eq!(Formula::parse("-(won - 20) + max(1, 2, 3) * abs(-2)").unwrap().eval(&values), Ok(8.0));
         assert_eq!(Formula::parse("2 + 3 * 4").unwrap().eval(&values), Ok(14.0));
-        assert_eq!(
-            Formula::parse("(2 + 3) * 4").unwrap().eval(&values),
-            Ok(20.0)
-        );
+        assert_eq!(Formula::parse("(2 + 3) * 4").unwrap().eval(&values), Ok(20.0));
     }
 
     #[test]
     fn clear_errors() {
-        assert_eq!(
-            Formula::parse("won / zero").unwrap().eval(&values),
-            Err(FormulaError::DivisionByZero)
-        );
-        assert_eq!(
-            Formula::parse("won / lost").unwrap().eval(&values),
-            Err(FormulaError::MissingValue("lost".into()))
-        );
+        assert_eq!(Formula::parse("won / zero").unwrap().eval(&values), Err(FormulaError::DivisionByZero));
+        assert_eq!(Formula::parse("won / lost").unwrap().eval(&values), Err(FormulaError::MissingValue("lost".into())));
         let f = Formula::parse("won / lost").unwrap();
+        assert_eq!(f.check_names("rate", |k| values(k).is_some()), Err(FormulaError::UnknownName("lost".into())));
         assert_eq!(
-            f.check_names("rate", |k| values(k).is_some()),
-            Err(FormulaError::UnknownName("lost".into()))
-        );
-        assert_eq!(
-            Formula::parse("rate + 1")
-                .unwrap()
-                .check_names("rate", |_| true),
+            Formula::parse("rate + 1").unwrap().check_names("rate", |_| true),
             Err(FormulaError::SelfReference("rate".into()))
         );
-        for bad in [
-            "",
-            "won +",
-            "(won",
-            "won qualified",
-            "Won",
-            "won # 2",
-            "sqrt(won)",
-            "1..2",
-            "abs(1, 2)",
-        ] {
-            assert!(
-                matches!(Formula::parse(bad), Err(FormulaError::Syntax { .. })),
-                "{bad}"
-            );
+        for bad in ["", "won +", "(won", "won qualified", "Won", "won # 2", "sqrt(won)", "1..2", "abs(1, 2)"] {
+            assert!(matches!(Formula::parse(bad), Err(FormulaError::Syntax { .. })), "{bad}");
         }
-        assert!(matches!(
-            Formula::parse(&"(".repeat(100)),
-            Err(FormulaError::Syntax { .. })
-        ));
-        assert!(matches!(
-            Formula::parse(&"-".repeat(100)),
-            Err(FormulaError::Syntax { .. })
-        ));
-        assert_eq!(
-            Formula::parse(&"1+".repeat(600)),
-            Err(FormulaError::TooLong(MAX_LEN))
-        );
+        assert!(matches!(Formula::parse(&"(".repeat(100)), Err(FormulaError::Syntax { .. })));
+        assert!(matches!(Formula::parse(&"-".repeat(100)), Err(FormulaError::Syntax { .. })));
+        assert_eq!(Formula::parse(&"1+".repeat(600)), Err(FormulaError::TooLong(MAX_LEN)));
     }
 
     #[test]
@@ -469,12 +400,7 @@ mod tests {
         let reads_b: BTreeSet<String> = ["b".to_owned()].into();
         assert_eq!(
             check_no_cycle("a", &reads_b, &inputs_of),
-            Err(FormulaError::Cycle(vec![
-                "a".into(),
-                "b".into(),
-                "c".into(),
-                "a".into()
-            ]))
+            Err(FormulaError::Cycle(vec!["a".into(), "b".into(), "c".into(), "a".into()]))
         );
         assert!(check_no_cycle("d", &reads_b, &inputs_of).is_ok());
         let mut users_of = HashMap::new();

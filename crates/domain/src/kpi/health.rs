@@ -20,27 +20,14 @@ pub struct Health {
 }
 
 /// `None` when the KPI has no target.
-pub fn health(
-    target: Option<Target>,
-    direction: KpiDirection,
-    value: f64,
-    warning_from_pct: f64,
-) -> Option<Health> {
+pub fn health(target: Option<Target>, direction: KpiDirection, value: f64, warning_from_pct: f64) -> Option<Health> {
     let attainment = match (target?, direction) {
         (Target::Range { low, high }, _) => {
             if (low..=high).contains(&value) {
                 100.0
             } else {
-                let distance = if value < low {
-                    low - value
-                } else {
-                    value - high
-                };
-                let width = if high > low {
-                    high - low
-                } else {
-                    low.abs().max(1.0)
-                };
+                let distance = if value < low { low - value } else { value - high };
+                let width = if high > low { high - low } else { low.abs().max(1.0) };
                 (100.0 * (1.0 - distance / width)).max(0.0)
             }
         }
@@ -70,35 +57,24 @@ pub fn health(
     } else {
         HealthStatus::Breached
     };
-    Some(Health {
-        attainment_pct: attainment,
-        status,
-    })
+    Some(Health { attainment_pct: attainment, status })
 }
 
 /// A guardrail trips when its value crosses the threshold on the wrong side ("refund rate
 /// ≤ 1.2 %" trips above 1.2); a within-range guardrail trips outside its range.
-pub fn guardrail_breached(
-    direction: KpiDirection,
-    threshold: Option<f64>,
-    target: Option<Target>,
-    value: f64,
-) -> bool {
+pub fn guardrail_breached(direction: KpiDirection, threshold: Option<f64>, target: Option<Target>, value: f64) -> bool {
     match (direction, threshold, target) {
         (KpiDirection::HigherIsBetter, Some(t), _) => value < t,
         (KpiDirection::LowerIsBetter, Some(t), _) => value > t,
-        (KpiDirection::WithinRange, _, Some(Target::Range { low, high })) => {
-            value < low || value > high
-        }
+        (KpiDirection::WithinRange, _, Some(Target::Range { low, high })) => value < low || value > high,
         _ => false,
     }
 }
 
 /// Share of KPIs at target (attainment ≥ 100 %), in %; `None` with no KPI that has a status.
 pub fn completion_share(statuses: impl IntoIterator<Item = HealthStatus>) -> Option<f64> {
-    let (met, all) = statuses.into_iter().fold((0usize, 0usize), |(m, a), s| {
-        (m + usize::from(s == HealthStatus::Healthy), a + 1)
-    });
+    let (met, all) =
+        statuses.into_iter().fold((0usize, 0usize), |(m, a), s| (m + usize::from(s == HealthStatus::Healthy), a + 1));
     (all > 0).then(|| 100.0 * met as f64 / all as f64)
 }
 
@@ -112,81 +88,27 @@ mod tests {
     #[test]
     fn directions() {
         let t = Some(Target::Value { value: 100.0 });
-        assert_eq!(
-            health(t, KpiDirection::HigherIsBetter, 120.0, W)
-                .unwrap()
-                .status,
-            HealthStatus::Healthy
-        );
+        assert_eq!(health(t, KpiDirection::HigherIsBetter, 120.0, W).unwrap().status, HealthStatus::Healthy);
         assert_eq!(
             health(t, KpiDirection::HigherIsBetter, 95.0, W).unwrap(),
-            Health {
-                attainment_pct: 95.0,
-                status: HealthStatus::Warning
-            }
+            Health { attainment_pct: 95.0, status: HealthStatus::Warning }
         );
-        assert_eq!(
-            health(t, KpiDirection::HigherIsBetter, 50.0, W)
-                .unwrap()
-                .status,
-            HealthStatus::Breached
-        );
-        assert_eq!(
-            health(t, KpiDirection::LowerIsBetter, 80.0, W)
-                .unwrap()
-                .status,
-            HealthStatus::Healthy
-        );
-        assert_eq!(
-            health(t, KpiDirection::LowerIsBetter, 105.0, W)
-                .unwrap()
-                .status,
-            HealthStatus::Warning
-        );
-        let r = Some(Target::Range {
-            low: 10.0,
-            high: 20.0,
-        });
-        assert_eq!(
-            health(r, KpiDirection::WithinRange, 15.0, W)
-                .unwrap()
-                .attainment_pct,
-            100.0
-        );
-        assert_eq!(
-            health(r, KpiDirection::WithinRange, 21.0, W)
-                .unwrap()
-                .status,
-            HealthStatus::Warning
-        );
-        assert_eq!(
-            health(r, KpiDirection::WithinRange, 5.0, W).unwrap().status,
-            HealthStatus::Breached
-        );
+        assert_eq!(health(t, KpiDirection::HigherIsBetter, 50.0, W).unwrap().status, HealthStatus::Breached);
+        assert_eq!(health(t, KpiDirection::LowerIsBetter, 80.0, W).unwrap().status, HealthStatus::Healthy);
+        assert_eq!(health(t, KpiDirection::LowerIsBetter, 105.0, W).unwrap().status, HealthStatus::Warning);
+        let r = Some(Target::Range { low: 10.0, high: 20.0 });
+        assert_eq!(health(r, KpiDirection::WithinRange, 15.0, W).unwrap().attainment_pct, 100.0);
+        assert_eq!(health(r, KpiDirection::WithinRange, 21.0, W).unwrap().status, HealthStatus::Warning);
+        assert_eq!(health(r, KpiDirection::WithinRange, 5.0, W).unwrap().status, HealthStatus::Breached);
         assert_eq!(health(None, KpiDirection::HigherIsBetter, 5.0, W), None);
     }
 
     #[test]
     fn guardrails_and_completion() {
         // Refund rate ≤ 1.2 %, gross margin ≥ 64 %.
-        assert!(guardrail_breached(
-            KpiDirection::LowerIsBetter,
-            Some(1.2),
-            None,
-            1.3
-        ));
-        assert!(!guardrail_breached(
-            KpiDirection::LowerIsBetter,
-            Some(1.2),
-            None,
-            1.2
-        ));
-        assert!(guardrail_breached(
-            KpiDirection::HigherIsBetter,
-            Some(64.0),
-            None,
-            63.9
-        ));
+        assert!(guardrail_breached(KpiDirection::LowerIsBetter, Some(1.2), None, 1.3));
+        assert!(!guardrail_breached(KpiDirection::LowerIsBetter, Some(1.2), None, 1.2));
+        assert!(guardrail_breached(KpiDirection::HigherIsBetter, Some(64.0), None, 63.9));
         assert_eq!(
             completion_share([
                 HealthStatus::Healthy,

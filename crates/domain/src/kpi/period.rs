@@ -30,8 +30,7 @@ impl Period {
             Granularity::Week => day - Days::new(day.weekday().num_days_from_monday() as u64),
             Granularity::Month => day.with_day(1).expect("day 1 exists"),
             Granularity::Quarter => {
-                NaiveDate::from_ymd_opt(day.year(), day.month0() / 3 * 3 + 1, 1)
-                    .expect("quarter start exists")
+                NaiveDate::from_ymd_opt(day.year(), day.month0() / 3 * 3 + 1, 1).expect("quarter start exists")
             }
         };
         Period { granularity, start }
@@ -48,19 +47,11 @@ impl Period {
     }
 
     pub fn next(&self) -> Period {
-        Period {
-            granularity: self.granularity,
-            start: self.next_start(),
-        }
+        Period { granularity: self.granularity, start: self.next_start() }
     }
 
     pub fn prev(&self) -> Period {
-        Period::containing(
-            self.granularity,
-            self.start
-                .pred_opt()
-                .expect("dates before year -262144 are not used"),
-        )
+        Period::containing(self.granularity, self.start.pred_opt().expect("dates before year -262144 are not used"))
     }
 
     /// Last day, inclusive.
@@ -89,11 +80,7 @@ impl Period {
 }
 
 /// The periods from the one holding `from` to the one holding `to`, both included.
-pub fn periods_between(
-    granularity: Granularity,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> impl Iterator<Item = Period> {
+pub fn periods_between(granularity: Granularity, from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = Period> {
     let mut next = Some(Period::containing(granularity, from));
     let last = Period::containing(granularity, to);
     std::iter::from_fn(move || {
@@ -115,27 +102,15 @@ mod tests {
     #[test]
     fn labels_and_bounds() {
         let w = Period::containing(Granularity::Week, d("2026-11-24"));
-        assert_eq!(
-            (w.start, w.end(), w.label()),
-            (d("2026-11-23"), d("2026-11-29"), "2026-W48".into())
-        );
+        assert_eq!((w.start, w.end(), w.label()), (d("2026-11-23"), d("2026-11-29"), "2026-W48".into()));
         // ISO week 1 of 2027 starts on Monday 2027-01-04; 2027-01-01 belongs to 2026-W53.
-        assert_eq!(
-            Period::containing(Granularity::Week, d("2027-01-01")).label(),
-            "2026-W53"
-        );
+        assert_eq!(Period::containing(Granularity::Week, d("2027-01-01")).label(), "2026-W53");
         let q = Period::containing(Granularity::Quarter, d("2026-11-24"));
-        assert_eq!(
-            (q.start, q.end(), q.label()),
-            (d("2026-10-01"), d("2026-12-31"), "2026-Q4".into())
-        );
+        assert_eq!((q.start, q.end(), q.label()), (d("2026-10-01"), d("2026-12-31"), "2026-Q4".into()));
         let m = Period::containing(Granularity::Month, d("2024-02-10"));
         assert_eq!((m.end(), m.label()), (d("2024-02-29"), "2024-02".into()));
         assert_eq!(m.prev().label(), "2024-01");
-        assert_eq!(
-            periods_between(Granularity::Month, d("2026-01-31"), d("2026-04-01")).count(),
-            4
-        );
+        assert_eq!(periods_between(Granularity::Month, d("2026-01-31"), d("2026-04-01")).count(), 4);
     }
 
     proptest! {

@@ -4,11 +4,7 @@
 use serde::Serialize;
 
 pub fn mean(xs: &[f64]) -> Option<f64> {
-    if xs.is_empty() {
-        None
-    } else {
-        Some(xs.iter().sum::<f64>() / xs.len() as f64)
-    }
+    if xs.is_empty() { None } else { Some(xs.iter().sum::<f64>() / xs.len() as f64) }
 }
 
 /// Sample standard deviation (n − 1); needs two values.

@@ -57,11 +57,7 @@ pub fn check_new_edge<T: Copy + Eq + Hash>(
             children_of.entry(*p).or_default().push(*c);
         }
     }
-    let stars_above_parent: HashSet<T> = above_parent
-        .iter()
-        .copied()
-        .filter(|n| is_north_star(*n))
-        .collect();
+    let stars_above_parent: HashSet<T> = above_parent.iter().copied().filter(|n| is_north_star(*n)).collect();
     if stars_above_parent.is_empty() {
         return Ok(());
     }
@@ -71,10 +67,7 @@ pub fn check_new_edge<T: Copy + Eq + Hash>(
         if !seen.insert(n) {
             continue;
         }
-        if ancestors(n)
-            .into_iter()
-            .any(|a| is_north_star(a) && !stars_above_parent.contains(&a))
-        {
+        if ancestors(n).into_iter().any(|a| is_north_star(a) && !stars_above_parent.contains(&a)) {
             return Err(TreeError::TwoNorthStars);
         }
         stack.extend(children_of.get(&n).into_iter().flatten().copied());
@@ -93,27 +86,12 @@ mod tests {
         parents_of.insert(2, vec![1]);
         parents_of.insert(3, vec![2]);
         let ns = |n: u32| n == 1 || n == 9;
-        assert_eq!(
-            check_new_edge(3, 1, &parents_of, ns),
-            Err(TreeError::NorthStarAsChild)
-        );
-        assert_eq!(
-            check_new_edge(3, 2, &parents_of, ns),
-            Err(TreeError::Domain(DomainError::TreeCycle))
-        );
-        assert_eq!(
-            check_new_edge(2, 2, &parents_of, ns),
-            Err(TreeError::Domain(DomainError::SelfEdge))
-        );
-        assert_eq!(
-            check_new_edge(9, 2, &parents_of, ns),
-            Err(TreeError::TwoNorthStars)
-        );
+        assert_eq!(check_new_edge(3, 1, &parents_of, ns), Err(TreeError::NorthStarAsChild));
+        assert_eq!(check_new_edge(3, 2, &parents_of, ns), Err(TreeError::Domain(DomainError::TreeCycle)));
+        assert_eq!(check_new_edge(2, 2, &parents_of, ns), Err(TreeError::Domain(DomainError::SelfEdge)));
+        assert_eq!(check_new_edge(9, 2, &parents_of, ns), Err(TreeError::TwoNorthStars));
         assert!(check_new_edge(3, 4, &parents_of, ns).is_ok());
-        assert!(
-            check_new_edge(1, 3, &parents_of, ns).is_ok(),
-            "a second path under the same North Star"
-        );
+        assert!(check_new_edge(1, 3, &parents_of, ns).is_ok(), "a second path under the same North Star");
         assert!(check_new_edge(9, 5, &parents_of, ns).is_ok());
     }
 }

@@ -31,11 +31,7 @@ impl TrustBadge {
 
 /// A daily KPI is fresh until the end of the day after its last point; weekly within 8
 /// days, monthly within 32.
-pub fn is_fresh(
-    cadence: Cadence,
-    last_point_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> bool {
+pub fn is_fresh(cadence: Cadence, last_point_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
     let allowed = match cadence {
         Cadence::Daily => Duration::hours(48),
         Cadence::Weekly => Duration::days(8),
@@ -85,21 +81,9 @@ mod tests {
     #[test]
     fn freshness_follows_cadence() {
         let now: DateTime<Utc> = "2026-11-24T12:00:00Z".parse().unwrap();
-        assert!(is_fresh(
-            Cadence::Daily,
-            Some(now - Duration::hours(30)),
-            now
-        ));
-        assert!(!is_fresh(
-            Cadence::Daily,
-            Some(now - Duration::days(3)),
-            now
-        ));
-        assert!(is_fresh(
-            Cadence::Weekly,
-            Some(now - Duration::days(6)),
-            now
-        ));
+        assert!(is_fresh(Cadence::Daily, Some(now - Duration::hours(30)), now));
+        assert!(!is_fresh(Cadence::Daily, Some(now - Duration::days(3)), now));
+        assert!(is_fresh(Cadence::Weekly, Some(now - Duration::days(6)), now));
         assert!(!is_fresh(Cadence::Monthly, None, now));
     }
 
@@ -107,20 +91,8 @@ mod tests {
     fn gaps_are_counted_in_closed_periods_only() {
         let present = [d("2026-11-20"), d("2026-11-22"), d("2026-11-23")];
         // Today (24th) is open; 21st is missing; data began on the 20th.
-        assert_eq!(
-            missing_periods(
-                Granularity::Day,
-                Some(d("2026-11-20")),
-                &present,
-                d("2026-11-24"),
-                12
-            ),
-            1
-        );
-        assert_eq!(
-            missing_periods(Granularity::Day, None, &[], d("2026-11-24"), 12),
-            0
-        );
+        assert_eq!(missing_periods(Granularity::Day, Some(d("2026-11-20")), &present, d("2026-11-24"), 12), 1);
+        assert_eq!(missing_periods(Granularity::Day, None, &[], d("2026-11-24"), 12), 0);
         assert!(within_bounds(1.0, 5.0, Some(0.0), Some(100.0)));
         assert!(!within_bounds(-1.0, 5.0, Some(0.0), None));
     }

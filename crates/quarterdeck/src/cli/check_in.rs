@@ -57,10 +57,6 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
         colour(view.colour),
         view.pace
     );
-    println!(
-        "Objective '{}' now {}",
-        objective.title,
-        score_bar(objective.score)
-    );
+    println!("Objective '{}' now {}", objective.title, score_bar(objective.score));
     Ok(())
 }

@@ -59,16 +59,11 @@ pub enum Cmd {
 pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
     match cmd {
-        Cmd::List {
-            state,
-            json: as_json,
-        } => {
+        Cmd::List { state, json: as_json } => {
             let mut all = Vec::new();
             let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
             loop {
-                let got = store
-                    .list_cycles(CycleFilter { state, on: None }, page.clone())
-                    .await?;
+                let got = store.list_cycles(CycleFilter { state, on: None }, page.clone()).await?;
                 all.extend(got.items);
                 match got.next_cursor {
                     Some(c) => page = PageRequest::parse(Some(PageRequest::MAX_LIMIT), Some(&c))?,
@@ -87,39 +82,19 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
         }
         Cmd::Current { json: as_json } => {
             let Some(c) = store.current_cycle(today).await? else {
-                bail!(
-                    "no cycle holds today ({today}); create one with: quarterdeck cycles create --active"
-                );
+                bail!("no cycle holds today ({today}); create one with: quarterdeck cycles create --active");
             };
             if as_json {
                 return json(&c);
             }
             print_cycle(&c, today);
         }
-        Cmd::Create {
-            kind,
-            start,
-            end,
-            name,
-            active,
-            json: as_json,
-        } => {
+        Cmd::Create { kind, start, end, name, active, json: as_json } => {
             let start = start.unwrap_or_else(|| CycleDates::quarter_of(today).start());
             let dates = CycleDates::for_kind(kind, start, end)?;
             let name = Title::parse("name", &name.unwrap_or_else(|| dates.default_name(kind)))?;
-            let state = if active {
-                CycleState::Active
-            } else {
-                CycleState::Planning
-            };
-            let c = store
-                .create_cycle(NewCycle {
-                    name,
-                    kind,
-                    dates,
-                    state,
-                })
-                .await?;
+            let state = if active { CycleState::Active } else { CycleState::Planning };
+            let c = store.create_cycle(NewCycle { name, kind, dates, state }).await?;
             if as_json {
                 return json(&c);
             }
@@ -127,43 +102,27 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
         }
         Cmd::Activate { cycle } => {
             let id = resolve(store, &cycle, today).await?;
-            print_cycle(
-                &store.set_cycle_state(id, None, CycleState::Active).await?,
-                today,
-            );
+            print_cycle(&store.set_cycle_state(id, None, CycleState::Active).await?, today);
         }
         Cmd::Close { cycle } => {
             let id = resolve(store, &cycle, today).await?;
-            print_cycle(
-                &store.set_cycle_state(id, None, CycleState::Closed).await?,
-                today,
-            );
+            print_cycle(&store.set_cycle_state(id, None, CycleState::Closed).await?, today);
         }
     }
     Ok(())
 }
 
 /// A cycle named by id or `current`.
-pub async fn resolve(
-    store: &Arc<dyn Store>,
-    raw: &str,
-    today: NaiveDate,
-) -> anyhow::Result<CycleId> {
+pub async fn resolve(store: &Arc<dyn Store>, raw: &str, today: NaiveDate) -> anyhow::Result<CycleId> {
     if raw == "current" {
-        return store
-            .current_cycle(today)
-            .await?
-            .map(|c| c.id)
-            .with_context(|| format!("no cycle holds today ({today}); create one with: quarterdeck cycles create --active"));
+        return store.current_cycle(today).await?.map(|c| c.id).with_context(|| {
+            format!("no cycle holds today ({today}); create one with: quarterdeck cycles create --active")
+        });
     }
-    raw.parse()
-        .with_context(|| format!("'{raw}' is not a cycle id (or 'current')"))
+    raw.parse().with_context(|| format!("'{raw}' is not a cycle id (or 'current')"))
 }
 
 fn print_cycle(c: &Cycle, today: NaiveDate) {
     let elapsed = c.dates().elapsed_share(today) * 100.0;
-    println!(
-        "{}  {:<14} {:<9} {:<8} {} → {}  ({elapsed:.0} % elapsed)",
-        c.id, c.name, c.kind, c.state, c.start, c.end
-    );
+    println!("{}  {:<14} {:<9} {:<8} {} → {}  ({elapsed:.0} % elapsed)", c.id, c.name, c.kind, c.state, c.start, c.end);
 }

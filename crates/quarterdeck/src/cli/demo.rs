@@ -26,10 +26,7 @@ pub async fn run(cmd: Cmd, config: &Config) -> anyhow::Result<()> {
         );
     }
     load_seeded(&store, cmd.size, cmd.seed).await?;
-    println!(
-        "Start the server with: quarterdeck serve --db {}",
-        config.db
-    );
+    println!("Start the server with: quarterdeck serve --db {}", config.db);
     Ok(())
 }
 
@@ -39,8 +36,7 @@ pub async fn load(store: &Arc<dyn Store>, size: DemoSize) -> anyhow::Result<()> 
 
 async fn load_seeded(store: &Arc<dyn Store>, size: DemoSize, seed: u64) -> anyhow::Result<()> {
     let started = Instant::now();
-    let bar = ProgressBar::new_spinner()
-        .with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")?);
+    let bar = ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")?);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar.set_message(format!("generating the {size} demo organisation"));
     let today = chrono::Utc::now().date_naive();
@@ -56,14 +52,10 @@ async fn load_seeded(store: &Arc<dyn Store>, size: DemoSize, seed: u64) -> anyho
         + snapshot.alignments.len()
         + snapshot.initiatives.len();
     bar.set_message(format!("writing {rows} rows in one transaction"));
-    let counts = store
-        .import(snapshot)
-        .await
-        .context("loading the demo organisation")?;
+    let counts = store.import(snapshot).await.context("loading the demo organisation")?;
     bar.finish_and_clear();
-    let kpi_bar = ProgressBar::new(0).with_style(ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} KPIs  {msg} [{elapsed}]",
-    )?);
+    let kpi_bar =
+        ProgressBar::new(0).with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} KPIs  {msg} [{elapsed}]")?);
     let points = match size {
         DemoSize::Small => demo::kpis::small(store, today, &kpi_bar).await,
         DemoSize::Large => demo::kpis::large(store, today, seed, &kpi_bar).await,

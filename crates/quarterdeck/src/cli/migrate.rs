@@ -5,10 +5,6 @@ pub struct Cmd {}
 
 pub async fn run(_: Cmd, config: &Config) -> anyhow::Result<()> {
     let store = super::open(config).await?;
-    println!(
-        "{} database {} is up to date",
-        store.backend(),
-        config.db_url()?.display()
-    );
+    println!("{} database {} is up to date", store.backend(), config.db_url()?.display());
     Ok(())
 }

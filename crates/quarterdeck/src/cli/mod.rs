@@ -3,6 +3,7 @@
 mod check_in;
 mod cycles;
 mod demo;
+mod kpi;
 mod migrate;
 mod okrs;
 mod output;
@@ -47,6 +48,9 @@ pub enum Command {
     Okrs(okrs::Cmd),
     /// Record a check-in on a key result: value, confidence and the next move.
     CheckIn(check_in::Cmd),
+    /// KPIs: import measurements from CSV, list, show.
+    #[command(subcommand)]
+    Kpi(kpi::Cmd),
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -61,24 +65,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Cycles(cmd) => cycles::run(cmd, &open(&config).await?).await,
         Command::Okrs(cmd) => okrs::run(cmd, &open(&config).await?).await,
         Command::CheckIn(cmd) => check_in::run(cmd, &open(&config).await?).await,
+        Command::Kpi(cmd) => kpi::run(cmd, &open(&config).await?).await,
     }
 }
 
 /// Opens (and migrates) the configured database.
 pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.db_url()?;
-    quarterdeck_store_sql::open(&url)
-        .await
-        .with_context(|| format!("opening the database {}", url.display()))
+    quarterdeck_store_sql::open(&url).await.with_context(|| format!("opening the database {}", url.display()))
 }
 
 /// Logs go to stderr so `--json` output on stdout stays clean.
 pub fn init_logging(filter: &str) {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| filter.to_owned());
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -40,12 +40,7 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
             },
         }),
     };
-    let filter = ObjectiveFilter {
-        cycle_id: Some(cycle_id),
-        unit_id,
-        owner_id: cmd.owner,
-        ..Default::default()
-    };
+    let filter = ObjectiveFilter { cycle_id: Some(cycle_id), unit_id, owner_id: cmd.owner, ..Default::default() };
     let policy = ScoringPolicy::default();
     let mut views = Vec::new();
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
@@ -58,10 +53,7 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
             views.push(ObjectiveView::new(o, Some(own), &policy, today));
         }
         match got.next_cursor {
-            Some(c) => {
-                page =
-                    PageRequest::parse(Some(PageRequest::MAX_LIMIT), Some(&c)).context("paging")?
-            }
+            Some(c) => page = PageRequest::parse(Some(PageRequest::MAX_LIMIT), Some(&c)).context("paging")?,
             None => break,
         }
     }
@@ -69,14 +61,7 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
         return json(&views);
     }
     if views.is_empty() {
-        println!(
-            "No objectives in this cycle{}.",
-            if cmd.team.is_some() {
-                " for this team"
-            } else {
-                ""
-            }
-        );
+        println!("No objectives in this cycle{}.", if cmd.team.is_some() { " for this team" } else { "" });
         return Ok(());
     }
     for v in &views {
@@ -98,15 +83,8 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
         for k in v.key_results.iter().flatten() {
             let kr = &k.key_result;
             let now = kr.current_value.map(number).unwrap_or_else(|| "—".into());
-            let conf = kr
-                .confidence
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "no check-in".into());
-            let status = if kr.status.counts_in_score() {
-                String::new()
-            } else {
-                format!(" [{}]", kr.status)
-            };
+            let conf = kr.confidence.map(|c| c.to_string()).unwrap_or_else(|| "no check-in".into());
+            let status = if kr.status.counts_in_score() { String::new() } else { format!(" [{}]", kr.status) };
             println!(
                 "    {}  {}: {} → {} now {} {}  ({conf}){status}  {}",
                 score_bar(kr.score),

@@ -12,11 +12,7 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 /// A ten-cell bar and the score: "██████░░░░ 0.60".
 pub fn score_bar(score: f64) -> String {
     let filled = (score.clamp(0.0, 1.0) * 10.0).round() as usize;
-    format!(
-        "{}{} {score:.2}",
-        "█".repeat(filled),
-        "░".repeat(10 - filled)
-    )
+    format!("{}{} {score:.2}", "█".repeat(filled), "░".repeat(10 - filled))
 }
 
 pub fn colour(c: Colour) -> &'static str {
@@ -27,13 +23,13 @@ pub fn colour(c: Colour) -> &'static str {
     }
 }
 
-/// Numbers as typed: 4.1 stays 4.1, 50 stays 50.
+/// Numbers as people read them: 4.1 stays 4.1, 50 stays 50, 23.94190871 becomes 23.9419.
 pub fn number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
+        return format!("{}", v as i64);
     }
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Parses one of the API's words (`on_track`, `quarter` …) for clap.

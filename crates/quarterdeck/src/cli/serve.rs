@@ -27,17 +27,12 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
             tracing::info!("the database already holds an organisation; --demo left it as it is");
         }
     }
-    let listener = TcpListener::bind(&config.bind).await.with_context(|| {
-        format!(
-            "cannot listen on {} (is another server running there? use --bind)",
-            config.bind
-        )
-    })?;
+    let listener = TcpListener::bind(&config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (is another server running there? use --bind)", config.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(backend = store.backend(), db = %config.db_url()?.display(), "serving on http://{addr}");
-    eprintln!(
-        "Quarterdeck is running at http://{addr}  (API: http://{addr}/api/v1/objectives?cycle=current)"
-    );
+    eprintln!("Quarterdeck is running at http://{addr}  (API: http://{addr}/api/v1/objectives?cycle=current)");
     axum::serve(listener, router(AppState::new(store)))
         .with_graceful_shutdown(shutdown())
         .await
@@ -52,8 +47,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -6,9 +6,7 @@ use quarterdeck_domain::UnitKind;
 use quarterdeck_domain::alignment::LinkKind;
 use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
 use quarterdeck_domain::ids::*;
-use quarterdeck_domain::okr::{
-    Confidence, InitiativeKind, InitiativeStatus, KeyResultStatus, ObjectiveStatus,
-};
+use quarterdeck_domain::okr::{Confidence, InitiativeKind, InitiativeStatus, KeyResultStatus, ObjectiveStatus};
 use quarterdeck_domain::scoring::{Direction, KeyResultKind, ObjectiveKind};
 use quarterdeck_store::records::*;
 use quarterdeck_store::snapshot::Snapshot;
@@ -81,12 +79,7 @@ const NOTES_OFF_TRACK: &[&str] = &[
 impl Builder {
     pub fn new(seed: u64, now: DateTime<Utc>) -> Self {
         // Ids are time-ordered (v7) from a fixed clock, so lists page in creation order.
-        Builder {
-            snap: Snapshot::default(),
-            rng: Rng::new(seed),
-            millis: 1_700_000_000_000,
-            now,
-        }
+        Builder { snap: Snapshot::default(), rng: Rng::new(seed), millis: 1_700_000_000_000, now }
     }
 
     fn id(&mut self) -> Uuid {
@@ -99,13 +92,7 @@ impl Builder {
         uuid::Builder::from_unix_timestamp_millis(self.millis, &bytes).into_uuid()
     }
 
-    pub fn unit(
-        &mut self,
-        slug: &str,
-        name: &str,
-        kind: UnitKind,
-        parent_id: Option<UnitId>,
-    ) -> UnitId {
+    pub fn unit(&mut self, slug: &str, name: &str, kind: UnitKind, parent_id: Option<UnitId>) -> UnitId {
         let id = UnitId(self.id());
         let now = self.now;
         self.snap.units.push(Unit {
@@ -143,13 +130,7 @@ impl Builder {
         id
     }
 
-    pub fn cycle(
-        &mut self,
-        name: &str,
-        kind: CycleKind,
-        dates: CycleDates,
-        state: CycleState,
-    ) -> Cycle {
+    pub fn cycle(&mut self, name: &str, kind: CycleKind, dates: CycleDates, state: CycleState) -> Cycle {
         let now = self.now;
         let cycle = Cycle {
             id: CycleId(self.id()),
@@ -196,11 +177,7 @@ impl Builder {
             score: 0.0,
             rollup: None,
             key_result_count: 0,
-            cycle: CycleWindow {
-                start: cycle.start,
-                end: cycle.end,
-                state: cycle.state,
-            },
+            cycle: CycleWindow { start: cycle.start, end: cycle.end, state: cycle.state },
         });
         id
     }
@@ -231,11 +208,7 @@ impl Builder {
             baseline,
             target,
             tolerance,
-            direction: if target > baseline {
-                Direction::Increase
-            } else {
-                Direction::Decrease
-            },
+            direction: if target > baseline { Direction::Increase } else { Direction::Decrease },
             weight,
             owner_id,
             status: KeyResultStatus::Active,
@@ -245,11 +218,7 @@ impl Builder {
             confidence: None,
             last_check_in_at: None,
             score: 0.0,
-            cycle: CycleWindow {
-                start: cycle.start,
-                end: cycle.end,
-                state: cycle.state,
-            },
+            cycle: CycleWindow { start: cycle.start, end: cycle.end, state: cycle.state },
         });
         id
     }
@@ -332,11 +301,7 @@ impl Builder {
         let elapsed_today = dates.elapsed_share(last_day).max(1e-9);
         for (i, day) in weeks.iter().enumerate() {
             let share_of_now = dates.elapsed_share(*day) / elapsed_today;
-            let noise = if i + 1 == n {
-                0.0
-            } else {
-                (self.rng.unit() - 0.5) * 0.08
-            };
+            let noise = if i + 1 == n { 0.0 } else { (self.rng.unit() - 0.5) * 0.08 };
             let progress = (trajectory.progress_today * share_of_now + noise).clamp(-0.1, 1.15);
             let mut value = match kind {
                 KeyResultKind::Milestone => {
@@ -346,10 +311,7 @@ impl Builder {
                         0.0
                     }
                 }
-                KeyResultKind::Metric => round(
-                    baseline + (target - baseline) * progress,
-                    trajectory.decimals,
-                ),
+                KeyResultKind::Metric => round(baseline + (target - baseline) * progress, trajectory.decimals),
             };
             if i + 1 == n {
                 if let Some(v) = trajectory.last_value {
@@ -366,8 +328,7 @@ impl Builder {
                 (Confidence::OffTrack, NOTES_OFF_TRACK)
             };
             let note = (*self.rng.pick(notes)).to_owned();
-            let at = (day.and_hms_opt(9, 0, 0).expect("valid time").and_utc())
-                .min(self.now - Duration::minutes(1));
+            let at = (day.and_hms_opt(9, 0, 0).expect("valid time").and_utc()).min(self.now - Duration::minutes(1));
             let id = CheckInId(self.id());
             self.snap.check_ins.push(CheckIn {
                 id,

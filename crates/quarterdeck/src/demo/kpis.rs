@@ -113,17 +113,7 @@ fn small_specs() -> Vec<Spec> {
         ),
         Spec {
             segments: &["emea", "amer"],
-            ..spec(
-                "deals_won",
-                "Deals won",
-                "sales",
-                "deals",
-                A::Sum,
-                Up,
-                3.0,
-                Nature::Volume,
-                (1.5, 2.6, 1.0),
-            )
+            ..spec("deals_won", "Deals won", "sales", "deals", A::Sum, Up, 3.0, Nature::Volume, (1.5, 2.6, 1.0))
         },
         Spec {
             segments: &["emea", "amer"],
@@ -139,17 +129,7 @@ fn small_specs() -> Vec<Spec> {
                 (9.0, 12.5, 2.5),
             )
         },
-        spec(
-            "discount_depth",
-            "Discount depth",
-            "sales",
-            "%",
-            A::Mean,
-            Down,
-            12.0,
-            Nature::Quality,
-            (14.0, 11.5, 1.5),
-        ),
+        spec("discount_depth", "Discount depth", "sales", "%", A::Mean, Down, 12.0, Nature::Quality, (14.0, 11.5, 1.5)),
         spec(
             "sales_cycle",
             "Median sales cycle",
@@ -202,29 +182,9 @@ fn small_specs() -> Vec<Spec> {
         },
         Spec {
             per_day: 24,
-            ..spec(
-                "inp_p95",
-                "INP p95",
-                "engineering",
-                "ms",
-                A::P95,
-                Down,
-                200.0,
-                Nature::Speed,
-                (240.0, 165.0, 25.0),
-            )
+            ..spec("inp_p95", "INP p95", "engineering", "ms", A::P95, Down, 200.0, Nature::Speed, (240.0, 165.0, 25.0))
         },
-        spec(
-            "deploys",
-            "Deploys",
-            "engineering",
-            "deploys",
-            A::Sum,
-            Up,
-            6.0,
-            Nature::Volume,
-            (3.0, 5.5, 1.5),
-        ),
+        spec("deploys", "Deploys", "engineering", "deploys", A::Sum, Up, 6.0, Nature::Volume, (3.0, 5.5, 1.5)),
         spec(
             "change_failure_rate",
             "Change failure rate",
@@ -275,17 +235,7 @@ fn small_specs() -> Vec<Spec> {
             Nature::Quality,
             (7.0, 5.5, 1.0),
         ),
-        spec(
-            "csat",
-            "CSAT",
-            "customer-success",
-            "CSAT",
-            A::Mean,
-            Up,
-            4.6,
-            Nature::Quality,
-            (4.1, 4.35, 0.1),
-        ),
+        spec("csat", "CSAT", "customer-success", "CSAT", A::Mean, Up, 4.6, Nature::Quality, (4.1, 4.35, 0.1)),
         Spec {
             cadence: Cadence::Monthly,
             ..spec(
@@ -342,21 +292,8 @@ fn small_specs() -> Vec<Spec> {
         Spec {
             cadence: Cadence::Monthly,
             direction: KpiDirection::WithinRange,
-            target: Some(Target::Range {
-                low: 40.0,
-                high: 60.0,
-            }),
-            ..spec(
-                "enps",
-                "Employee NPS",
-                "people",
-                "eNPS",
-                A::Last,
-                Up,
-                0.0,
-                Nature::Quality,
-                (22.0, 31.0, 3.0),
-            )
+            target: Some(Target::Range { low: 40.0, high: 60.0 }),
+            ..spec("enps", "Employee NPS", "people", "eNPS", A::Last, Up, 0.0, Nature::Quality, (22.0, 31.0, 3.0))
         },
     ]
 }
@@ -377,55 +314,13 @@ const COUNTERWEIGHTS: &[(&str, &str)] = &[
 
 /// The North-Star tree: (parent, child, influence, confidence, sign).
 const TREE: &[(&str, &str, Influence, Influence, EdgeSign)] = &[
-    (
-        "weekly_active_teams",
-        "activation_rate",
-        Influence::High,
-        Influence::High,
-        EdgeSign::Positive,
-    ),
-    (
-        "weekly_active_teams",
-        "win_rate",
-        Influence::Medium,
-        Influence::Medium,
-        EdgeSign::Positive,
-    ),
-    (
-        "weekly_active_teams",
-        "gross_revenue_churn",
-        Influence::High,
-        Influence::Medium,
-        EdgeSign::Negative,
-    ),
-    (
-        "activation_rate",
-        "time_to_first_value",
-        Influence::High,
-        Influence::Medium,
-        EdgeSign::Negative,
-    ),
-    (
-        "win_rate",
-        "sales_cycle",
-        Influence::Medium,
-        Influence::Low,
-        EdgeSign::Negative,
-    ),
-    (
-        "gross_revenue_churn",
-        "csat",
-        Influence::Medium,
-        Influence::Medium,
-        EdgeSign::Negative,
-    ),
-    (
-        "gross_revenue_churn",
-        "resolution_time",
-        Influence::Low,
-        Influence::Low,
-        EdgeSign::Positive,
-    ),
+    ("weekly_active_teams", "activation_rate", Influence::High, Influence::High, EdgeSign::Positive),
+    ("weekly_active_teams", "win_rate", Influence::Medium, Influence::Medium, EdgeSign::Positive),
+    ("weekly_active_teams", "gross_revenue_churn", Influence::High, Influence::Medium, EdgeSign::Negative),
+    ("activation_rate", "time_to_first_value", Influence::High, Influence::Medium, EdgeSign::Negative),
+    ("win_rate", "sales_cycle", Influence::Medium, Influence::Low, EdgeSign::Negative),
+    ("gross_revenue_churn", "csat", Influence::Medium, Influence::Medium, EdgeSign::Negative),
+    ("gross_revenue_churn", "resolution_time", Influence::Low, Influence::Low, EdgeSign::Positive),
 ];
 
 fn new_kpi(s: &Spec, unit_id: Option<UnitId>) -> NewKpi {
@@ -462,11 +357,8 @@ fn new_kpi(s: &Spec, unit_id: Option<UnitId>) -> NewKpi {
 
 /// Daily points from `days` ago to today, moving from `from` to `to` with noise.
 fn series(s: &Spec, kpi: KpiId, today: NaiveDate, days: i64, rng: &mut Rng) -> Vec<NewMeasurement> {
-    let segments: Vec<Option<&str>> = if s.segments.is_empty() {
-        vec![None]
-    } else {
-        s.segments.iter().map(|x| Some(*x)).collect()
-    };
+    let segments: Vec<Option<&str>> =
+        if s.segments.is_empty() { vec![None] } else { s.segments.iter().map(|x| Some(*x)).collect() };
     let now = Utc::now();
     let mut out = Vec::with_capacity((days as usize + 1) * s.per_day * segments.len());
     for d in (0..=days).rev() {
@@ -481,19 +373,10 @@ fn series(s: &Spec, kpi: KpiId, today: NaiveDate, days: i64, rng: &mut Rng) -> V
                     continue;
                 }
                 let noise = (rng.unit() + rng.unit() + rng.unit() - 1.5) * s.noise;
-                let share = if segments.len() > 1 {
-                    1.0 / segments.len() as f64
-                } else {
-                    1.0
-                };
+                let share = if segments.len() > 1 { 1.0 / segments.len() as f64 } else { 1.0 };
                 let mut value = ((level + noise) * share).max(0.0);
                 value = (value * 100.0).round() / 100.0;
-                out.push(NewMeasurement {
-                    kpi_id: kpi,
-                    at,
-                    value,
-                    segment: seg.map(Into::into),
-                });
+                out.push(NewMeasurement { kpi_id: kpi, at, value, segment: seg.map(Into::into) });
             }
         }
     }
@@ -504,9 +387,7 @@ async fn unit_ids(store: &Arc<dyn Store>) -> anyhow::Result<HashMap<String, Unit
     let mut out = HashMap::new();
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
     loop {
-        let got = store
-            .list_units(UnitFilter::default(), page.clone())
-            .await?;
+        let got = store.list_units(UnitFilter::default(), page.clone()).await?;
         out.extend(got.items.into_iter().map(|u| (u.slug, u.id)));
         match got.next_cursor {
             Some(c) => page = PageRequest::parse(Some(PageRequest::MAX_LIMIT), Some(&c))?,
@@ -516,15 +397,10 @@ async fn unit_ids(store: &Arc<dyn Store>) -> anyhow::Result<HashMap<String, Unit
     Ok(out)
 }
 
-async fn objective_titled(
-    store: &Arc<dyn Store>,
-    title: &str,
-) -> anyhow::Result<Option<ObjectiveId>> {
+async fn objective_titled(store: &Arc<dyn Store>, title: &str) -> anyhow::Result<Option<ObjectiveId>> {
     let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
     loop {
-        let got = store
-            .list_objectives(ObjectiveFilter::default(), page.clone())
-            .await?;
+        let got = store.list_objectives(ObjectiveFilter::default(), page.clone()).await?;
         if let Some(o) = got.items.iter().find(|o| o.title == title) {
             return Ok(Some(o.id));
         }
@@ -535,11 +411,7 @@ async fn objective_titled(
     }
 }
 
-pub async fn small(
-    store: &Arc<dyn Store>,
-    today: NaiveDate,
-    bar: &ProgressBar,
-) -> anyhow::Result<usize> {
+pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) -> anyhow::Result<usize> {
     let units = unit_ids(store).await?;
     let mut rng = Rng::new(11);
     let specs = small_specs();
@@ -557,27 +429,18 @@ pub async fn small(
             new.guardrail_threshold = Some(200.0);
             new.query = "p95 of interaction-to-next-paint over all page views (RUM)".into();
         }
-        let kpi = store
-            .create_kpi(new)
-            .await
-            .with_context(|| format!("creating KPI {}", s.key))?;
+        let kpi = store.create_kpi(new).await.with_context(|| format!("creating KPI {}", s.key))?;
         ids.insert(s.key, kpi.id);
     }
     // The churn key result is measured from its KPI ("same query, same owner").
     let churn_kr = store
-        .list_key_results(
-            Default::default(),
-            PageRequest::first(PageRequest::MAX_LIMIT),
-        )
+        .list_key_results(Default::default(), PageRequest::first(PageRequest::MAX_LIMIT))
         .await?
         .items
         .into_iter()
         .find(|k| k.title.starts_with("Gross revenue churn"));
     if let Some(kr) = churn_kr {
-        let patch = KeyResultPatch {
-            kpi_id: Some(Some(ids["gross_revenue_churn"].as_uuid())),
-            ..Default::default()
-        };
+        let patch = KeyResultPatch { kpi_id: Some(Some(ids["gross_revenue_churn"].as_uuid())), ..Default::default() };
         store.update_key_result(kr.id, kr.version, patch).await?;
     }
     let mut points = 0;
@@ -586,10 +449,7 @@ pub async fn small(
         bar.set_message(format!("measurements of {}", s.key));
         let batch = series(s, ids[s.key], today, 365, &mut rng);
         points += batch.len();
-        store
-            .ingest(batch)
-            .await
-            .with_context(|| format!("loading measurements of {}", s.key))?;
+        store.ingest(batch).await.with_context(|| format!("loading measurements of {}", s.key))?;
         bar.inc(1);
     }
     // Derived after its inputs have data: the formula backfills every period.
@@ -601,17 +461,7 @@ pub async fn small(
         baseline: Some(18.0),
         nature: Nature::Quality,
         ..new_kpi(
-            &spec(
-                "win_rate",
-                "Win rate",
-                "sales",
-                "%",
-                A::Sum,
-                Up,
-                23.0,
-                Nature::Quality,
-                (0.0, 0.0, 0.0),
-            ),
+            &spec("win_rate", "Win rate", "sales", "%", A::Sum, Up, 23.0, Nature::Quality, (0.0, 0.0, 0.0)),
             units.get("sales").copied(),
         )
     };
@@ -619,14 +469,7 @@ pub async fn small(
     for (speed, quality) in COUNTERWEIGHTS {
         let k = store.get_kpi(ids[speed]).await?;
         store
-            .update_kpi(
-                k.id,
-                k.version,
-                KpiPatch {
-                    counterweight_id: Some(Some(ids[quality])),
-                    ..Default::default()
-                },
-            )
+            .update_kpi(k.id, k.version, KpiPatch { counterweight_id: Some(Some(ids[quality])), ..Default::default() })
             .await?;
     }
     for (parent, child, influence, confidence, sign) in TREE {
@@ -656,10 +499,9 @@ pub async fn small(
             kpi_ids: vec![ids["resolution_time"], ids["reopen_rate"], ids["csat"]],
         })
         .await?;
-    for (kpi, title) in [
-        ("refund_rate", "Earn the right to sell upmarket"),
-        ("inp_p95", "Make onboarding a delight for new customers"),
-    ] {
+    for (kpi, title) in
+        [("refund_rate", "Earn the right to sell upmarket"), ("inp_p95", "Make onboarding a delight for new customers")]
+    {
         if let Some(o) = objective_titled(store, title).await? {
             store.link_guardrail(ids[kpi], o).await?;
         }
@@ -670,12 +512,7 @@ pub async fn small(
 pub const LARGE_KPIS: usize = 1000;
 pub const LARGE_DAYS: i64 = 730;
 
-pub async fn large(
-    store: &Arc<dyn Store>,
-    today: NaiveDate,
-    seed: u64,
-    bar: &ProgressBar,
-) -> anyhow::Result<usize> {
+pub async fn large(store: &Arc<dyn Store>, today: NaiveDate, seed: u64, bar: &ProgressBar) -> anyhow::Result<usize> {
     let units: Vec<UnitId> = {
         let mut all: Vec<(String, UnitId)> = unit_ids(store).await?.into_iter().collect();
         all.sort();

@@ -16,9 +16,8 @@ pub const TEAMS_PER_DEPARTMENT: usize = 100;
 pub const WEEKS: usize = 12;
 
 const FIRST: &[&str] = &[
-    "Ada", "Bo", "Chidi", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ines", "Jonas", "Kavya",
-    "Liam", "Mei", "Nikhil", "Olga", "Priya", "Rosa", "Sven", "Tariq", "Uma", "Viktor", "Wen",
-    "Yusuf", "Zoe",
+    "Ada", "Bo", "Chidi", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ines", "Jonas", "Kavya", "Liam", "Mei", "Nikhil",
+    "Olga", "Priya", "Rosa", "Sven", "Tariq", "Uma", "Viktor", "Wen", "Yusuf", "Zoe",
 ];
 const LAST: &[&str] = &[
     "Okafor",
@@ -52,9 +51,8 @@ const DEPARTMENT_NAMES: &[&str] = &[
     "Design",
     "Partnerships",
 ];
-const TEAM_WORDS: &[&str] = &[
-    "Atlas", "Beacon", "Comet", "Delta", "Ember", "Falcon", "Granite", "Harbor", "Iris", "Juniper",
-];
+const TEAM_WORDS: &[&str] =
+    &["Atlas", "Beacon", "Comet", "Delta", "Ember", "Falcon", "Granite", "Harbor", "Iris", "Juniper"];
 const OBJECTIVES: &[&str] = &[
     "Make onboarding a delight",
     "Win the mid-market",
@@ -87,14 +85,8 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
     let mut b = Builder::new(seed, Utc::now());
     // A quarter that started twelve weeks ago, so every key result has 12 weekly check-ins.
     let start = today - Duration::days(7 * WEEKS as i64);
-    let dates =
-        CycleDates::for_kind(CycleKind::Quarter, start, None).expect("quarter from a start date");
-    let cycle = b.cycle(
-        &format!("Large demo quarter from {start}"),
-        CycleKind::Quarter,
-        dates,
-        CycleState::Active,
-    );
+    let dates = CycleDates::for_kind(CycleKind::Quarter, start, None).expect("quarter from a start date");
+    let cycle = b.cycle(&format!("Large demo quarter from {start}"), CycleKind::Quarter, dates, CycleState::Active);
 
     let company = b.unit("megacorp", "Megacorp", UnitKind::Company, None);
     let mut serial = 0usize;
@@ -102,11 +94,7 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
         serial += 1;
         let first = FIRST[serial % FIRST.len()];
         let last = LAST[(serial / FIRST.len()) % LAST.len()];
-        let email = format!(
-            "{}.{}.{serial}@megacorp.example",
-            first.to_lowercase(),
-            last.to_lowercase()
-        );
+        let email = format!("{}.{}.{serial}@megacorp.example", first.to_lowercase(), last.to_lowercase());
         b.person(&format!("{first} {last}"), &email, Some(unit), manager)
     };
     let ceo = person(&mut b, company, None);
@@ -115,22 +103,10 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
     let members_per_team = (PEOPLE - 1 - DEPARTMENTS - total_teams) as f64 / total_teams as f64;
 
     let mut company_objectives: Vec<(ObjectiveId, Vec<KeyResultId>)> = Vec::new();
-    let okr = |b: &mut Builder,
-               title: &str,
-               owner: PersonId,
-               unit,
-               krs: usize|
-     -> (ObjectiveId, Vec<KeyResultId>) {
-        let kind = if b.rng.unit() < 0.15 {
-            ObjectiveKind::Committed
-        } else {
-            ObjectiveKind::Aspirational
-        };
+    let okr = |b: &mut Builder, title: &str, owner: PersonId, unit, krs: usize| -> (ObjectiveId, Vec<KeyResultId>) {
+        let kind = if b.rng.unit() < 0.15 { ObjectiveKind::Committed } else { ObjectiveKind::Aspirational };
         let (status, reason) = if b.rng.unit() < 0.01 {
-            (
-                ObjectiveStatus::Paused,
-                Some("Paused while the team covers an incident backlog."),
-            )
+            (ObjectiveStatus::Paused, Some("Paused while the team covers an incident backlog."))
         } else {
             (ObjectiveStatus::Active, None)
         };
@@ -152,47 +128,18 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
                 Some(owner),
             );
             let progress = (b.rng.unit() * 1.1).min(1.0);
-            let trajectory = Trajectory {
-                progress_today: progress,
-                last_value: None,
-                decimals,
-            };
-            b.check_ins(
-                &cycle,
-                id,
-                KeyResultKind::Metric,
-                (base, target),
-                trajectory,
-                Some(owner),
-                today,
-                WEEKS,
-            );
+            let trajectory = Trajectory { progress_today: progress, last_value: None, decimals };
+            b.check_ins(&cycle, id, KeyResultKind::Metric, (base, target), trajectory, Some(owner), today, WEEKS);
             if b.rng.unit() < 0.33 {
-                let kind = *b.rng.pick(&[
-                    InitiativeKind::Project,
-                    InitiativeKind::Experiment,
-                    InitiativeKind::Task,
-                ]);
-                let status = *b.rng.pick(&[
-                    InitiativeStatus::Planned,
-                    InitiativeStatus::InProgress,
-                    InitiativeStatus::Done,
-                ]);
-                b.initiative(
-                    id,
-                    &format!("Initiative for {metric}"),
-                    kind,
-                    status,
-                    Some(owner),
-                );
+                let kind = *b.rng.pick(&[InitiativeKind::Project, InitiativeKind::Experiment, InitiativeKind::Task]);
+                let status =
+                    *b.rng.pick(&[InitiativeStatus::Planned, InitiativeStatus::InProgress, InitiativeStatus::Done]);
+                b.initiative(id, &format!("Initiative for {metric}"), kind, status, Some(owner));
             }
             ids.push(id);
         }
         if b.rng.unit() < 0.02 {
-            b.kill(
-                ids[0],
-                "The metric turned out not to move with the objective.",
-            );
+            b.kill(ids[0], "The metric turned out not to move with the objective.");
         }
         (o, ids)
     };
@@ -213,26 +160,13 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
             let count = 3 + b.rng.below(2);
             let (o, krs) = okr(&mut b, &title, head, department, count);
             let (parent, parent_krs) = &company_objectives[(d + j) % company_objectives.len()];
-            let via_kr = if b.rng.unit() < 0.5 {
-                Some(parent_krs[b.rng.below(parent_krs.len())])
-            } else {
-                None
-            };
+            let via_kr = if b.rng.unit() < 0.5 { Some(parent_krs[b.rng.below(parent_krs.len())]) } else { None };
             b.align(o, *parent, via_kr, LinkKind::Contributes, 1.0);
             department_objectives.push((o, krs));
         }
         for t in 0..TEAMS_PER_DEPARTMENT {
-            let team_name = format!(
-                "{name} {} {}",
-                TEAM_WORDS[t % TEAM_WORDS.len()],
-                t / TEAM_WORDS.len() + 1
-            );
-            let team = b.unit(
-                &format!("{slug}-{t}"),
-                &team_name,
-                UnitKind::Team,
-                Some(department),
-            );
+            let team_name = format!("{name} {} {}", TEAM_WORDS[t % TEAM_WORDS.len()], t / TEAM_WORDS.len() + 1);
+            let team = b.unit(&format!("{slug}-{t}"), &team_name, UnitKind::Team, Some(department));
             let lead = person(&mut b, team, Some(head));
             members += members_per_team;
             while (placed as f64) < members.floor() {
@@ -244,15 +178,11 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
                 let title = format!("{} ({team_name})", OBJECTIVES[(t + k) % OBJECTIVES.len()]);
                 let krs = 3 + b.rng.below(2);
                 let (o, _) = okr(&mut b, &title, lead, team, krs);
-                let (parent, parent_krs) =
-                    &department_objectives[b.rng.below(department_objectives.len())];
+                let (parent, parent_krs) = &department_objectives[b.rng.below(department_objectives.len())];
                 let roll = b.rng.unit();
                 if roll < 0.7 {
-                    let via_kr = if b.rng.unit() < 0.4 {
-                        Some(parent_krs[b.rng.below(parent_krs.len())])
-                    } else {
-                        None
-                    };
+                    let via_kr =
+                        if b.rng.unit() < 0.4 { Some(parent_krs[b.rng.below(parent_krs.len())]) } else { None };
                     b.align(o, *parent, via_kr, LinkKind::Contributes, 1.0);
                 } else if roll < 0.85 {
                     b.align(o, *parent, None, LinkKind::Supports, 1.0);
@@ -272,29 +202,14 @@ mod tests {
         let today: NaiveDate = "2026-11-24".parse().unwrap();
         let s = large(today, 42);
         assert_eq!(s.people.len(), PEOPLE);
-        assert_eq!(
-            s.units.len(),
-            1 + DEPARTMENTS + DEPARTMENTS * TEAMS_PER_DEPARTMENT
-        );
-        assert!(
-            (3_800..=4_500).contains(&s.objectives.len()),
-            "{}",
-            s.objectives.len()
-        );
-        assert!(
-            (13_000..=15_500).contains(&s.key_results.len()),
-            "{}",
-            s.key_results.len()
-        );
+        assert_eq!(s.units.len(), 1 + DEPARTMENTS + DEPARTMENTS * TEAMS_PER_DEPARTMENT);
+        assert!((3_800..=4_500).contains(&s.objectives.len()), "{}", s.objectives.len());
+        assert!((13_000..=15_500).contains(&s.key_results.len()), "{}", s.key_results.len());
         assert_eq!(s.check_ins.len(), s.key_results.len() * WEEKS);
         let again = large(today, 42);
         assert_eq!(
             s.key_results.iter().map(|k| &k.title).collect::<Vec<_>>(),
-            again
-                .key_results
-                .iter()
-                .map(|k| &k.title)
-                .collect::<Vec<_>>()
+            again.key_results.iter().map(|k| &k.title).collect::<Vec<_>>()
         );
         assert_eq!(
             s.objectives.iter().map(|o| o.id).collect::<Vec<_>>(),

@@ -20,9 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_alignments, create_alignment))
-        .routes(routes!(delete_alignment))
+    OpenApiRouter::new().routes(routes!(list_alignments, create_alignment)).routes(routes!(delete_alignment))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -67,13 +65,8 @@ async fn list_alignments(
     ApiQuery(q): ApiQuery<ListAlignments>,
 ) -> ApiResult<Json<ListPage<Alignment>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
-    let filter = AlignmentFilter {
-        child_id: q.child,
-        parent_objective_id: q.parent,
-    };
-    Ok(Json(
-        state.store.list_alignments(filter, page).await?.into(),
-    ))
+    let filter = AlignmentFilter { child_id: q.child, parent_objective_id: q.parent };
+    Ok(Json(state.store.list_alignments(filter, page).await?.into()))
 }
 
 #[utoipa::path(post, path = "/alignments", tag = "alignment", request_body = CreateAlignment,
@@ -94,22 +87,15 @@ async fn create_alignment(
             ));
         }
     };
-    let new = NewAlignment {
-        child_id: body.child_id,
-        parent,
-        kind: body.kind,
-        weight: Weight::new("weight", body.weight)?,
-    };
+    let new =
+        NewAlignment { child_id: body.child_id, parent, kind: body.kind, weight: Weight::new("weight", body.weight)? };
     let alignment = state.store.create_alignment(new).await?;
     Ok(created(alignment.version, alignment))
 }
 
 #[utoipa::path(delete, path = "/alignments/{id}", tag = "alignment", params(("id" = AlignmentId, Path)),
     responses((status = 204, description = "Removed"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn delete_alignment(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<AlignmentId>,
-) -> ApiResult<StatusCode> {
+async fn delete_alignment(State(state): State<AppState>, ApiPath(id): ApiPath<AlignmentId>) -> ApiResult<StatusCode> {
     state.store.delete_alignment(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -82,30 +82,13 @@ async fn list_cycles(
     ApiQuery(q): ApiQuery<ListCycles>,
 ) -> ApiResult<Json<ListPage<Cycle>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
-    Ok(Json(
-        state
-            .store
-            .list_cycles(
-                CycleFilter {
-                    state: q.state,
-                    on: q.on,
-                },
-                page,
-            )
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.store.list_cycles(CycleFilter { state: q.state, on: q.on }, page).await?.into()))
 }
 
 #[utoipa::path(post, path = "/cycles", tag = "cycles", request_body = CreateCycle,
     responses((status = 201, body = Cycle), (status = 422, body = ErrorBody)))]
-async fn create_cycle(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateCycle>,
-) -> ApiResult<Response> {
-    let start = body
-        .start
-        .unwrap_or_else(|| CycleDates::quarter_of(state.today()).start());
+async fn create_cycle(State(state): State<AppState>, ApiJson(body): ApiJson<CreateCycle>) -> ApiResult<Response> {
+    let start = body.start.unwrap_or_else(|| CycleDates::quarter_of(state.today()).start());
     if body.state == CycleState::Closed {
         return Err(crate::error::ApiError::unprocessable(
             "invalid_initial_state",
@@ -118,25 +101,14 @@ async fn create_cycle(
         Some(n) => Title::parse("name", n)?,
         None => Title::parse("name", &dates.default_name(body.kind))?,
     };
-    let cycle = state
-        .store
-        .create_cycle(NewCycle {
-            name,
-            kind: body.kind,
-            dates,
-            state: body.state,
-        })
-        .await?;
+    let cycle = state.store.create_cycle(NewCycle { name, kind: body.kind, dates, state: body.state }).await?;
     Ok(created(cycle.version, cycle))
 }
 
 #[utoipa::path(get, path = "/cycles/{id}", tag = "cycles",
     params(("id" = String, Path, description = "Cycle id, or `current` for the cycle that holds today")),
     responses((status = 200, body = Cycle), (status = 404, body = ErrorBody)))]
-async fn get_cycle(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Response> {
+async fn get_cycle(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
     let id = resolve_cycle(&state, "id", &id).await?;
     let cycle = state.store.get_cycle(id).await?;
     Ok(with_etag(cycle.version, cycle))
@@ -155,26 +127,12 @@ async fn update_cycle(
     let version = if_match.require(body.version)?;
     let dates = if body.start.is_some() || body.end.is_some() {
         let current = state.store.get_cycle(id).await?;
-        Some(CycleDates::new(
-            body.start.unwrap_or(current.start),
-            body.end.unwrap_or(current.end),
-        )?)
+        Some(CycleDates::new(body.start.unwrap_or(current.start), body.end.unwrap_or(current.end))?)
     } else {
         None
     };
-    let patch = CyclePatch {
-        name: body
-            .name
-            .as_deref()
-            .map(|n| Title::parse("name", n))
-            .transpose()?,
-        dates,
-    };
-    let cycle = or_conflict(
-        state.store.update_cycle(id, version, patch).await,
-        state.store.get_cycle(id),
-    )
-    .await?;
+    let patch = CyclePatch { name: body.name.as_deref().map(|n| Title::parse("name", n)).transpose()?, dates };
+    let cycle = or_conflict(state.store.update_cycle(id, version, patch).await, state.store.get_cycle(id)).await?;
     Ok(with_etag(cycle.version, cycle))
 }
 
@@ -187,11 +145,7 @@ async fn move_cycle(
 ) -> ApiResult<Response> {
     let id = resolve_cycle(&state, "id", &id).await?;
     let version = if_match.0.or(body.and_then(|b| b.version));
-    let cycle = or_conflict(
-        state.store.set_cycle_state(id, version, to).await,
-        state.store.get_cycle(id),
-    )
-    .await?;
+    let cycle = or_conflict(state.store.set_cycle_state(id, version, to).await, state.store.get_cycle(id)).await?;
     Ok(with_etag(cycle.version, cycle))
 }
 

@@ -31,20 +31,10 @@ fn link(raw: Option<String>) -> ApiResult<Option<String>> {
         return Ok(None);
     };
     if raw.len() > MAX_LINK {
-        return Err(ApiError::unprocessable(
-            "too_long",
-            "link",
-            format!("link is longer than {MAX_LINK} characters"),
-        ));
+        return Err(ApiError::unprocessable("too_long", "link", format!("link is longer than {MAX_LINK} characters")));
     }
-    if !(raw.starts_with("https://") || raw.starts_with("http://"))
-        || raw.contains(char::is_whitespace)
-    {
-        return Err(ApiError::unprocessable(
-            "invalid_link",
-            "link",
-            "link must be an http:// or https:// address",
-        ));
+    if !(raw.starts_with("https://") || raw.starts_with("http://")) || raw.contains(char::is_whitespace) {
+        return Err(ApiError::unprocessable("invalid_link", "link", "link must be an http:// or https:// address"));
     }
     Ok(Some(raw))
 }
@@ -101,13 +91,8 @@ async fn list_initiatives(
     ApiQuery(q): ApiQuery<ListInitiatives>,
 ) -> ApiResult<Json<ListPage<Initiative>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
-    let filter = InitiativeFilter {
-        key_result_id: q.key_result,
-        owner_id: q.owner,
-    };
-    Ok(Json(
-        state.store.list_initiatives(filter, page).await?.into(),
-    ))
+    let filter = InitiativeFilter { key_result_id: q.key_result, owner_id: q.owner };
+    Ok(Json(state.store.list_initiatives(filter, page).await?.into()))
 }
 
 #[utoipa::path(post, path = "/initiatives", tag = "key-results", request_body = CreateInitiative,
@@ -130,10 +115,7 @@ async fn create_initiative(
 
 #[utoipa::path(get, path = "/initiatives/{id}", tag = "key-results", params(("id" = InitiativeId, Path)),
     responses((status = 200, body = Initiative), (status = 404, body = ErrorBody)))]
-async fn get_initiative(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<InitiativeId>,
-) -> ApiResult<Response> {
+async fn get_initiative(State(state): State<AppState>, ApiPath(id): ApiPath<InitiativeId>) -> ApiResult<Response> {
     let initiative = state.store.get_initiative(id).await?;
     Ok(with_etag(initiative.version, initiative))
 }
@@ -149,11 +131,7 @@ async fn update_initiative(
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
     let patch = InitiativePatch {
-        title: body
-            .title
-            .as_deref()
-            .map(|t| Title::parse("title", t))
-            .transpose()?,
+        title: body.title.as_deref().map(|t| Title::parse("title", t)).transpose()?,
         kind: body.kind,
         status: body.status,
         owner_id: body.owner_id,
@@ -162,10 +140,7 @@ async fn update_initiative(
             None => None,
         },
     };
-    let initiative = or_conflict(
-        state.store.update_initiative(id, version, patch).await,
-        state.store.get_initiative(id),
-    )
-    .await?;
+    let initiative =
+        or_conflict(state.store.update_initiative(id, version, patch).await, state.store.get_initiative(id)).await?;
     Ok(with_etag(initiative.version, initiative))
 }

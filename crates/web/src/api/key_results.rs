@@ -31,24 +31,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The KPI a key result is measured from, checked to exist.
-async fn linked_kpi(
-    state: &AppState,
-    kpi: Option<uuid::Uuid>,
-) -> ApiResult<Option<quarterdeck_store::kpi::Kpi>> {
+async fn linked_kpi(state: &AppState, kpi: Option<uuid::Uuid>) -> ApiResult<Option<quarterdeck_store::kpi::Kpi>> {
     let Some(id) = kpi else { return Ok(None) };
-    match state
-        .store
-        .get_kpi(quarterdeck_domain::ids::KpiId(id))
-        .await
-    {
+    match state.store.get_kpi(quarterdeck_domain::ids::KpiId(id)).await {
         Ok(k) => Ok(Some(k)),
-        Err(quarterdeck_store::StoreError::NotFound { .. }) => {
-            Err(crate::error::ApiError::unprocessable(
-                "unknown_reference",
-                "kpi_id",
-                format!("kpi_id: no KPI with id {id}"),
-            ))
-        }
+        Err(quarterdeck_store::StoreError::NotFound { .. }) => Err(crate::error::ApiError::unprocessable(
+            "unknown_reference",
+            "kpi_id",
+            format!("kpi_id: no KPI with id {id}"),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -171,19 +162,10 @@ async fn list_key_results(
         Some(c) => Some(resolve_cycle(&state, "cycle", c).await?),
         None => None,
     };
-    let filter = KeyResultFilter {
-        objective_id: q.objective,
-        owner_id: q.owner,
-        cycle_id,
-    };
+    let filter = KeyResultFilter { objective_id: q.objective, owner_id: q.owner, cycle_id };
     let today = state.today();
     Ok(Json(
-        state
-            .store
-            .list_key_results(filter, page)
-            .await?
-            .map(|k| KeyResultView::new(k, &state.policy, today))
-            .into(),
+        state.store.list_key_results(filter, page).await?.map(|k| KeyResultView::new(k, &state.policy, today)).into(),
     ))
 }
 
@@ -197,24 +179,15 @@ async fn create_key_result(
     let baseline = match (body.baseline, &kpi) {
         (Some(b), _) => Some(b),
         (None, Some(kpi)) if body.kind == KeyResultKind::Metric => {
-            let objective =
-                state
-                    .store
-                    .get_objective(body.objective_id)
-                    .await
-                    .map_err(|e| match e {
-                        quarterdeck_store::StoreError::NotFound { .. } => {
-                            crate::error::ApiError::unprocessable(
-                                "unknown_reference",
-                                "objective_id",
-                                format!("objective_id: no objective with id {}", body.objective_id),
-                            )
-                        }
-                        e => e.into(),
-                    })?;
-            let at_start =
-                quarterdeck_store::kpi::value_at(state.store.as_ref(), kpi, objective.cycle.start)
-                    .await?;
+            let objective = state.store.get_objective(body.objective_id).await.map_err(|e| match e {
+                quarterdeck_store::StoreError::NotFound { .. } => crate::error::ApiError::unprocessable(
+                    "unknown_reference",
+                    "objective_id",
+                    format!("objective_id: no objective with id {}", body.objective_id),
+                ),
+                e => e.into(),
+            })?;
+            let at_start = quarterdeck_store::kpi::value_at(state.store.as_ref(), kpi, objective.cycle.start).await?;
             Some(at_start.ok_or_else(|| {
                 crate::error::ApiError::unprocessable(
                     "baseline_unknown",
@@ -232,16 +205,12 @@ async fn create_key_result(
         KeyResultKind::Metric => Measure::for_kind(
             body.kind,
             baseline.ok_or(quarterdeck_domain::DomainError::Empty { field: "baseline" })?,
-            body.target
-                .ok_or(quarterdeck_domain::DomainError::Empty { field: "target" })?,
+            body.target.ok_or(quarterdeck_domain::DomainError::Empty { field: "target" })?,
             body.tolerance,
         )?,
-        KeyResultKind::Milestone => Measure::for_kind(
-            body.kind,
-            body.baseline.unwrap_or(0.0),
-            body.target.unwrap_or(1.0),
-            body.tolerance,
-        )?,
+        KeyResultKind::Milestone => {
+            Measure::for_kind(body.kind, body.baseline.unwrap_or(0.0), body.target.unwrap_or(1.0), body.tolerance)?
+        }
     };
     let new = NewKeyResult {
         objective_id: body.objective_id,
@@ -254,23 +223,14 @@ async fn create_key_result(
         kpi_id: body.kpi_id,
     };
     let kr = state.store.create_key_result(new).await?;
-    Ok(created(
-        kr.version,
-        KeyResultView::new(kr, &state.policy, state.today()),
-    ))
+    Ok(created(kr.version, KeyResultView::new(kr, &state.policy, state.today())))
 }
 
 #[utoipa::path(get, path = "/key-results/{id}", tag = "key-results", params(("id" = KeyResultId, Path)),
     responses((status = 200, body = KeyResultView), (status = 404, body = ErrorBody)))]
-async fn get_key_result(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<KeyResultId>,
-) -> ApiResult<Response> {
+async fn get_key_result(State(state): State<AppState>, ApiPath(id): ApiPath<KeyResultId>) -> ApiResult<Response> {
     let kr = state.store.get_key_result(id).await?;
-    Ok(with_etag(
-        kr.version,
-        KeyResultView::new(kr, &state.policy, state.today()),
-    ))
+    Ok(with_etag(kr.version, KeyResultView::new(kr, &state.policy, state.today())))
 }
 
 #[utoipa::path(patch, path = "/key-results/{id}", tag = "key-results", request_body = UpdateKeyResult,
@@ -297,11 +257,7 @@ async fn update_key_result(
         None
     };
     let patch = KeyResultPatch {
-        title: body
-            .title
-            .as_deref()
-            .map(|t| Title::parse("title", t))
-            .transpose()?,
+        title: body.title.as_deref().map(|t| Title::parse("title", t)).transpose()?,
         unit_of_measure: body
             .unit_of_measure
             .as_deref()
@@ -312,15 +268,9 @@ async fn update_key_result(
         owner_id: body.owner_id,
         kpi_id: body.kpi_id,
     };
-    let kr = or_conflict(
-        state.store.update_key_result(id, version, patch).await,
-        state.store.get_key_result(id),
-    )
-    .await?;
-    Ok(with_etag(
-        kr.version,
-        KeyResultView::new(kr, &state.policy, state.today()),
-    ))
+    let kr =
+        or_conflict(state.store.update_key_result(id, version, patch).await, state.store.get_key_result(id)).await?;
+    Ok(with_etag(kr.version, KeyResultView::new(kr, &state.policy, state.today())))
 }
 
 #[utoipa::path(get, path = "/key-results/{id}/check-ins", tag = "key-results", params(("id" = KeyResultId, Path), ListCheckIns),
@@ -351,9 +301,7 @@ async fn record_check_in(
             let kr = state.store.get_key_result(id).await?;
             let kpi = linked_kpi(&state, kr.kpi_id).await?;
             kpi.and_then(|k| k.current_value).ok_or_else(|| {
-                crate::error::ApiError::from(quarterdeck_domain::DomainError::Empty {
-                    field: "value",
-                })
+                crate::error::ApiError::from(quarterdeck_domain::DomainError::Empty { field: "value" })
             })?
         }
     };
@@ -366,13 +314,7 @@ async fn record_check_in(
     };
     let (check_in, kr) = state.store.record_check_in(id, new).await?;
     let version = kr.version;
-    Ok(created(
-        version,
-        CheckInRecorded {
-            check_in,
-            key_result: KeyResultView::new(kr, &state.policy, state.today()),
-        },
-    ))
+    Ok(created(version, CheckInRecorded { check_in, key_result: KeyResultView::new(kr, &state.policy, state.today()) }))
 }
 
 #[utoipa::path(post, path = "/key-results/{id}/kill", tag = "key-results", request_body = Kill,
@@ -385,19 +327,11 @@ async fn kill_key_result(
     if_match: IfMatch,
     ApiJson(body): ApiJson<Kill>,
 ) -> ApiResult<Response> {
-    let change = KeyResultStatusChange::Kill {
-        reason: Reason::parse("reason", &body.reason)?,
-    };
+    let change = KeyResultStatusChange::Kill { reason: Reason::parse("reason", &body.reason)? };
     let version = if_match.0.or(body.version);
-    let kr = or_conflict(
-        state.store.set_key_result_status(id, version, change).await,
-        state.store.get_key_result(id),
-    )
-    .await?;
-    Ok(with_etag(
-        kr.version,
-        KeyResultView::new(kr, &state.policy, state.today()),
-    ))
+    let kr = or_conflict(state.store.set_key_result_status(id, version, change).await, state.store.get_key_result(id))
+        .await?;
+    Ok(with_etag(kr.version, KeyResultView::new(kr, &state.policy, state.today())))
 }
 
 #[utoipa::path(post, path = "/key-results/{id}/carry-forward", tag = "key-results", request_body(content = Option<CarryForward>),
@@ -412,17 +346,11 @@ async fn carry_forward(
 ) -> ApiResult<Response> {
     let version = if_match.0.or(body.and_then(|b| b.0.version));
     let kr = or_conflict(
-        state
-            .store
-            .set_key_result_status(id, version, KeyResultStatusChange::CarryForward)
-            .await,
+        state.store.set_key_result_status(id, version, KeyResultStatusChange::CarryForward).await,
         state.store.get_key_result(id),
     )
     .await?;
-    Ok(with_etag(
-        kr.version,
-        KeyResultView::new(kr, &state.policy, state.today()),
-    ))
+    Ok(with_etag(kr.version, KeyResultView::new(kr, &state.policy, state.today())))
 }
 
 #[utoipa::path(get, path = "/key-results/{id}/stretch-targets", tag = "key-results",

@@ -59,11 +59,9 @@ pub(crate) async fn resolve_kpi(state: &AppState, raw: &str) -> ApiResult<Kpi> {
         Err(_) => state.store.find_kpi_by_key(raw).await,
     };
     found.map_err(|e| match e {
-        StoreError::NotFound { .. } => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no KPI with id or key '{raw}'"),
-        ),
+        StoreError::NotFound { .. } => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no KPI with id or key '{raw}'"))
+        }
         e => e.into(),
     })
 }
@@ -83,11 +81,7 @@ fn opt_finite(field: &'static str, v: Option<f64>) -> ApiResult<Option<f64>> {
 fn check_bounds(min: Option<f64>, max: Option<f64>) -> ApiResult<()> {
     if let (Some(lo), Some(hi)) = (min, max) {
         if lo > hi {
-            return Err(ApiError::unprocessable(
-                "bounds_inverted",
-                "valid_min",
-                "valid_min is above valid_max",
-            ));
+            return Err(ApiError::unprocessable("bounds_inverted", "valid_min", "valid_min is above valid_max"));
         }
     }
     Ok(())
@@ -106,11 +100,7 @@ fn check_warning(pct: f64) -> ApiResult<f64> {
 
 fn check_window(n: i64) -> ApiResult<i64> {
     if !(2..=520).contains(&n) {
-        return Err(ApiError::unprocessable(
-            "out_of_range",
-            "window_periods",
-            "window_periods is between 2 and 520",
-        ));
+        return Err(ApiError::unprocessable("out_of_range", "window_periods", "window_periods is between 2 and 520"));
     }
     Ok(n)
 }
@@ -262,10 +252,7 @@ pub struct ListKpis {
 
 #[utoipa::path(get, path = "/kpis", tag = "kpis", params(ListKpis),
     responses((status = 200, body = ListPage<Kpi>), (status = 400, body = ErrorBody)))]
-async fn list_kpis(
-    State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<ListKpis>,
-) -> ApiResult<Json<ListPage<Kpi>>> {
+async fn list_kpis(State(state): State<AppState>, ApiQuery(q): ApiQuery<ListKpis>) -> ApiResult<Json<ListPage<Kpi>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     let unit_id = match q.unit.as_deref() {
         Some(u) => Some(resolve_unit(&state, "unit", u).await?),
@@ -295,27 +282,15 @@ async fn list_kpis(
 
 #[utoipa::path(post, path = "/kpis", tag = "kpis", request_body = CreateKpi,
     responses((status = 201, body = Kpi), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_kpi(
-    State(state): State<AppState>,
-    ApiJson(b): ApiJson<CreateKpi>,
-) -> ApiResult<Response> {
+async fn create_kpi(State(state): State<AppState>, ApiJson(b): ApiJson<CreateKpi>) -> ApiResult<Response> {
     let name = Name::parse("name", &b.name)?;
     let key = match b.key.as_deref() {
         Some(k) => parse_key(k)?,
         None => key_from_name(name.as_str()).ok_or_else(|| {
-            ApiError::unprocessable(
-                "invalid_key",
-                "key",
-                "no key can be made from this name; give one",
-            )
+            ApiError::unprocessable("invalid_key", "key", "no key can be made from this name; give one")
         })?,
     };
-    let formula = b
-        .formula
-        .as_deref()
-        .map(Formula::parse)
-        .transpose()
-        .map_err(DomainError::from)?;
+    let formula = b.formula.as_deref().map(Formula::parse).transpose().map_err(DomainError::from)?;
     let aggregation = match (&formula, b.aggregation) {
         (Some(_), None | Some(Aggregation::Formula)) => Aggregation::Formula,
         (Some(_), Some(_)) => {
@@ -326,24 +301,12 @@ async fn create_kpi(
             ));
         }
         (None, Some(Aggregation::Formula)) => {
-            return Err(ApiError::unprocessable(
-                "formula_missing",
-                "formula",
-                "aggregation 'formula' needs a formula",
-            ));
+            return Err(ApiError::unprocessable("formula_missing", "formula", "aggregation 'formula' needs a formula"));
         }
         (None, a) => a.unwrap_or(Aggregation::Sum),
     };
-    let target = Target::new(
-        b.direction,
-        opt_finite("target", b.target)?,
-        b.range_low,
-        b.range_high,
-    )?;
-    let (valid_min, valid_max) = (
-        opt_finite("valid_min", b.valid_min)?,
-        opt_finite("valid_max", b.valid_max)?,
-    );
+    let target = Target::new(b.direction, opt_finite("target", b.target)?, b.range_low, b.range_high)?;
+    let (valid_min, valid_max) = (opt_finite("valid_min", b.valid_min)?, opt_finite("valid_max", b.valid_max)?);
     check_bounds(valid_min, valid_max)?;
     let unit_id = match b.unit.as_deref() {
         Some(u) => Some(resolve_unit(&state, "unit", u).await?),
@@ -392,20 +355,11 @@ pub struct KpiDetail {
 
 #[utoipa::path(get, path = "/kpis/{id}", tag = "kpis", params(("id" = String, Path, description = "KPI id or key")),
     responses((status = 200, body = KpiDetail), (status = 404, body = ErrorBody)))]
-async fn get_kpi(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Response> {
+async fn get_kpi(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
     let kpi = resolve_kpi(&state, &id).await?;
     let trust = trust(&state, &kpi).await?;
     let segments = state.store.kpi_segments(kpi.id).await?;
-    Ok(with_etag(
-        kpi.version,
-        KpiDetail {
-            card: KpiCard { kpi, trust },
-            segments,
-        },
-    ))
+    Ok(with_etag(kpi.version, KpiDetail { card: KpiCard { kpi, trust }, segments }))
 }
 
 #[utoipa::path(patch, path = "/kpis/{id}", tag = "kpis", request_body = UpdateKpi,
@@ -420,34 +374,16 @@ async fn update_kpi(
     let current = resolve_kpi(&state, &id).await?;
     let version = if_match.require(b.version)?;
     let target = if b.target.is_some() || b.range_low.is_some() || b.range_high.is_some() {
-        let t = Target::new(
-            current.direction,
-            opt_finite("target", b.target.flatten())?,
-            b.range_low,
-            b.range_high,
-        )?;
+        let t = Target::new(current.direction, opt_finite("target", b.target.flatten())?, b.range_low, b.range_high)?;
         Some((t, b.target_set_on.or(Some(state.today()))))
     } else {
         None
     };
-    let valid_min = b
-        .valid_min
-        .map(|v| opt_finite("valid_min", v))
-        .transpose()?;
-    let valid_max = b
-        .valid_max
-        .map(|v| opt_finite("valid_max", v))
-        .transpose()?;
-    check_bounds(
-        valid_min.unwrap_or(current.valid_min),
-        valid_max.unwrap_or(current.valid_max),
-    )?;
+    let valid_min = b.valid_min.map(|v| opt_finite("valid_min", v)).transpose()?;
+    let valid_max = b.valid_max.map(|v| opt_finite("valid_max", v)).transpose()?;
+    check_bounds(valid_min.unwrap_or(current.valid_min), valid_max.unwrap_or(current.valid_max))?;
     let patch = KpiPatch {
-        name: b
-            .name
-            .as_deref()
-            .map(|n| Name::parse("name", n).map(Name::into_string))
-            .transpose()?,
+        name: b.name.as_deref().map(|n| Name::parse("name", n).map(Name::into_string)).transpose()?,
         description: b
             .description
             .as_deref()
@@ -460,40 +396,26 @@ async fn update_kpi(
             .as_deref()
             .map(|u| UnitOfMeasure::parse("unit_of_measure", u).map(UnitOfMeasure::into_string))
             .transpose()?,
-        query: b
-            .query
-            .as_deref()
-            .map(|q| bounded("query", q, 5000))
-            .transpose()?,
+        query: b.query.as_deref().map(|q| bounded("query", q, 5000)).transpose()?,
         cadence: b.cadence,
         target,
         baseline: b.baseline.map(|v| opt_finite("baseline", v)).transpose()?,
-        caveats: b
-            .caveats
-            .as_deref()
-            .map(|c| LongText::parse("caveats", c).map(LongText::into_string))
-            .transpose()?,
+        caveats: b.caveats.as_deref().map(|c| LongText::parse("caveats", c).map(LongText::into_string)).transpose()?,
         class: b.class,
         timing: b.timing,
         flow: b.flow,
         nature: b.nature,
         north_star: b.north_star,
         guardrail: b.guardrail,
-        guardrail_threshold: b
-            .guardrail_threshold
-            .map(|v| opt_finite("guardrail_threshold", v))
-            .transpose()?,
+        guardrail_threshold: b.guardrail_threshold.map(|v| opt_finite("guardrail_threshold", v)).transpose()?,
         counterweight_id: b.counterweight_id,
         valid_min,
         valid_max,
         warning_from_pct: b.warning_from_pct.map(check_warning).transpose()?,
         window_periods: b.window_periods.map(check_window).transpose()?,
     };
-    let kpi = or_conflict(
-        state.store.update_kpi(current.id, version, patch).await,
-        state.store.get_kpi(current.id),
-    )
-    .await?;
+    let kpi =
+        or_conflict(state.store.update_kpi(current.id, version, patch).await, state.store.get_kpi(current.id)).await?;
     Ok(with_etag(kpi.version, kpi))
 }
 
@@ -509,14 +431,9 @@ async fn target_history(
 
 /// Reads a batch body: JSON `{"points": [...]}` or CSV with a header row.
 fn read_batch(headers: &HeaderMap, body: &Bytes) -> ApiResult<(Vec<PointIn>, bool)> {
-    let ct = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let ct = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if ct.starts_with("text/csv") {
-        return parse_csv(body)
-            .map(|p| (p, false))
-            .map_err(|e| e.into_api(false));
+        return parse_csv(body).map(|p| (p, false)).map_err(|e| e.into_api(false));
     }
     if !(ct.starts_with("application/json") || ct.contains("+json")) {
         return Err(ApiError::new(
@@ -530,10 +447,7 @@ fn read_batch(headers: &HeaderMap, body: &Bytes) -> ApiResult<(Vec<PointIn>, boo
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::bad_request(
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            )
+            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"))
         } else {
             ApiError::unprocessable("invalid_field", &path, format!("{path}: {inner}"))
         }
@@ -548,7 +462,7 @@ async fn ingest(
     kpi: Option<KpiId>,
 ) -> ApiResult<Json<IngestReport>> {
     let (points, json) = read_batch(headers, body)?;
-    let checked = resolve(state.store.as_ref(), points, kpi, Utc::now())
+    let checked = resolve(state.store.as_ref(), points, kpi, Utc::now(), crate::measurements::MAX_POINTS)
         .await
         .map_err(|e| match e {
             ResolveError::Row(r) => r.into_api(json),
@@ -605,13 +519,7 @@ async fn list_measurements(
 ) -> ApiResult<Json<ListPage<Measurement>>> {
     let kpi = resolve_kpi(&state, &id).await?;
     let page = page(q.limit, q.cursor.as_deref())?;
-    Ok(Json(
-        state
-            .store
-            .list_measurements(kpi.id, q.segment, q.from, q.to, page)
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.store.list_measurements(kpi.id, q.segment, q.from, q.to, page).await?.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -639,21 +547,11 @@ async fn list_periods(
     let kpi = resolve_kpi(&state, &id).await?;
     let limit = q.limit.unwrap_or(52);
     if !(1..=1000).contains(&limit) {
-        return Err(
-            ApiError::bad_request("invalid_page", "limit must be between 1 and 1000")
-                .with_field("limit"),
-        );
+        return Err(ApiError::bad_request("invalid_page", "limit must be between 1 and 1000").with_field("limit"));
     }
-    let g = q
-        .granularity
-        .unwrap_or(Granularity::of_cadence(kpi.cadence));
-    let periods = state
-        .store
-        .list_periods(kpi.id, g, q.segment, q.from, q.to, limit)
-        .await?;
-    Ok(Json(
-        periods.into_iter().map(|p| period_view(&kpi, p)).collect(),
-    ))
+    let g = q.granularity.unwrap_or(Granularity::of_cadence(kpi.cadence));
+    let periods = state.store.list_periods(kpi.id, g, q.segment, q.from, q.to, limit).await?;
+    Ok(Json(periods.into_iter().map(|p| period_view(&kpi, p)).collect()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -668,38 +566,22 @@ pub struct StretchView {
 
 pub(crate) async fn stretch_for(state: &AppState, kpi: &Kpi) -> ApiResult<StretchView> {
     let g = Granularity::of_cadence(kpi.cadence);
-    let periods = state
-        .store
-        .list_periods(kpi.id, g, None, None, None, kpi.window_periods as u32)
-        .await?;
+    let periods = state.store.list_periods(kpi.id, g, None, None, None, kpi.window_periods as u32).await?;
     let values: Vec<f64> = periods.iter().filter_map(|p| p.value).collect();
-    let stretch = stretch_targets(&values, kpi.direction == KpiDirection::LowerIsBetter)
-        .ok_or_else(|| {
-            ApiError::unprocessable(
-                "not_enough_history",
-                "kpi",
-                format!(
-                    "stretch targets need at least 2 periods of '{}' with values; it has {}",
-                    kpi.key,
-                    values.len()
-                ),
-            )
-        })?;
-    let cv = if stretch.mean != 0.0 {
-        stretch.sd / stretch.mean.abs()
-    } else {
-        f64::INFINITY
-    };
+    let stretch = stretch_targets(&values, kpi.direction == KpiDirection::LowerIsBetter).ok_or_else(|| {
+        ApiError::unprocessable(
+            "not_enough_history",
+            "kpi",
+            format!("stretch targets need at least 2 periods of '{}' with values; it has {}", kpi.key, values.len()),
+        )
+    })?;
+    let cv = if stretch.mean != 0.0 { stretch.sd / stretch.mean.abs() } else { f64::INFINITY };
     let advice = if cv > 0.2 {
         "noisy history (sd above 20 % of the mean): aim for mean + 1 to 1.5 sd".to_owned()
     } else {
         "stable history: mean + 2 sd is a real stretch".to_owned()
     };
-    Ok(StretchView {
-        window_periods: kpi.window_periods,
-        stretch,
-        advice,
-    })
+    Ok(StretchView { window_periods: kpi.window_periods, stretch, advice })
 }
 
 #[utoipa::path(get, path = "/kpis/{id}/stretch-targets", tag = "kpis", params(("id" = String, Path, description = "KPI id or key")),
@@ -716,10 +598,7 @@ async fn kpi_stretch_targets(
     description = "The driver tree below a KPI (usually a North Star): nodes with current value and status, and edges.",
     params(("id" = String, Path, description = "KPI id or key")),
     responses((status = 200, body = TreeView), (status = 404, body = ErrorBody)))]
-async fn kpi_tree(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<TreeView>> {
+async fn kpi_tree(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<TreeView>> {
     let kpi = resolve_kpi(&state, &id).await?;
     let (nodes, edges) = state.store.kpi_tree(kpi.id, 500).await?;
     Ok(Json(TreeView { nodes, edges }))
@@ -747,10 +626,7 @@ fn positive() -> EdgeSign {
 
 #[utoipa::path(post, path = "/kpi-edges", tag = "kpis", request_body = CreateEdge,
     responses((status = 201, body = KpiEdge), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_edge(
-    State(state): State<AppState>,
-    ApiJson(b): ApiJson<CreateEdge>,
-) -> ApiResult<Response> {
+async fn create_edge(State(state): State<AppState>, ApiJson(b): ApiJson<CreateEdge>) -> ApiResult<Response> {
     let edge = state
         .store
         .create_kpi_edge(NewKpiEdge {
@@ -766,10 +642,7 @@ async fn create_edge(
 
 #[utoipa::path(delete, path = "/kpi-edges/{id}", tag = "kpis", params(("id" = KpiEdgeId, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn delete_edge(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<KpiEdgeId>,
-) -> ApiResult<StatusCode> {
+async fn delete_edge(State(state): State<AppState>, ApiPath(id): ApiPath<KpiEdgeId>) -> ApiResult<StatusCode> {
     state.store.delete_kpi_edge(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -804,26 +677,14 @@ pub struct Paging {
 }
 
 #[utoipa::path(get, path = "/kras", tag = "kpis", params(Paging), responses((status = 200, body = ListPage<Kra>)))]
-async fn list_kras(
-    State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<Paging>,
-) -> ApiResult<Json<ListPage<Kra>>> {
-    Ok(Json(
-        state
-            .store
-            .list_kras(page(q.limit, q.cursor.as_deref())?)
-            .await?
-            .into(),
-    ))
+async fn list_kras(State(state): State<AppState>, ApiQuery(q): ApiQuery<Paging>) -> ApiResult<Json<ListPage<Kra>>> {
+    Ok(Json(state.store.list_kras(page(q.limit, q.cursor.as_deref())?).await?.into()))
 }
 
 #[utoipa::path(post, path = "/kras", tag = "kpis", request_body = CreateKra,
     description = "A Key Result Area: a named group of a role's KPIs (3–7 per role is the norm).",
     responses((status = 201, body = Kra), (status = 422, body = ErrorBody)))]
-async fn create_kra(
-    State(state): State<AppState>,
-    ApiJson(b): ApiJson<CreateKra>,
-) -> ApiResult<Response> {
+async fn create_kra(State(state): State<AppState>, ApiJson(b): ApiJson<CreateKra>) -> ApiResult<Response> {
     let new = NewKra {
         name: Name::parse("name", &b.name)?.into_string(),
         role: bounded("role", &b.role, 120)?,
@@ -836,10 +697,7 @@ async fn create_kra(
 
 #[utoipa::path(get, path = "/kras/{id}", tag = "kpis", params(("id" = KraId, Path)),
     responses((status = 200, body = Kra), (status = 404, body = ErrorBody)))]
-async fn get_kra(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<KraId>,
-) -> ApiResult<Response> {
+async fn get_kra(State(state): State<AppState>, ApiPath(id): ApiPath<KraId>) -> ApiResult<Response> {
     let kra = state.store.get_kra(id).await?;
     Ok(with_etag(kra.version, kra))
 }
@@ -853,11 +711,7 @@ async fn set_kra_kpis(
     ApiJson(b): ApiJson<SetKraKpis>,
 ) -> ApiResult<Response> {
     let version = if_match.0.or(b.version);
-    let kra = or_conflict(
-        state.store.set_kra_kpis(id, version, b.kpi_ids).await,
-        state.store.get_kra(id),
-    )
-    .await?;
+    let kra = or_conflict(state.store.set_kra_kpis(id, version, b.kpi_ids).await, state.store.get_kra(id)).await?;
     Ok(with_etag(kra.version, kra))
 }
 
@@ -890,31 +744,16 @@ async fn list_guardrail_links(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListLinks>,
 ) -> ApiResult<Json<ListPage<GuardrailLink>>> {
-    Ok(Json(
-        state
-            .store
-            .list_guardrail_links(q.kpi, q.objective, page(q.limit, q.cursor.as_deref())?)
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.store.list_guardrail_links(q.kpi, q.objective, page(q.limit, q.cursor.as_deref())?).await?.into()))
 }
 
 #[utoipa::path(post, path = "/guardrail-links", tag = "kpis", request_body = LinkGuardrail,
     description = "Links a guardrail KPI to an objective. While the guardrail's latest period breaches its threshold, \
                    the objective is paused; when it recovers, the objective resumes.",
     responses((status = 201, body = GuardrailLinked), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn link_guardrail(
-    State(state): State<AppState>,
-    ApiJson(b): ApiJson<LinkGuardrail>,
-) -> ApiResult<Response> {
+async fn link_guardrail(State(state): State<AppState>, ApiJson(b): ApiJson<LinkGuardrail>) -> ApiResult<Response> {
     let (link, report) = state.store.link_guardrail(b.kpi_id, b.objective_id).await?;
-    Ok(created(
-        1,
-        GuardrailLinked {
-            link,
-            objectives_paused: report.objectives_paused,
-        },
-    ))
+    Ok(created(1, GuardrailLinked { link, objectives_paused: report.objectives_paused }))
 }
 
 #[utoipa::path(delete, path = "/guardrail-links/{id}", tag = "kpis", params(("id" = GuardrailLinkId, Path)),
@@ -951,34 +790,12 @@ async fn unit_scorecard(
 ) -> ApiResult<Json<Scorecard>> {
     let unit_id = resolve_unit(&state, "id", &id).await?;
     let page: PageRequest = page(q.limit, q.cursor.as_deref())?;
-    let kpis = state
-        .store
-        .list_kpis(
-            KpiFilter {
-                unit_id: Some(unit_id),
-                ..Default::default()
-            },
-            page,
-        )
-        .await?;
+    let kpis = state.store.list_kpis(KpiFilter { unit_id: Some(unit_id), ..Default::default() }, page).await?;
     let share = completion_share(kpis.items.iter().filter_map(|k| k.current_status));
-    let mut paired: std::collections::HashSet<KpiId> = kpis
-        .items
-        .iter()
-        .filter_map(|k| k.counterweight_id)
-        .collect();
-    paired.extend(
-        kpis.items
-            .iter()
-            .filter(|k| k.counterweight_id.is_some())
-            .map(|k| k.id),
-    );
-    let warnings = kpis
-        .items
-        .iter()
-        .filter(|k| k.nature.needs_counterweight() && !paired.contains(&k.id))
-        .map(|k| k.id)
-        .collect();
+    let mut paired: std::collections::HashSet<KpiId> = kpis.items.iter().filter_map(|k| k.counterweight_id).collect();
+    paired.extend(kpis.items.iter().filter(|k| k.counterweight_id.is_some()).map(|k| k.id));
+    let warnings =
+        kpis.items.iter().filter(|k| k.nature.needs_counterweight() && !paired.contains(&k.id)).map(|k| k.id).collect();
     let mut cards = Vec::with_capacity(kpis.items.len());
     for kpi in kpis.items {
         let trust = trust(&state, &kpi).await?;

@@ -41,12 +41,7 @@ pub(crate) fn with_etag<T: Serialize>(version: i64, body: T) -> Response {
 }
 
 pub(crate) fn created<T: Serialize>(version: i64, body: T) -> Response {
-    (
-        StatusCode::CREATED,
-        [(ETAG, format!("\"{version}\""))],
-        axum::Json(body),
-    )
-        .into_response()
+    (StatusCode::CREATED, [(ETAG, format!("\"{version}\""))], axum::Json(body)).into_response()
 }
 
 /// Turns a stale write into 409 carrying the record as it is now.
@@ -57,9 +52,7 @@ where
 {
     match result {
         Ok(v) => Ok(v),
-        Err(e @ StoreError::Stale { .. }) => {
-            Err(ApiError::from(e).with_current(current.await.ok()))
-        }
+        Err(e @ StoreError::Stale { .. }) => Err(ApiError::from(e).with_current(current.await.ok())),
         Err(e) => Err(e.into()),
     }
 }
@@ -89,19 +82,13 @@ pub(crate) async fn resolve_cycle(state: &AppState, field: &str, raw: &str) -> A
             None => Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "no_current_cycle",
-                format!(
-                    "no cycle holds today ({}); create one with POST /api/v1/cycles",
-                    state.today()
-                ),
+                format!("no cycle holds today ({}); create one with POST /api/v1/cycles", state.today()),
             )
             .with_field(field)),
         };
     }
     raw.parse::<CycleId>().map_err(|_| {
-        ApiError::bad_request(
-            "invalid_id",
-            format!("{field} must be a cycle id or 'current', not '{raw}'"),
-        )
-        .with_field(field)
+        ApiError::bad_request("invalid_id", format!("{field} must be a cycle id or 'current', not '{raw}'"))
+            .with_field(field)
     })
 }

@@ -118,28 +118,14 @@ async fn list_objectives(
         Some(u) => Some(resolve_unit(&state, "unit", u).await?),
         None => None,
     };
-    let filter = ObjectiveFilter {
-        cycle_id,
-        unit_id,
-        owner_id: q.owner,
-        status: q.status,
-        kind: q.kind,
-    };
+    let filter = ObjectiveFilter { cycle_id, unit_id, owner_id: q.owner, status: q.status, kind: q.kind };
     let objectives = state.store.list_objectives(filter, page).await?;
-    let mut krs = if with_krs {
-        group_key_results(&state, &objectives.items).await?
-    } else {
-        HashMap::new()
-    };
+    let mut krs = if with_krs { group_key_results(&state, &objectives.items).await? } else { HashMap::new() };
     let today = state.today();
     Ok(Json(
         objectives
             .map(|o| {
-                let own = if with_krs {
-                    Some(krs.remove(&o.id).unwrap_or_default())
-                } else {
-                    None
-                };
+                let own = if with_krs { Some(krs.remove(&o.id).unwrap_or_default()) } else { None };
                 ObjectiveView::new(o, own, &state.policy, today)
             })
             .into(),
@@ -161,12 +147,7 @@ async fn group_key_results(
 pub(crate) async fn objective_view(state: &AppState, id: ObjectiveId) -> ApiResult<ObjectiveView> {
     let objective = state.store.get_objective(id).await?;
     let krs = state.store.key_results_of(&[id]).await?;
-    Ok(ObjectiveView::new(
-        objective,
-        Some(krs),
-        &state.policy,
-        state.today(),
-    ))
+    Ok(ObjectiveView::new(objective, Some(krs), &state.policy, state.today()))
 }
 
 #[utoipa::path(post, path = "/objectives", tag = "objectives", request_body = CreateObjective,
@@ -192,10 +173,7 @@ async fn create_objective(
 
 #[utoipa::path(get, path = "/objectives/{id}", tag = "objectives", params(("id" = ObjectiveId, Path)),
     responses((status = 200, body = ObjectiveView, description = "With its key results"), (status = 404, body = ErrorBody)))]
-async fn get_objective(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<ObjectiveId>,
-) -> ApiResult<Response> {
+async fn get_objective(State(state): State<AppState>, ApiPath(id): ApiPath<ObjectiveId>) -> ApiResult<Response> {
     let view = objective_view(&state, id).await?;
     Ok(with_etag(view.objective.version, view))
 }
@@ -211,25 +189,13 @@ async fn update_objective(
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
     let patch = ObjectivePatch {
-        title: body
-            .title
-            .as_deref()
-            .map(|t| Title::parse("title", t))
-            .transpose()?,
-        description: body
-            .description
-            .as_deref()
-            .map(|d| LongText::parse("description", d))
-            .transpose()?,
+        title: body.title.as_deref().map(|t| Title::parse("title", t)).transpose()?,
+        description: body.description.as_deref().map(|d| LongText::parse("description", d)).transpose()?,
         owner_id: body.owner_id,
         unit_id: body.unit_id,
         kind: body.kind,
     };
-    or_conflict(
-        state.store.update_objective(id, version, patch).await,
-        state.store.get_objective(id),
-    )
-    .await?;
+    or_conflict(state.store.update_objective(id, version, patch).await, state.store.get_objective(id)).await?;
     let view = objective_view(&state, id).await?;
     Ok(with_etag(view.objective.version, view))
 }
@@ -245,18 +211,12 @@ async fn change_status(
     ApiJson(body): ApiJson<StatusChange>,
 ) -> ApiResult<Response> {
     let version = if_match.0.or(body.version);
-    let reason = body
-        .reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
+    let reason = body.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
     if let Some(r) = &reason {
         quarterdeck_domain::text::Reason::parse("reason", r)?;
     }
     or_conflict(
-        state
-            .store
-            .set_objective_status(id, version, body.status, reason)
-            .await,
+        state.store.set_objective_status(id, version, body.status, reason).await,
         state.store.get_objective(id),
     )
     .await?;

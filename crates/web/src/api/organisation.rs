@@ -76,56 +76,26 @@ async fn list_units(
         Some(p) => Some(resolve_unit(&state, "parent", p).await?),
         None => None,
     };
-    Ok(Json(
-        state
-            .store
-            .list_units(
-                UnitFilter {
-                    parent_id,
-                    kind: q.kind,
-                },
-                page,
-            )
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.store.list_units(UnitFilter { parent_id, kind: q.kind }, page).await?.into()))
 }
 
 #[utoipa::path(post, path = "/units", tag = "organisation", request_body = CreateUnit,
     responses((status = 201, body = Unit), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_unit(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateUnit>,
-) -> ApiResult<Response> {
+async fn create_unit(State(state): State<AppState>, ApiJson(body): ApiJson<CreateUnit>) -> ApiResult<Response> {
     let name = Name::parse("name", &body.name)?;
     let slug = match body.slug.as_deref() {
         Some(s) => Slug::parse("slug", s)?,
         None => Slug::from_name(name.as_str()).ok_or_else(|| {
-            ApiError::unprocessable(
-                "invalid_slug",
-                "slug",
-                "no slug can be made from this name; give one",
-            )
+            ApiError::unprocessable("invalid_slug", "slug", "no slug can be made from this name; give one")
         })?,
     };
-    let unit = state
-        .store
-        .create_unit(NewUnit {
-            slug,
-            name,
-            kind: body.kind,
-            parent_id: body.parent_id,
-        })
-        .await?;
+    let unit = state.store.create_unit(NewUnit { slug, name, kind: body.kind, parent_id: body.parent_id }).await?;
     Ok(created(unit.version, unit))
 }
 
 #[utoipa::path(get, path = "/units/{id}", tag = "organisation", params(("id" = String, Path, description = "Unit id or slug")),
     responses((status = 200, body = Unit), (status = 404, body = ErrorBody)))]
-async fn get_unit(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Response> {
+async fn get_unit(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
     let id = resolve_unit(&state, "id", &id).await?;
     let unit = state.store.get_unit(id).await?;
     Ok(with_etag(unit.version, unit))
@@ -143,19 +113,11 @@ async fn update_unit(
     let id = resolve_unit(&state, "id", &id).await?;
     let version = if_match.require(body.version)?;
     let patch = UnitPatch {
-        name: body
-            .name
-            .as_deref()
-            .map(|n| Name::parse("name", n))
-            .transpose()?,
+        name: body.name.as_deref().map(|n| Name::parse("name", n)).transpose()?,
         kind: body.kind,
         parent_id: body.parent_id,
     };
-    let unit = or_conflict(
-        state.store.update_unit(id, version, patch).await,
-        state.store.get_unit(id),
-    )
-    .await?;
+    let unit = or_conflict(state.store.update_unit(id, version, patch).await, state.store.get_unit(id)).await?;
     Ok(with_etag(unit.version, unit))
 }
 
@@ -203,27 +165,12 @@ async fn list_people(
         Some(u) => Some(resolve_unit(&state, "unit", u).await?),
         None => None,
     };
-    Ok(Json(
-        state
-            .store
-            .list_people(
-                PersonFilter {
-                    unit_id,
-                    manager_id: q.manager,
-                },
-                page,
-            )
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.store.list_people(PersonFilter { unit_id, manager_id: q.manager }, page).await?.into()))
 }
 
 #[utoipa::path(post, path = "/people", tag = "organisation", request_body = CreatePerson,
     responses((status = 201, body = Person), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_person(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreatePerson>,
-) -> ApiResult<Response> {
+async fn create_person(State(state): State<AppState>, ApiJson(body): ApiJson<CreatePerson>) -> ApiResult<Response> {
     let new = NewPerson {
         name: Name::parse("name", &body.name)?,
         email: Email::parse("email", &body.email)?,
@@ -236,10 +183,7 @@ async fn create_person(
 
 #[utoipa::path(get, path = "/people/{id}", tag = "organisation", params(("id" = PersonId, Path)),
     responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
-async fn get_person(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<PersonId>,
-) -> ApiResult<Response> {
+async fn get_person(State(state): State<AppState>, ApiPath(id): ApiPath<PersonId>) -> ApiResult<Response> {
     let person = state.store.get_person(id).await?;
     Ok(with_etag(person.version, person))
 }
@@ -255,23 +199,11 @@ async fn update_person(
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
     let patch = PersonPatch {
-        name: body
-            .name
-            .as_deref()
-            .map(|n| Name::parse("name", n))
-            .transpose()?,
-        email: body
-            .email
-            .as_deref()
-            .map(|e| Email::parse("email", e))
-            .transpose()?,
+        name: body.name.as_deref().map(|n| Name::parse("name", n)).transpose()?,
+        email: body.email.as_deref().map(|e| Email::parse("email", e)).transpose()?,
         unit_id: body.unit_id,
         manager_id: body.manager_id,
     };
-    let person = or_conflict(
-        state.store.update_person(id, version, patch).await,
-        state.store.get_person(id),
-    )
-    .await?;
+    let person = or_conflict(state.store.update_person(id, version, patch).await, state.store.get_person(id)).await?;
     Ok(with_etag(person.version, person))
 }
