@@ -3,6 +3,7 @@
 mod check_in;
 mod cycles;
 mod demo;
+mod jobs;
 mod kpi;
 mod migrate;
 mod okrs;
@@ -48,6 +49,8 @@ pub enum Command {
     Okrs(okrs::Cmd),
     /// Record a check-in on a key result: value, confidence and the next move.
     CheckIn(check_in::Cmd),
+    /// Run scheduled work (data-source pulls) without the web server.
+    Jobs(jobs::Cmd),
     /// KPIs: import measurements from CSV, list, show.
     #[command(subcommand)]
     Kpi(kpi::Cmd),
@@ -65,6 +68,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Cycles(cmd) => cycles::run(cmd, &open(&config).await?).await,
         Command::Okrs(cmd) => okrs::run(cmd, &open(&config).await?).await,
         Command::CheckIn(cmd) => check_in::run(cmd, &open(&config).await?).await,
+        Command::Jobs(cmd) => jobs::run(cmd, &config).await,
         Command::Kpi(cmd) => kpi::run(cmd, &open(&config).await?).await,
     }
 }

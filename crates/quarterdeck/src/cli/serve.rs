@@ -12,6 +12,10 @@ pub struct Cmd {
     /// Load the demo organisation first when the database is empty.
     #[arg(long, value_name = "SIZE", num_args = 0..=1, default_missing_value = "small")]
     demo: Option<DemoSize>,
+    /// Do not run scheduled work (data-source pulls) in this process; run `quarterdeck jobs`
+    /// elsewhere instead.
+    #[arg(long)]
+    no_jobs: bool,
 }
 
 pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
@@ -33,15 +37,24 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(backend = store.backend(), db = %config.db_url()?.display(), "serving on http://{addr}");
     eprintln!("Quarterdeck is running at http://{addr}  (API: http://{addr}/api/v1/objectives?cycle=current)");
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let jobs = (!cmd.no_jobs).then(|| quarterdeck_jobs::spawn(store.clone(), JOBS_EVERY, jobs_stopped));
     axum::serve(listener, router(AppState::new(store)))
         .with_graceful_shutdown(shutdown())
         .await
         .context("the HTTP server stopped")?;
+    let _ = stop_jobs.send(true);
+    if let Some(jobs) = jobs {
+        let _ = jobs.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown() {
+/// How often the scheduler looks for due work.
+pub const JOBS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -2,6 +2,7 @@
 
 pub mod alignments;
 pub mod cycles;
+pub mod data_sources;
 pub mod health;
 pub mod initiatives;
 pub mod key_results;
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(key_results::routes())
         .merge(initiatives::routes())
         .merge(kpis::routes())
+        .merge(data_sources::routes())
 }
 
 pub(crate) fn page(limit: Option<u32>, cursor: Option<&str>) -> ApiResult<PageRequest> {

@@ -1,0 +1,241 @@
+//! Scheduled pulls from real databases and a real local HTTP server, driven to completion
+//! by calling the scheduler directly (no sleeping). Each store backend runs every test.
+
+use chrono::{Duration, Utc};
+use quarterdeck_domain::kpi::definition::*;
+use quarterdeck_store::kpi::*;
+use quarterdeck_store::{PageRequest, Store};
+use quarterdeck_store_sql::backend_tests;
+use sqlx::Connection;
+use std::sync::Arc;
+
+backend_tests!(
+    a_sql_source_pulls_from_postgres,
+    a_sql_source_pulls_from_mariadb,
+    an_http_source_pulls_json,
+    failures_are_recorded_and_each_pull_runs_once,
+);
+
+fn kpi(key: &str) -> NewKpi {
+    NewKpi {
+        key: key.into(),
+        name: key.into(),
+        description: String::new(),
+        owner_id: None,
+        unit_id: None,
+        unit_of_measure: String::new(),
+        formula: None,
+        query: String::new(),
+        cadence: Cadence::Daily,
+        aggregation: Aggregation::Sum,
+        direction: KpiDirection::HigherIsBetter,
+        target: None,
+        target_set_on: None,
+        baseline: None,
+        caveats: String::new(),
+        class: KpiClass::Kpi,
+        timing: Timing::Lagging,
+        flow: Flow::Output,
+        nature: Nature::Other,
+        north_star: false,
+        guardrail: false,
+        guardrail_threshold: None,
+        counterweight_id: None,
+        valid_min: None,
+        valid_max: None,
+        warning_from_pct: 90.0,
+        window_periods: 12,
+    }
+}
+
+fn table() -> String {
+    format!("qd_src_{}", uuid_like())
+}
+
+fn uuid_like() -> String {
+    let n = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
+    format!("{:x}{:x}", n, std::process::id())
+}
+
+async fn source(store: &Arc<dyn Store>, kpi: KpiId, spec: DataSourceSpec) -> DataSource {
+    store
+        .create_data_source(NewDataSource {
+            kpi_id: kpi,
+            spec,
+            interval_seconds: 3600,
+            timeout_seconds: 10,
+            enabled: true,
+        })
+        .await
+        .unwrap()
+}
+
+use quarterdeck_domain::ids::KpiId;
+
+async fn pull_once(store: &Arc<dyn Store>) -> Vec<quarterdeck_jobs::RunReport> {
+    quarterdeck_jobs::run_due(store.as_ref(), Utc::now() + Duration::seconds(1)).await.unwrap()
+}
+
+async fn a_sql_source_pulls_from_postgres(store: Arc<dyn Store>) {
+    let Ok(url) = std::env::var("QUARTERDECK_TEST_PG") else {
+        eprintln!("SKIPPED (PostgreSQL source): set QUARTERDECK_TEST_PG");
+        return;
+    };
+    let t = table();
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE TABLE {t} (closed_at timestamptz, amount numeric(12,2), region text)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO {t} VALUES (now() - interval '2 days', 1200.50, 'emea'), (now() - interval '1 day', 800, 'amer'), (now() - interval '1 hour', 99.5, NULL)"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let k = store.create_kpi(kpi("bookings")).await.unwrap();
+    let s = source(
+        &store,
+        k.id,
+        DataSourceSpec::Sql { url: url.clone(), query: format!("SELECT closed_at, amount, region FROM {t}") },
+    )
+    .await;
+    let reports = pull_once(&store).await;
+    sqlx::query(&format!("DROP TABLE {t}")).execute(&mut conn).await.unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!((reports[0].points, reports[0].error.clone()), (3, None));
+    let ingest = reports[0].ingest.clone().unwrap();
+    assert_eq!(ingest.inserted, 3);
+    assert_eq!(store.get_kpi(k.id).await.unwrap().current_value, Some(99.5));
+    let recorded = store.get_data_source(s.id).await.unwrap();
+    assert_eq!((recorded.last_points, recorded.last_error), (Some(3), None));
+    assert!(pull_once(&store).await.is_empty(), "not due again for an hour");
+}
+
+async fn a_sql_source_pulls_from_mariadb(store: Arc<dyn Store>) {
+    let Ok(url) = std::env::var("QUARTERDECK_TEST_MYSQL") else {
+        if std::env::var("QUARTERDECK_REQUIRE_MYSQL").is_ok_and(|v| v == "1") {
+            panic!("QUARTERDECK_REQUIRE_MYSQL=1 but QUARTERDECK_TEST_MYSQL is not set");
+        }
+        eprintln!("SKIPPED (MariaDB source): set QUARTERDECK_TEST_MYSQL=mysql://root@127.0.0.1:3306/test");
+        return;
+    };
+    let t = table();
+    let mut conn = sqlx::MySqlConnection::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE TABLE {t} (day DATETIME, won DECIMAL(10,2), seg VARCHAR(20))"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(&format!("INSERT INTO {t} VALUES (NOW() - INTERVAL 3 DAY, 4, 'emea'), (NOW() - INTERVAL 2 DAY, 6.5, 'emea'), (NOW() - INTERVAL 1 DAY, 3, 'amer')"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let k = store.create_kpi(kpi("deals_won")).await.unwrap();
+    source(
+        &store,
+        k.id,
+        DataSourceSpec::Sql { url: url.clone(), query: format!("SELECT day, won, seg FROM {t} ORDER BY day") },
+    )
+    .await;
+    let reports = pull_once(&store).await;
+    sqlx::query(&format!("DROP TABLE {t}")).execute(&mut conn).await.unwrap();
+    assert_eq!((reports.len(), reports[0].points, reports[0].error.clone()), (1, 3, None), "{reports:?}");
+    let segments = store.kpi_segments(k.id).await.unwrap();
+    assert_eq!(segments, vec!["amer".to_owned(), "emea".to_owned()]);
+    let raw = store.list_measurements(k.id, Some("emea".into()), None, None, PageRequest::default()).await.unwrap();
+    assert_eq!(raw.items.iter().map(|m| m.value).collect::<Vec<_>>(), vec![6.5, 4.0]);
+}
+
+async fn an_http_source_pulls_json(store: Arc<dyn Store>) {
+    use axum::routing::get;
+    let yesterday = (Utc::now() - Duration::days(1)).to_rfc3339();
+    let today = (Utc::now() - Duration::minutes(5)).to_rfc3339();
+    let body = serde_json::json!({"data": {"series": [{"ts": yesterday, "v": 41.0}, {"ts": today, "v": 43.5}]}});
+    let app = axum::Router::new().route(
+        "/metrics",
+        get(move |headers: axum::http::HeaderMap| {
+            let body = body.clone();
+            async move {
+                if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer s3cret") {
+                    return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": "no"})));
+                }
+                (axum::http::StatusCode::OK, axum::Json(body))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let k = store.create_kpi(NewKpi { aggregation: Aggregation::Last, ..kpi("nps") }).await.unwrap();
+    let spec = DataSourceSpec::Http {
+        url: format!("http://{addr}/metrics"),
+        header: Some(("Authorization".into(), "Bearer s3cret".into())),
+        value_path: "$.data.series".into(),
+        timestamp_field: Some("ts".into()),
+        value_field: Some("v".into()),
+        segment_field: None,
+    };
+    let s = source(&store, k.id, spec).await;
+    assert_eq!(s.header_name.as_deref(), Some("Authorization"));
+    let reports = pull_once(&store).await;
+    assert_eq!((reports[0].points, reports[0].error.clone()), (2, None), "{reports:?}");
+    assert_eq!(store.get_kpi(k.id).await.unwrap().current_value, Some(43.5));
+
+    // Without the token the server says 401; the failure is recorded on the source.
+    let k2 = store.create_kpi(kpi("nps_no_token")).await.unwrap();
+    let spec = DataSourceSpec::Http {
+        url: format!("http://{addr}/metrics"),
+        header: None,
+        value_path: "$.data.series".into(),
+        timestamp_field: Some("ts".into()),
+        value_field: Some("v".into()),
+        segment_field: None,
+    };
+    let s2 = source(&store, k2.id, spec).await;
+    let report = quarterdeck_jobs::run_now(store.as_ref(), s2.id).await.unwrap();
+    assert!(report.error.as_deref().unwrap().contains("401"), "{report:?}");
+    assert!(store.get_data_source(s2.id).await.unwrap().last_error.unwrap().contains("401"));
+}
+
+async fn failures_are_recorded_and_each_pull_runs_once(store: Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("warehouse.db");
+    {
+        let url = format!("sqlite:{}?mode=rwc", path.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE daily (day TEXT, total REAL)").execute(&mut conn).await.unwrap();
+        let day = (Utc::now() - Duration::days(1)).date_naive().to_string();
+        sqlx::query("INSERT INTO daily VALUES ($1, 12.5)").bind(day).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let k = store.create_kpi(kpi("warehouse_total")).await.unwrap();
+    let good = source(
+        &store,
+        k.id,
+        DataSourceSpec::Sql { url: format!("sqlite:{}", path.display()), query: "SELECT day, total FROM daily".into() },
+    )
+    .await;
+    let k2 = store.create_kpi(kpi("wrong_columns")).await.unwrap();
+    let bad = source(
+        &store,
+        k2.id,
+        DataSourceSpec::Sql { url: format!("sqlite:{}", path.display()), query: "SELECT total FROM daily".into() },
+    )
+    .await;
+
+    // Two servers' schedulers wake at the same moment: each source runs exactly once.
+    let now = Utc::now() + Duration::seconds(1);
+    let (a, b) =
+        tokio::join!(quarterdeck_jobs::run_due(store.as_ref(), now), quarterdeck_jobs::run_due(store.as_ref(), now));
+    let mut reports = a.unwrap();
+    reports.extend(b.unwrap());
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    let good_run = reports.iter().find(|r| r.source_id == good.id).unwrap();
+    assert_eq!((good_run.points, good_run.error.clone()), (1, None));
+    let bad_run = reports.iter().find(|r| r.source_id == bad.id).unwrap();
+    assert!(bad_run.error.as_deref().unwrap().contains("source_wrong_columns"), "{bad_run:?}");
+    let recorded = store.get_data_source(bad.id).await.unwrap();
+    assert!(recorded.last_error.is_some() && recorded.last_success_at.is_none());
+    assert!(store.get_kpi(k2.id).await.unwrap().current_value.is_none(), "nothing stored from a failed run");
+}

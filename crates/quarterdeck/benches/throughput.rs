@@ -1,0 +1,254 @@
+//! Throughput benchmarks that print ratios against the storage or server limit (not timed
+//! tests: they measure and report, they do not fail on a slow machine).
+//!
+//! - ingest: KPI points/s through `POST /api/v1/measurements` (1,000-point JSON batches)
+//!   against the same rows inserted into the same table of the same database by the simplest
+//!   possible loop (one INSERT per row, one transaction per 1,000 rows). Target ≥ 0.5.
+//! - list: a cycle's objectives page (50 objectives with their key results) of the large demo
+//!   organisation at 32 concurrent connections, against the same server returning the same
+//!   bytes from memory. Target ≥ 0.25 and p99 ≤ 5 ms.
+//!
+//! Run: `cargo bench -p quarterdeck --bench throughput` (add `-- ingest` or `-- list` for one).
+//! `QUARTERDECK_BENCH_PG=postgres://…` runs the ingest benchmark on PostgreSQL too.
+
+use axum::routing::get;
+use chrono::{Duration as Days, TimeZone, Utc};
+use quarterdeck_domain::kpi::definition::*;
+use quarterdeck_store::Store;
+use quarterdeck_store::kpi::NewKpi;
+use quarterdeck_store_sql::{PgStore, SqliteStore};
+use quarterdeck_web::{AppState, router};
+use sqlx::Connection;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BATCH: usize = 1_000;
+const BATCHES: usize = 100;
+const CONNECTIONS: usize = 32;
+const LOAD_FOR: Duration = Duration::from_secs(5);
+
+/// The simplest possible loop: one INSERT per row, one transaction per batch.
+macro_rules! raw_loop {
+    ($conn:expr, $kpi:expr, $sql:expr) => {{
+        let start_at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap().timestamp_micros();
+        let started = Instant::now();
+        for b in 0..BATCHES {
+            let mut tx = $conn.begin().await.expect("begin");
+            for i in 0..BATCH {
+                sqlx::query($sql)
+                    .bind($kpi.to_owned())
+                    .bind(start_at + ((b * BATCH + i) as i64) * 60_000_000)
+                    .bind((i % 17) as f64)
+                    .bind(start_at)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("insert");
+            }
+            tx.commit().await.expect("commit");
+        }
+        (BATCHES * BATCH) as f64 / started.elapsed().as_secs_f64()
+    }};
+}
+
+fn main() {
+    let which: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let all = which.is_empty();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    if all || which.iter().any(|w| w == "ingest") {
+        rt.block_on(ingest_sqlite());
+        if let Ok(url) = std::env::var("QUARTERDECK_BENCH_PG") {
+            rt.block_on(ingest_postgres(&url));
+        }
+    }
+    if all || which.iter().any(|w| w == "list") {
+        rt.block_on(list_page());
+    }
+}
+
+fn kpi(key: &str) -> NewKpi {
+    NewKpi {
+        key: key.into(),
+        name: key.into(),
+        description: String::new(),
+        owner_id: None,
+        unit_id: None,
+        unit_of_measure: String::new(),
+        formula: None,
+        query: String::new(),
+        cadence: Cadence::Daily,
+        aggregation: Aggregation::Sum,
+        direction: KpiDirection::HigherIsBetter,
+        target: Some(Target::Value { value: 100.0 }),
+        target_set_on: None,
+        baseline: None,
+        caveats: String::new(),
+        class: KpiClass::Kpi,
+        timing: Timing::Lagging,
+        flow: Flow::Output,
+        nature: Nature::Other,
+        north_star: false,
+        guardrail: false,
+        guardrail_threshold: None,
+        counterweight_id: None,
+        valid_min: None,
+        valid_max: None,
+        warning_from_pct: 90.0,
+        window_periods: 12,
+    }
+}
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    format!("http://{addr}")
+}
+
+fn percentile(mut xs: Vec<Duration>, p: f64) -> Duration {
+    xs.sort();
+    xs[((xs.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Points/s through the HTTP API, and p99 per request.
+async fn http_ingest(store: Arc<dyn Store>, key: &str) -> (f64, Duration) {
+    let base = serve(router(AppState::new(store))).await;
+    let client = reqwest::Client::new();
+    let start_at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let bodies: Vec<String> = (0..BATCHES)
+        .map(|b| {
+            let points: Vec<serde_json::Value> = (0..BATCH)
+                .map(|i| {
+                    let at = start_at + Days::seconds(((b * BATCH + i) * 60) as i64);
+                    serde_json::json!({"kpi": key, "at": at.to_rfc3339(), "value": (i % 17) as f64})
+                })
+                .collect();
+            serde_json::json!({ "points": points }).to_string()
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let started = Instant::now();
+    for body in bodies {
+        let t = Instant::now();
+        let res = client
+            .post(format!("{base}/api/v1/measurements"))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap_or_default());
+        res.bytes().await.expect("body");
+        latencies.push(t.elapsed());
+    }
+    let rate = (BATCHES * BATCH) as f64 / started.elapsed().as_secs_f64();
+    (rate, percentile(latencies, 0.99))
+}
+
+fn report_ingest(backend: &str, api: (f64, Duration), raw: f64) {
+    let ratio = api.0 / raw;
+    println!(
+        "ingest [{backend}]: API {:.0} points/s (p99 {:.1} ms per {BATCH}-point batch) vs raw insert loop {:.0} rows/s → ratio {ratio:.2} (target ≥ 0.50) {}",
+        api.0,
+        api.1.as_secs_f64() * 1000.0,
+        raw,
+        if ratio >= 0.5 { "OK" } else { "BELOW TARGET" }
+    );
+}
+
+async fn ingest_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bench.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap()).await.expect("open"));
+    store.create_kpi(kpi("api_points")).await.expect("kpi");
+    let raw_kpi = store.create_kpi(kpi("raw_points")).await.expect("kpi");
+    let api = http_ingest(store.clone(), "api_points").await;
+
+    // The storage limit: the simplest loop, same database file, same table, same pragmas.
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("connect");
+    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut conn).await.expect("pragma");
+    let raw = raw_loop!(
+        conn,
+        raw_kpi.id.to_string(),
+        "INSERT INTO measurements (kpi_id, segment, at, value, received_at) VALUES (?, '', ?, ?, ?)"
+    );
+    report_ingest("sqlite", api, raw);
+}
+
+async fn ingest_postgres(url: &str) {
+    let schema = format!("bench_{}", std::process::id());
+    let store: Arc<dyn Store> = Arc::new(PgStore::open(url, Some(&schema)).await.expect("open"));
+    store.create_kpi(kpi("api_points")).await.expect("kpi");
+    let raw_kpi = store.create_kpi(kpi("raw_points")).await.expect("kpi");
+    let api = http_ingest(store.clone(), "api_points").await;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query(&format!("SET search_path TO {schema}")).execute(&mut conn).await.expect("schema");
+    let raw = raw_loop!(
+        conn,
+        raw_kpi.id.to_string(),
+        "INSERT INTO measurements (kpi_id, segment, at, value, received_at) VALUES ($1, '', $2, $3, $4)"
+    );
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn).await.expect("drop");
+    report_ingest("postgres", api, raw);
+}
+
+async fn load(client: &reqwest::Client, url: &str) -> (f64, Duration) {
+    let deadline = Instant::now() + LOAD_FOR;
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let client = client.clone();
+        let url = url.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let res = client.get(&url).send().await.expect("GET");
+                assert!(res.status().is_success());
+                res.bytes().await.expect("body");
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    (all.len() as f64 / LOAD_FOR.as_secs_f64(), percentile(all, 0.99))
+}
+
+async fn list_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("large.db");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
+        .args(["demo", "--size", "large", "--db", path.to_str().unwrap()])
+        .status()
+        .expect("run the demo loader");
+    assert!(status.success());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap()).await.expect("open"));
+    let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
+    let path_q = format!("/api/v1/objectives?cycle={}&limit=50&include=key_results", cycle.id);
+    let app = router(AppState::new(store.clone()));
+    let base = serve(app.clone()).await;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
+    let bytes = client.get(format!("{base}{path_q}")).send().await.expect("GET").bytes().await.expect("body");
+    let memory = bytes.clone();
+    let with_memory = app.route(
+        "/bench/memory",
+        get(move || {
+            let b = memory.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], b) }
+        }),
+    );
+    let base = serve(with_memory).await;
+    let (mem_rate, mem_p99) = load(&client, &format!("{base}/bench/memory")).await;
+    let (rate, p99) = load(&client, &format!("{base}{path_q}")).await;
+    let ratio = rate / mem_rate;
+    println!(
+        "list page [sqlite, large demo, {} bytes, {CONNECTIONS} connections]: {rate:.0} req/s (p99 {:.2} ms) vs same bytes from memory {mem_rate:.0} req/s (p99 {:.2} ms) → ratio {ratio:.2} (target ≥ 0.25) {}; p99 {}",
+        bytes.len(),
+        p99.as_secs_f64() * 1000.0,
+        mem_p99.as_secs_f64() * 1000.0,
+        if ratio >= 0.25 { "OK" } else { "BELOW TARGET" },
+        if p99 <= Duration::from_millis(5) { "OK (≤ 5 ms)" } else { "ABOVE 5 ms" }
+    );
+}

@@ -1,0 +1,27 @@
+use super::output::json;
+use crate::config::Config;
+
+#[derive(Debug, clap::Args)]
+pub struct Cmd {
+    /// Run what is due once, print what was done, and exit.
+    #[arg(long)]
+    once: bool,
+}
+
+/// Runs scheduled work (data-source pulls) without the HTTP server, for deployments that
+/// separate the two. Several of these may run against one PostgreSQL: each pull runs once.
+pub async fn run(cmd: Cmd, config: &Config) -> anyhow::Result<()> {
+    super::init_logging(&config.log);
+    let store = super::open(config).await?;
+    if cmd.once {
+        let reports = quarterdeck_jobs::run_due(store.as_ref(), chrono::Utc::now()).await?;
+        return json(&reports);
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = quarterdeck_jobs::spawn(store, super::serve::JOBS_EVERY, stopped);
+    eprintln!("Running scheduled work every {} s; Ctrl-C stops.", super::serve::JOBS_EVERY.as_secs());
+    super::serve::shutdown().await;
+    let _ = stop.send(true);
+    handle.await?;
+    Ok(())
+}

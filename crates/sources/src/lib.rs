@@ -1,0 +1,358 @@
+//! Live data sources: pull KPI measurements from a customer's own systems, either a SQL query
+//! against their database or a JSON document from an HTTP API. This crate knows nothing of the
+//! rest of Quarterdeck; it turns a [`SourceSpec`] into [`RawPoint`]s or a [`SourceError`] that
+//! says what went wrong in words a KPI owner can act on.
+
+#![forbid(unsafe_code)]
+
+mod http;
+mod json_path;
+mod sql;
+mod timestamp;
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// The most points one fetch may return. A KPI series is a few thousand points at most; more
+/// than this is a query that forgot its `GROUP BY`, and holding it would risk the server.
+pub const MAX_POINTS: usize = 1_000_000;
+
+/// One measurement as the source reported it, before any aggregation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawPoint {
+    pub at: DateTime<Utc>,
+    pub value: f64,
+    pub segment: Option<String>,
+}
+
+/// Where to pull measurements from.
+#[derive(Clone, PartialEq)]
+pub enum SourceSpec {
+    /// A SQL query run against an external database. `url` is postgres://…, postgresql://…,
+    /// mysql://… or mariadb://… (treated as mysql://), or sqlite:PATH / sqlite://PATH.
+    /// The query returns (timestamp, value[, segment]) columns, by position.
+    Sql { url: String, query: String, timeout: Duration },
+    /// An HTTP GET returning JSON.
+    Http {
+        url: String,
+        /// Optional header, e.g. ("Authorization", "Bearer xyz").
+        header: Option<(String, String)>,
+        /// Path into the JSON document, like `$.data.total` or `data.items` or
+        /// `$.series[0].points`. If it points at a number (or a numeric string), that is one
+        /// point at `now`. If it points at an array, each element is a point: an object with
+        /// fields named by `timestamp_field` (default "timestamp"), `value_field` (default
+        /// "value") and optional `segment_field`, or a 2- or 3-element array
+        /// [timestamp, value, segment?].
+        value_path: String,
+        timestamp_field: Option<String>,
+        value_field: Option<String>,
+        segment_field: Option<String>,
+        timeout: Duration,
+    },
+}
+
+// Specs end up in logs through `{:?}`; the password and the header's secret must not.
+impl fmt::Debug for SourceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceSpec::Sql { url, query, timeout } => f
+                .debug_struct("Sql")
+                .field("url", &mask_url(url))
+                .field("query", query)
+                .field("timeout", timeout)
+                .finish(),
+            SourceSpec::Http { url, header, value_path, timestamp_field, value_field, segment_field, timeout } => f
+                .debug_struct("Http")
+                .field("url", &mask_url(url))
+                .field("header", &header.as_ref().map(|(name, _)| (name, "***")))
+                .field("value_path", value_path)
+                .field("timestamp_field", timestamp_field)
+                .field("value_field", value_field)
+                .field("segment_field", segment_field)
+                .field("timeout", timeout)
+                .finish(),
+        }
+    }
+}
+
+/// Why a fetch failed. [`SourceError::code`] is a stable machine code; the message is for
+/// people and never contains a password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    #[error(
+        "unsupported URL scheme {scheme:?}: use postgres://, postgresql://, mysql://, mariadb://, sqlite:, http:// or https://"
+    )]
+    UnsupportedScheme { scheme: String },
+
+    #[error("invalid URL {url}: {message}")]
+    InvalidUrl { url: String, message: String },
+
+    /// `target` is the URL with its password masked.
+    #[error("cannot connect to {target}: {message}")]
+    Connect { target: String, message: String },
+
+    #[error("the query failed: {message}")]
+    QueryFailed { message: String },
+
+    #[error("timed out after {}", seconds(*after))]
+    Timeout { after: Duration },
+
+    #[error("the query must return (timestamp, value[, segment]) columns; it returned {}", describe_columns(columns))]
+    WrongColumns { columns: Vec<String> },
+
+    /// `row` counts from 1: the row of the query result, or the element of the JSON array.
+    #[error("bad value in row {row}: {problem}")]
+    BadValue { row: usize, problem: String },
+
+    #[error("the source returned more than {limit} rows; aggregate in the query instead")]
+    TooManyRows { limit: usize },
+
+    #[error("invalid header {name:?}: {message}")]
+    BadHeader { name: String, message: String },
+
+    #[error("HTTP status {status}{}", body_suffix(body))]
+    HttpStatus { status: u16, body: String },
+
+    #[error("the response is larger than {limit} bytes")]
+    ResponseTooLarge { limit: usize },
+
+    #[error("the response is not JSON ({message}); it starts with {excerpt:?}")]
+    NotJson { message: String, excerpt: String },
+
+    #[error("invalid JSON path {path:?}: {message}")]
+    BadPath { path: String, message: String },
+
+    #[error("JSON path {path:?} not found: {problem}")]
+    PathNotFound { path: String, problem: String },
+
+    #[error("JSON path {path:?} points at {found}, which is neither a number nor an array")]
+    PathWrongType { path: String, found: String },
+}
+
+impl SourceError {
+    /// A stable code for APIs and stored fetch results.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SourceError::UnsupportedScheme { .. } => "source_unsupported_scheme",
+            SourceError::InvalidUrl { .. } => "source_invalid_url",
+            SourceError::Connect { .. } => "source_connect_failed",
+            SourceError::QueryFailed { .. } => "source_query_failed",
+            SourceError::Timeout { .. } => "source_timeout",
+            SourceError::WrongColumns { .. } => "source_wrong_columns",
+            SourceError::BadValue { .. } => "source_bad_value",
+            SourceError::TooManyRows { .. } => "source_too_many_rows",
+            SourceError::BadHeader { .. } => "source_bad_header",
+            SourceError::HttpStatus { .. } => "source_http_status",
+            SourceError::ResponseTooLarge { .. } => "source_response_too_large",
+            SourceError::NotJson { .. } => "source_not_json",
+            SourceError::BadPath { .. } => "source_bad_path",
+            SourceError::PathNotFound { .. } => "source_path_not_found",
+            SourceError::PathWrongType { .. } => "source_path_wrong_type",
+        }
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    let text = format!("{:.3}", duration.as_secs_f64());
+    format!("{} s", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
+fn describe_columns(columns: &[String]) -> String {
+    match columns.len() {
+        0 => "no columns".to_owned(),
+        1 => format!("1 column: {}", columns[0]),
+        n => format!("{n} columns: {}", columns.join(", ")),
+    }
+}
+
+fn body_suffix(body: &str) -> String {
+    if body.is_empty() { String::new() } else { format!(": {body}") }
+}
+
+/// Pulls the points a source reports now. `now` stamps a single-number HTTP answer.
+pub async fn fetch(spec: &SourceSpec, now: DateTime<Utc>) -> Result<Vec<RawPoint>, SourceError> {
+    match spec {
+        SourceSpec::Sql { url, query, timeout } => sql::fetch(url, query, *timeout).await,
+        SourceSpec::Http { url, header, value_path, timestamp_field, value_field, segment_field, timeout } => {
+            let request = http::Request {
+                url,
+                header: header.as_ref().map(|(name, value)| (name.as_str(), value.as_str())),
+                timeout: *timeout,
+            };
+            let fields = http::PointFields {
+                timestamp: timestamp_field.as_deref().unwrap_or("timestamp"),
+                value: value_field.as_deref().unwrap_or("value"),
+                segment: segment_field.as_deref(),
+            };
+            http::fetch(&request, value_path, &fields, now).await
+        }
+    }
+}
+
+/// For displaying a stored connection string without its password: postgres://u:***@h/db.
+/// Query parameters that look secret (`password=`, `token=`, `api_key=`…) are masked too.
+pub fn mask_url(url: &str) -> String {
+    let mut masked = match userinfo_password_span(url) {
+        Some((start, end)) => format!("{}***{}", &url[..start], &url[end..]),
+        None => url.to_owned(),
+    };
+    for (start, end) in secret_parameter_spans(&masked).into_iter().rev() {
+        masked.replace_range(start..end, "***");
+    }
+    masked
+}
+
+/// Removes every secret that `url` carries from `message`, for errors that quote what a
+/// driver or server said.
+pub(crate) fn scrub(message: &str, url: &str) -> String {
+    let mut spans: Vec<(usize, usize)> = secret_parameter_spans(url);
+    spans.extend(userinfo_password_span(url));
+    let mut secrets: Vec<String> = Vec::new();
+    for (start, end) in spans {
+        let raw = &url[start..end];
+        if raw.is_empty() {
+            continue;
+        }
+        secrets.push(raw.to_owned());
+        let decoded = percent_decode(raw);
+        if decoded != raw {
+            secrets.push(decoded);
+        }
+    }
+    // Longest first, so a secret that contains another is replaced whole.
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    secrets.iter().fold(message.to_owned(), |text, secret| text.replace(secret, "***"))
+}
+
+/// The byte range of the password in `scheme://user:password@host`.
+fn userinfo_password_span(url: &str) -> Option<(usize, usize)> {
+    let authority_start = url.find("://")? + 3;
+    let rest = &url[authority_start..];
+    // People paste passwords with an unescaped `/` or `#`, which ends the authority early;
+    // masking too much beats showing the password, so the userinfo runs to the last `@`
+    // before any query string.
+    let at = rest[..rest.find('?').unwrap_or(rest.len())].rfind('@')?;
+    let colon = rest[..at].find(':')?;
+    if rest[..colon].contains('/') {
+        return None;
+    }
+    Some((authority_start + colon + 1, authority_start + at))
+}
+
+/// The byte ranges of the values of secret-looking `name=value` parameters, in a URL's query
+/// string or in a `key=value key=value` connection string.
+fn secret_parameter_spans(url: &str) -> Vec<(usize, usize)> {
+    let (offset, parameters, separator) = match url.find('?') {
+        Some(question) => (question + 1, &url[question + 1..], '&'),
+        None if !url.contains("://") => (0, url, ' '),
+        None => return Vec::new(),
+    };
+    let parameters = &parameters[..parameters.find('#').unwrap_or(parameters.len())];
+    let mut spans = Vec::new();
+    let mut position = offset;
+    for part in parameters.split(separator) {
+        if let Some(equals) = part.find('=') {
+            let name = part[..equals].to_ascii_lowercase();
+            let secret = ["pass", "pwd", "token", "secret", "key"].iter().any(|word| name.contains(word));
+            if secret && equals + 1 < part.len() {
+                spans.push((position + equals + 1, position + part.len()));
+            }
+        }
+        position += part.len() + separator.len_utf8();
+    }
+    spans
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_url_hides_only_the_password() {
+        let cases = [
+            ("postgres://u:secret@h/db", "postgres://u:***@h/db"),
+            (
+                "mysql://root:p%40ss@127.0.0.1:3306/test?ssl-mode=disabled",
+                "mysql://root:***@127.0.0.1:3306/test?ssl-mode=disabled",
+            ),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+            ("postgres://h/db", "postgres://h/db"),
+            ("sqlite:/tmp/kpi.db", "sqlite:/tmp/kpi.db"),
+            ("sqlite:///tmp/kpi.db", "sqlite:///tmp/kpi.db"),
+            ("postgres://u:a@b@h/db", "postgres://u:***@h/db"),
+            ("postgres://u:pa/ss#1@h/db", "postgres://u:***@h/db"),
+            ("https://h/users/@me", "https://h/users/@me"),
+            (
+                "postgres://h/db?user=u&password=secret&sslmode=require",
+                "postgres://h/db?user=u&password=***&sslmode=require",
+            ),
+            ("https://api.example.com/kpi?api_key=abc123&x=1", "https://api.example.com/kpi?api_key=***&x=1"),
+            ("host=h user=u password=secret dbname=d", "host=h user=u password=*** dbname=d"),
+            ("", ""),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(mask_url(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn scrub_removes_raw_and_decoded_passwords() {
+        let url = "postgres://u:p%40ss@h/db";
+        assert_eq!(scrub("auth failed for p@ss and p%40ss", url), "auth failed for *** and ***");
+        assert_eq!(scrub("nothing secret", "postgres://h/db"), "nothing secret");
+    }
+
+    #[test]
+    fn messages_read_well() {
+        let error = SourceError::WrongColumns { columns: vec!["total".into()] };
+        assert_eq!(
+            error.to_string(),
+            "the query must return (timestamp, value[, segment]) columns; it returned 1 column: total"
+        );
+        assert_eq!(error.code(), "source_wrong_columns");
+        let timeout = SourceError::Timeout { after: Duration::from_millis(1500) };
+        assert_eq!(timeout.to_string(), "timed out after 1.5 s");
+        assert_eq!(SourceError::Timeout { after: Duration::from_secs(1) }.to_string(), "timed out after 1 s");
+    }
+
+    #[test]
+    fn debug_masks_secrets() {
+        let spec = SourceSpec::Http {
+            url: "https://u:pw@h/x".into(),
+            header: Some(("Authorization".into(), "Bearer xyz".into())),
+            value_path: "$.v".into(),
+            timestamp_field: None,
+            value_field: None,
+            segment_field: None,
+            timeout: Duration::from_secs(1),
+        };
+        let shown = format!("{spec:?}");
+        assert!(!shown.contains("pw@") && !shown.contains("xyz"), "{shown}");
+    }
+}
