@@ -206,6 +206,8 @@ macro_rules! sql_store {
         impl Store for $Store {
             fn backend(&self) -> &'static str { $backend }
 
+            async fn change_token(&self) -> StoreResult<String> { self.token().await }
+
             async fn ping(&self) -> StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.read).await.db()?;
                 Ok(())
@@ -233,6 +235,7 @@ macro_rules! sql_store {
                 .map_err(|e| unique_or(e, "slug", new.slug.as_str()))?;
                 let unit = Self::unit_in(&mut tx, &id.to_string()).await?.expect("just inserted");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(unit)
             }
 
@@ -297,6 +300,7 @@ macro_rules! sql_store {
                 check_version("unit", &key, current.version, version + 1 - done.rows_affected() as i64)?;
                 let unit = Self::unit_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(unit)
             }
 
@@ -324,6 +328,7 @@ macro_rules! sql_store {
                 .map_err(|e| unique_or(e, "email", new.email.as_str()))?;
                 let person = Self::person_in(&mut tx, &id.to_string()).await?.expect("just inserted");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(person)
             }
 
@@ -384,6 +389,7 @@ macro_rules! sql_store {
                 check_version("person", &key, current.version, version + 1 - done.rows_affected() as i64)?;
                 let person = Self::person_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(person)
             }
 
@@ -409,6 +415,7 @@ macro_rules! sql_store {
                 .db()?;
                 let cycle = Self::cycle_in(&mut tx, &id.to_string()).await?.expect("just inserted");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(cycle)
             }
 
@@ -477,6 +484,7 @@ macro_rules! sql_store {
                 check_version("cycle", &key, current.version, version + 1 - done.rows_affected() as i64)?;
                 let cycle = Self::cycle_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(cycle)
             }
 
@@ -502,6 +510,7 @@ macro_rules! sql_store {
                 check_version("cycle", &key, current.version, expected + 1 - done.rows_affected() as i64)?;
                 let cycle = Self::cycle_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(cycle)
             }
 
@@ -545,6 +554,7 @@ macro_rules! sql_store {
                 .db()?;
                 let objective = Self::objective_in(&mut tx, &id.to_string()).await?.expect("just inserted");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(objective)
             }
 
@@ -614,6 +624,7 @@ macro_rules! sql_store {
                 check_version("objective", &key, current.version, version + 1 - done.rows_affected() as i64)?;
                 let objective = Self::objective_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(objective)
             }
 
@@ -655,6 +666,7 @@ macro_rules! sql_store {
                 }
                 let objective = Self::objective_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(objective)
             }
 
@@ -713,6 +725,7 @@ macro_rules! sql_store {
                 }
                 let alignment = Self::alignment_in(&mut tx, &id.to_string()).await?.expect("just inserted");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(alignment)
             }
 
@@ -729,6 +742,7 @@ macro_rules! sql_store {
                     Self::refresh_rollup(&mut tx, &current.parent_objective_id.to_string()).await?;
                 }
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(())
             }
 
@@ -788,6 +802,7 @@ macro_rules! sql_store {
                 Self::refresh_objective(&mut tx, &new.objective_id.to_string()).await?;
                 let kr = Self::key_result_in(&mut tx, &id.to_string()).await?.expect("just inserted");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(kr)
             }
 
@@ -879,6 +894,7 @@ macro_rules! sql_store {
                 Self::refresh_objective(&mut tx, &current.objective_id.to_string()).await?;
                 let kr = Self::key_result_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(kr)
             }
 
@@ -917,6 +933,7 @@ macro_rules! sql_store {
                 Self::refresh_objective(&mut tx, &current.objective_id.to_string()).await?;
                 let kr = Self::key_result_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(kr)
             }
 
@@ -999,6 +1016,7 @@ macro_rules! sql_store {
                 let row: CheckInRow = sqlx::query_as(&sql).bind(id.to_string()).fetch_one(&mut *tx).await.db()?;
                 let kr = Self::key_result_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok((CheckIn::try_from(row)?, kr))
             }
 
@@ -1056,6 +1074,7 @@ macro_rules! sql_store {
                 .db()?;
                 let initiative = Self::initiative_in(&mut tx, &id.to_string()).await?.expect("just inserted");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(initiative)
             }
 
@@ -1114,6 +1133,7 @@ macro_rules! sql_store {
                 check_version("initiative", &key, current.version, version + 1 - done.rows_affected() as i64)?;
                 let initiative = Self::initiative_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(initiative)
             }
 
@@ -1195,6 +1215,7 @@ macro_rules! sql_store {
                         .push_bind(i.owner_id.map(|p| p.to_string())).push_bind(i.link.clone());
                 });
                 tx.commit().await.db()?;
+                self.after_commit().await;
                 Ok(counts)
             }
 

@@ -695,6 +695,7 @@ macro_rules! sql_kpi_store {
                     }
                     let kpi = Self::kpi_in(&mut tx, &key).await?.expect("just inserted");
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok(kpi)
                 }
 
@@ -811,6 +812,7 @@ macro_rules! sql_kpi_store {
                     Self::apply_guardrail(&mut tx, &key, &mut IngestReport::default()).await?;
                     let kpi = Self::kpi_in(&mut tx, &key).await?.expect("exists");
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok(kpi)
                 }
 
@@ -867,6 +869,7 @@ macro_rules! sql_kpi_store {
                     }
                     Self::propagate(&mut tx, changed, &mut report).await?;
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok(report)
                 }
 
@@ -971,11 +974,13 @@ macro_rules! sql_kpi_store {
                     let sql = format!("SELECT {EDGE_COLUMNS} FROM kpi_edges WHERE id = $1");
                     let row: EdgeRow = sqlx::query_as(&sql).bind(id.to_string()).fetch_one(&mut *tx).await.db()?;
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     KpiEdge::try_from(row)
                 }
 
                 async fn delete_kpi_edge(&self, id: KpiEdgeId) -> StoreResult<()> {
                     let done = sqlx::query("DELETE FROM kpi_edges WHERE id = $1").bind(id.to_string()).execute(&self.write).await.db()?;
+                    self.after_commit().await;
                     if done.rows_affected() == 0 {
                         return Err(StoreError::NotFound { entity: "KPI edge", id: id.to_string() });
                     }
@@ -1020,6 +1025,7 @@ macro_rules! sql_kpi_store {
                     Self::write_kra_kpis(&mut tx, id, &new.kpi_ids).await?;
                     let kra = Self::kra_in(&mut tx, id).await?.expect("just inserted");
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok(kra)
                 }
 
@@ -1060,6 +1066,7 @@ macro_rules! sql_kpi_store {
                     Self::write_kra_kpis(&mut tx, id, &kpi_ids).await?;
                     let kra = Self::kra_in(&mut tx, id).await?.expect("exists");
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok(kra)
                 }
 
@@ -1094,6 +1101,7 @@ macro_rules! sql_kpi_store {
                     let mut report = IngestReport::default();
                     Self::apply_guardrail(&mut tx, &kpi.to_string(), &mut report).await?;
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok((GuardrailLink { id, created_at: time("created_at", now)?, kpi_id: kpi, objective_id: objective }, report))
                 }
 
@@ -1124,6 +1132,7 @@ macro_rules! sql_kpi_store {
                             .db()?;
                     }
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok(())
                 }
 
@@ -1193,6 +1202,7 @@ macro_rules! sql_kpi_store {
                     .db()?;
                     let source = Self::source_in(&mut tx, id).await?.expect("just inserted");
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok(source.source)
                 }
 
@@ -1217,6 +1227,7 @@ macro_rules! sql_kpi_store {
 
                 async fn delete_data_source(&self, id: DataSourceId) -> StoreResult<()> {
                     let done = sqlx::query("DELETE FROM data_sources WHERE id = $1").bind(id.to_string()).execute(&self.write).await.db()?;
+                    self.after_commit().await;
                     if done.rows_affected() == 0 {
                         return Err(StoreError::NotFound { entity: "data source", id: id.to_string() });
                     }
@@ -1257,6 +1268,7 @@ macro_rules! sql_kpi_store {
                         .await
                         .db()?;
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok(source)
                 }
 
@@ -1284,6 +1296,7 @@ macro_rules! sql_kpi_store {
                     };
                     let source = Self::source_in(&mut tx, id).await?.ok_or_else(|| StoreError::NotFound { entity: "data source", id: id.to_string() })?;
                     tx.commit().await.db()?;
+                self.after_commit().await;
                     Ok(source.source)
                 }
             }

@@ -44,6 +44,25 @@ impl PgStore {
             .map_err(|e| StoreError::Backend(format!("migrating {shown} failed: {e}")))?;
         Ok(PgStore { read: pool.clone(), write: pool })
     }
+
+    /// A counter that every server moves after each committed write. A sequence, so that
+    /// concurrent writers never wait on each other for it.
+    pub(crate) async fn token(&self) -> Result<String, StoreError> {
+        let (value, called): (i64, bool) = sqlx::query_as("SELECT last_value, is_called FROM quarterdeck_writes")
+            .fetch_one(&self.read)
+            .await
+            .map_err(crate::backend)?;
+        Ok(format!("{value}.{called}"))
+    }
+
+    /// Moves the write counter, after the commit so that no reader can see the new token
+    /// before the data it stands for. (If the process dies between the two, caches refresh
+    /// at the next write.)
+    pub(crate) async fn after_commit(&self) {
+        if let Err(e) = sqlx::query("SELECT nextval('quarterdeck_writes')").execute(&self.write).await {
+            tracing::warn!(error = %e, "could not move the write counter; list caches may lag until the next write");
+        }
+    }
 }
 
 crate::imp::sql_store!(PgStore, sqlx::Postgres, sqlx::PgConnection, "postgres");

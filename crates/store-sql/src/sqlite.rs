@@ -9,6 +9,9 @@ use std::time::Duration;
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    /// A connection of its own whose `PRAGMA data_version` changes on every commit made
+    /// through any other connection: this process's writer, or another process (the CLI).
+    watcher: tokio::sync::Mutex<sqlx::SqliteConnection>,
 }
 
 impl SqliteStore {
@@ -22,6 +25,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("cache_size", "-32000");
+        let options_for_watch = options.clone();
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -37,7 +41,19 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}")))?;
-        Ok(SqliteStore { read, write })
+        let watcher = sqlx::ConnectOptions::connect(&options_for_watch)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}")))?;
+        Ok(SqliteStore { read, write, watcher: tokio::sync::Mutex::new(watcher) })
+    }
+
+    /// Nothing to do: `PRAGMA data_version` already moves with every commit.
+    pub(crate) async fn after_commit(&self) {}
+
+    pub(crate) async fn token(&self) -> Result<String, StoreError> {
+        let mut conn = self.watcher.lock().await;
+        let (v,): (i64,) = sqlx::query_as("PRAGMA data_version").fetch_one(&mut *conn).await.map_err(crate::backend)?;
+        Ok(v.to_string())
     }
 }
 

@@ -33,6 +33,7 @@ backend_tests!(
     import_derives_the_same_numbers_as_check_ins,
     failed_requests_leave_nothing_behind,
     initiatives_are_tracked_not_scored,
+    the_change_token_moves_with_every_write,
 );
 
 // ---- fixtures ------------------------------------------------------------------------------
@@ -636,4 +637,38 @@ async fn initiatives_are_tracked_not_scored(s: S) {
         .await
         .unwrap();
     assert_eq!(listed.items, vec![done]);
+}
+
+async fn the_change_token_moves_with_every_write(s: S) {
+    let before = s.change_token().await.unwrap();
+    assert_eq!(s.change_token().await.unwrap(), before, "reads leave it alone");
+    let _ = s.list_units(UnitFilter::default(), PageRequest::default()).await.unwrap();
+    assert_eq!(s.change_token().await.unwrap(), before);
+    let o = org(&s).await;
+    let after_org = s.change_token().await.unwrap();
+    assert_ne!(after_org, before);
+    let obj = s.create_objective(objective(&o, "Token", None)).await.unwrap();
+    let k = s.create_key_result(kr(obj.id, "x from 0 to 1", 0.0, 1.0, 1.0)).await.unwrap();
+    let t1 = s.change_token().await.unwrap();
+    s.record_check_in(k.id, check_in(0.5)).await.unwrap();
+    assert_ne!(s.change_token().await.unwrap(), t1, "a check-in changes what lists show");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sees_writes_of_another_process() {
+    // The CLI writes to the same file as a running server: the server's token must move.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let server = quarterdeck_store_sql::SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    let cli = quarterdeck_store_sql::SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    let before = server.change_token().await.unwrap();
+    cli.create_unit(NewUnit {
+        slug: Slug::parse("slug", "ops").unwrap(),
+        name: Name::parse("name", "Ops").unwrap(),
+        kind: UnitKind::Team,
+        parent_id: None,
+    })
+    .await
+    .unwrap();
+    assert_ne!(server.change_token().await.unwrap(), before);
 }

@@ -32,6 +32,9 @@ pub trait Store: kpi::KpiStore + Send + Sync + 'static {
     /// Which backend this is ("sqlite", "postgres"), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     async fn ping(&self) -> StoreResult<()>;
+    /// A token that changes whenever a committed write (by this process or any other) may
+    /// have changed what a read returns; read caches are valid while it stays the same.
+    async fn change_token(&self) -> StoreResult<String>;
 
     // Organisation
     async fn create_unit(&self, new: NewUnit) -> StoreResult<Unit>;

@@ -4,6 +4,7 @@
 //! and call the same store functions.
 
 pub mod api;
+pub mod cache;
 pub mod error;
 pub mod extract;
 pub mod measurements;
@@ -24,11 +25,13 @@ use utoipa_axum::router::OpenApiRouter;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub policy: ScoringPolicy,
+    /// Rendered list pages, valid while nothing has been written (see `cache.rs`).
+    pub cache: Arc<cache::PageCache>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        AppState { store, policy: ScoringPolicy::default() }
+        AppState { store, policy: ScoringPolicy::default(), cache: Arc::new(cache::PageCache::default()) }
     }
 
     /// Today's date in the organisation's time zone (UTC until time zones are a setting).

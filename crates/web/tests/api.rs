@@ -90,6 +90,7 @@ backend_tests!(
     closed_cycle_refuses_writes,
     lists_paginate_with_cursors,
     openapi_document_and_health,
+    cached_list_pages_are_never_stale,
 );
 
 async fn nps_example_scores_a_half_through_the_api(store: Arc<dyn Store>) {
@@ -421,4 +422,36 @@ async fn openapi_document_and_health(store: Arc<dyn Store>) {
         (st, health["status"].as_str(), health["backend"].as_str()),
         (StatusCode::OK, Some("ok"), Some(backend))
     );
+}
+
+async fn cached_list_pages_are_never_stale(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let (_, person, _) = s.org().await;
+    let objective = s.objective(&person, "Make onboarding a delight").await;
+    let kr = s
+        .create(
+            "/api/v1/key-results",
+            json!({"objective_id": objective["id"], "title": "NPS from 32 to 50", "baseline": 32, "target": 50}),
+        )
+        .await;
+    let url = format!("{}/api/v1/objectives?cycle=current&include=key_results", s.base);
+    let first = s.http.get(&url).send().await.unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let body: Value = first.json().await.unwrap();
+    assert_eq!(body["items"][0]["score"], 0.0);
+    // Unchanged: 304 for a client that has it, the same bytes for one that has not.
+    let again = s.http.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    // A write shows at once.
+    s.create(
+        &format!("/api/v1/key-results/{}/check-ins", kr["id"].as_str().unwrap()),
+        json!({"value": 41, "confidence": "on_track"}),
+    )
+    .await;
+    let after = s.http.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(after.status(), StatusCode::OK);
+    assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
+    let body: Value = after.json().await.unwrap();
+    assert_eq!(body["items"][0]["score"], 0.5);
+    assert_eq!(body["items"][0]["key_results"][0]["current_value"], 41.0);
 }

@@ -155,8 +155,15 @@ pub struct ListCheckIns {
     responses((status = 200, body = ListPage<KeyResultView>), (status = 400, body = ErrorBody)))]
 async fn list_key_results(
     State(state): State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<ListKeyResults>,
-) -> ApiResult<Json<ListPage<KeyResultView>>> {
+) -> ApiResult<Response> {
+    let key = format!("key-results?{}", uri.query().unwrap_or_default());
+    crate::cache::cached_json(&state.clone(), key, &headers, || render_key_results(state, q)).await
+}
+
+async fn render_key_results(state: AppState, q: ListKeyResults) -> ApiResult<ListPage<KeyResultView>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     let cycle_id = match q.cycle.as_deref() {
         Some(c) => Some(resolve_cycle(&state, "cycle", c).await?),
@@ -164,9 +171,7 @@ async fn list_key_results(
     };
     let filter = KeyResultFilter { objective_id: q.objective, owner_id: q.owner, cycle_id };
     let today = state.today();
-    Ok(Json(
-        state.store.list_key_results(filter, page).await?.map(|k| KeyResultView::new(k, &state.policy, today)).into(),
-    ))
+    Ok(state.store.list_key_results(filter, page).await?.map(|k| KeyResultView::new(k, &state.policy, today)).into())
 }
 
 #[utoipa::path(post, path = "/key-results", tag = "key-results", request_body = CreateKeyResult,

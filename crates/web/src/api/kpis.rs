@@ -252,7 +252,17 @@ pub struct ListKpis {
 
 #[utoipa::path(get, path = "/kpis", tag = "kpis", params(ListKpis),
     responses((status = 200, body = ListPage<Kpi>), (status = 400, body = ErrorBody)))]
-async fn list_kpis(State(state): State<AppState>, ApiQuery(q): ApiQuery<ListKpis>) -> ApiResult<Json<ListPage<Kpi>>> {
+async fn list_kpis(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ListKpis>,
+) -> ApiResult<Response> {
+    let key = format!("kpis?{}", uri.query().unwrap_or_default());
+    crate::cache::cached_json(&state.clone(), key, &headers, || render_kpis(state, q)).await
+}
+
+async fn render_kpis(state: AppState, q: ListKpis) -> ApiResult<ListPage<Kpi>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     let unit_id = match q.unit.as_deref() {
         Some(u) => Some(resolve_unit(&state, "unit", u).await?),
@@ -277,7 +287,7 @@ async fn list_kpis(State(state): State<AppState>, ApiQuery(q): ApiQuery<ListKpis
         north_star: q.north_star,
         missing_counterweight,
     };
-    Ok(Json(state.store.list_kpis(filter, page).await?.into()))
+    Ok(state.store.list_kpis(filter, page).await?.into())
 }
 
 #[utoipa::path(post, path = "/kpis", tag = "kpis", request_body = CreateKpi,

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch, double_option};
 use crate::views::{ListPage, ObjectiveView};
-use axum::Json;
+
 use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_domain::ids::{CycleId, ObjectiveId, PersonId, UnitId};
@@ -96,8 +96,15 @@ pub struct ListObjectives {
     responses((status = 200, body = ListPage<ObjectiveView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_objectives(
     State(state): State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<ListObjectives>,
-) -> ApiResult<Json<ListPage<ObjectiveView>>> {
+) -> ApiResult<Response> {
+    let key = format!("objectives?{}", uri.query().unwrap_or_default());
+    crate::cache::cached_json(&state.clone(), key, &headers, || render_objectives(state, q)).await
+}
+
+async fn render_objectives(state: AppState, q: ListObjectives) -> ApiResult<ListPage<ObjectiveView>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     let with_krs = match q.include.as_deref() {
         None | Some("") => false,
@@ -122,14 +129,12 @@ async fn list_objectives(
     let objectives = state.store.list_objectives(filter, page).await?;
     let mut krs = if with_krs { group_key_results(&state, &objectives.items).await? } else { HashMap::new() };
     let today = state.today();
-    Ok(Json(
-        objectives
-            .map(|o| {
-                let own = if with_krs { Some(krs.remove(&o.id).unwrap_or_default()) } else { None };
-                ObjectiveView::new(o, own, &state.policy, today)
-            })
-            .into(),
-    ))
+    Ok(objectives
+        .map(|o| {
+            let own = if with_krs { Some(krs.remove(&o.id).unwrap_or_default()) } else { None };
+            ObjectiveView::new(o, own, &state.policy, today)
+        })
+        .into())
 }
 
 async fn group_key_results(
