@@ -8,7 +8,12 @@
 //!   organisation at 32 concurrent connections, against the same server returning the same
 //!   bytes from memory. Target ≥ 0.25 and p99 ≤ 5 ms.
 //!
-//! Run: `cargo bench -p quarterdeck --bench throughput` (add `-- ingest` or `-- list` for one).
+//! - checkin: check-ins/s through `POST /api/v1/key-results/{id}/check-ins` from 8 clients
+//!   against the database's raw transaction rate (one single-row INSERT per transaction, same
+//!   table). Target ≥ 0.5 and p99 ≤ 10 ms.
+//!
+//! Run: `cargo bench -p quarterdeck --bench throughput` (add `-- ingest`, `-- checkin` or
+//! `-- list` for one).
 //! `QUARTERDECK_BENCH_PG=postgres://…` runs the ingest benchmark on PostgreSQL too.
 
 use axum::routing::get;
@@ -24,6 +29,8 @@ use std::time::{Duration, Instant};
 
 const BATCH: usize = 1_000;
 const BATCHES: usize = 100;
+/// Batches the size a live feed pushes.
+const SMALL_BATCH: usize = 100;
 const CONNECTIONS: usize = 32;
 const LOAD_FOR: Duration = Duration::from_secs(5);
 
@@ -59,6 +66,9 @@ fn main() {
         if let Ok(url) = std::env::var("QUARTERDECK_BENCH_PG") {
             rt.block_on(ingest_postgres(&url));
         }
+    }
+    if all || which.iter().any(|w| w == "checkin") {
+        rt.block_on(check_ins());
     }
     if all || which.iter().any(|w| w == "list") {
         rt.block_on(list_page());
@@ -110,15 +120,15 @@ fn percentile(mut xs: Vec<Duration>, p: f64) -> Duration {
 }
 
 /// Points/s through the HTTP API, and p99 per request.
-async fn http_ingest(store: Arc<dyn Store>, key: &str) -> (f64, Duration) {
+async fn http_ingest(store: Arc<dyn Store>, key: &str, batch: usize, batches: usize, offset: usize) -> (f64, Duration) {
     let base = serve(router(AppState::new(store))).await;
     let client = reqwest::Client::new();
     let start_at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-    let bodies: Vec<String> = (0..BATCHES)
+    let bodies: Vec<String> = (0..batches)
         .map(|b| {
-            let points: Vec<serde_json::Value> = (0..BATCH)
+            let points: Vec<serde_json::Value> = (0..batch)
                 .map(|i| {
-                    let at = start_at + Days::seconds(((b * BATCH + i) * 60) as i64);
+                    let at = start_at + Days::seconds(((offset + b * batch + i) * 60) as i64);
                     serde_json::json!({"kpi": key, "at": at.to_rfc3339(), "value": (i % 17) as f64})
                 })
                 .collect();
@@ -140,11 +150,11 @@ async fn http_ingest(store: Arc<dyn Store>, key: &str) -> (f64, Duration) {
         res.bytes().await.expect("body");
         latencies.push(t.elapsed());
     }
-    let rate = (BATCHES * BATCH) as f64 / started.elapsed().as_secs_f64();
+    let rate = (batches * batch) as f64 / started.elapsed().as_secs_f64();
     (rate, percentile(latencies, 0.99))
 }
 
-fn report_ingest(backend: &str, api: (f64, Duration), raw: f64) {
+fn report_ingest(backend: &str, api: (f64, Duration), small: (f64, Duration), raw: f64) {
     let ratio = api.0 / raw;
     println!(
         "ingest [{backend}]: API {:.0} points/s (p99 {:.1} ms per {BATCH}-point batch) vs raw insert loop {:.0} rows/s → ratio {ratio:.2} (target ≥ 0.50) {}",
@@ -152,6 +162,12 @@ fn report_ingest(backend: &str, api: (f64, Duration), raw: f64) {
         api.1.as_secs_f64() * 1000.0,
         raw,
         if ratio >= 0.5 { "OK" } else { "BELOW TARGET" }
+    );
+    println!(
+        "ingest [{backend}], {SMALL_BATCH}-point batches: {:.0} points/s, p99 {:.1} ms per request {}",
+        small.0,
+        small.1.as_secs_f64() * 1000.0,
+        if small.1 <= Duration::from_millis(10) { "(≤ 10 ms OK)" } else { "(ABOVE 10 ms)" }
     );
 }
 
@@ -161,7 +177,8 @@ async fn ingest_sqlite() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap()).await.expect("open"));
     store.create_kpi(kpi("api_points")).await.expect("kpi");
     let raw_kpi = store.create_kpi(kpi("raw_points")).await.expect("kpi");
-    let api = http_ingest(store.clone(), "api_points").await;
+    let api = http_ingest(store.clone(), "api_points", BATCH, BATCHES, 0).await;
+    let small = http_ingest(store.clone(), "api_points", SMALL_BATCH, 200, BATCH * BATCHES).await;
 
     // The storage limit: the simplest loop, same database file, same table, same pragmas.
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("connect");
@@ -171,7 +188,7 @@ async fn ingest_sqlite() {
         raw_kpi.id.to_string(),
         "INSERT INTO measurements (kpi_id, segment, at, value, received_at) VALUES (?, '', ?, ?, ?)"
     );
-    report_ingest("sqlite", api, raw);
+    report_ingest("sqlite", api, small, raw);
 }
 
 async fn ingest_postgres(url: &str) {
@@ -179,7 +196,8 @@ async fn ingest_postgres(url: &str) {
     let store: Arc<dyn Store> = Arc::new(PgStore::open(url, Some(&schema)).await.expect("open"));
     store.create_kpi(kpi("api_points")).await.expect("kpi");
     let raw_kpi = store.create_kpi(kpi("raw_points")).await.expect("kpi");
-    let api = http_ingest(store.clone(), "api_points").await;
+    let api = http_ingest(store.clone(), "api_points", BATCH, BATCHES, 0).await;
+    let small = http_ingest(store.clone(), "api_points", SMALL_BATCH, 200, BATCH * BATCHES).await;
     let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
     sqlx::query(&format!("SET search_path TO {schema}")).execute(&mut conn).await.expect("schema");
     let raw = raw_loop!(
@@ -188,7 +206,7 @@ async fn ingest_postgres(url: &str) {
         "INSERT INTO measurements (kpi_id, segment, at, value, received_at) VALUES ($1, '', $2, $3, $4)"
     );
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn).await.expect("drop");
-    report_ingest("postgres", api, raw);
+    report_ingest("postgres", api, small, raw);
 }
 
 async fn load(client: &reqwest::Client, url: &str) -> (f64, Duration) {
@@ -242,6 +260,11 @@ async fn list_page() {
     let base = serve(with_memory).await;
     let (mem_rate, mem_p99) = load(&client, &format!("{base}/bench/memory")).await;
     let (rate, p99) = load(&client, &format!("{base}{path_q}")).await;
+    // The render path alone: the same server with its page cache switched off.
+    let uncached =
+        AppState { cache: Arc::new(quarterdeck_web::cache::PageCache::disabled()), ..AppState::new(store.clone()) };
+    let uncached_base = serve(router(uncached)).await;
+    let (cold_rate, cold_p99) = load(&client, &format!("{uncached_base}{path_q}")).await;
     let ratio = rate / mem_rate;
     println!(
         "list page [sqlite, large demo, {} bytes, {CONNECTIONS} connections]: {rate:.0} req/s (p99 {:.2} ms) vs same bytes from memory {mem_rate:.0} req/s (p99 {:.2} ms) → ratio {ratio:.2} (target ≥ 0.25) {}; p99 {}",
@@ -250,5 +273,132 @@ async fn list_page() {
         mem_p99.as_secs_f64() * 1000.0,
         if ratio >= 0.25 { "OK" } else { "BELOW TARGET" },
         if p99 <= Duration::from_millis(5) { "OK (≤ 5 ms)" } else { "ABOVE 5 ms" }
+    );
+    println!(
+        "list page, rendered on every request (cache off, as right after a write): {cold_rate:.0} req/s (p99 {:.2} ms) → ratio {:.2}",
+        cold_p99.as_secs_f64() * 1000.0,
+        cold_rate / mem_rate
+    );
+}
+
+const CHECK_INS: usize = 4_000;
+const CHECK_IN_CLIENTS: usize = 8;
+
+async fn check_ins() {
+    use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
+    use quarterdeck_domain::okr::ObjectiveStatus;
+    use quarterdeck_domain::scoring::{KeyResultKind, Measure, ObjectiveKind, Weight};
+    use quarterdeck_domain::text::*;
+    use quarterdeck_store::input::*;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bench.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap()).await.expect("open"));
+    let person = store
+        .create_person(NewPerson {
+            name: Name::parse("name", "Ada").unwrap(),
+            email: Email::parse("email", "ada@bench.example").unwrap(),
+            unit_id: None,
+            manager_id: None,
+        })
+        .await
+        .expect("person");
+    let dates = CycleDates::quarter_of(Utc::now().date_naive());
+    let cycle = store
+        .create_cycle(NewCycle {
+            name: Title::parse("n", "Now").unwrap(),
+            kind: CycleKind::Quarter,
+            dates,
+            state: CycleState::Active,
+        })
+        .await
+        .expect("cycle");
+    let mut krs = Vec::new();
+    for o in 0..20 {
+        let objective = store
+            .create_objective(NewObjective {
+                cycle_id: cycle.id,
+                title: Title::parse("t", &format!("Objective {o}")).unwrap(),
+                description: LongText::parse("d", "").unwrap(),
+                owner_id: person.id,
+                unit_id: None,
+                kind: ObjectiveKind::Aspirational,
+                status: ObjectiveStatus::Active,
+            })
+            .await
+            .expect("objective");
+        for k in 0..4 {
+            let kr = store
+                .create_key_result(NewKeyResult {
+                    objective_id: objective.id,
+                    title: Title::parse("t", &format!("KR {k} from 0 to 100")).unwrap(),
+                    kind: KeyResultKind::Metric,
+                    unit_of_measure: UnitOfMeasure::parse("u", "").unwrap(),
+                    measure: Measure::new(0.0, 100.0, None).unwrap(),
+                    weight: Weight::ONE,
+                    owner_id: None,
+                    kpi_id: None,
+                })
+                .await
+                .expect("kr");
+            krs.push(kr.id.to_string());
+        }
+    }
+    let base = serve(router(AppState::new(store.clone()))).await;
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CHECK_IN_CLIENTS {
+        let client = client.clone();
+        let base = base.clone();
+        let krs = krs.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            for i in 0..CHECK_INS / CHECK_IN_CLIENTS {
+                let kr = &krs[(c * 31 + i * 7) % krs.len()];
+                let t = Instant::now();
+                let res = client
+                    .post(format!("{base}/api/v1/key-results/{kr}/check-ins"))
+                    .json(&serde_json::json!({"value": (i % 100) as f64, "confidence": "on_track", "note": "bench"}))
+                    .send()
+                    .await
+                    .expect("POST");
+                assert!(res.status().is_success(), "{}", res.text().await.unwrap_or_default());
+                res.bytes().await.expect("body");
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("task"));
+    }
+    let rate = CHECK_INS as f64 / started.elapsed().as_secs_f64();
+    let p99 = percentile(latencies, 0.99);
+
+    // The database's raw transaction rate: one INSERT per transaction, same table, same file.
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("connect");
+    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut conn).await.expect("pragma");
+    let now = Utc::now().timestamp_micros();
+    let started = Instant::now();
+    for i in 0..CHECK_INS {
+        sqlx::query("INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at) VALUES (?, ?, ?, 'on_track', 'bench', NULL, ?, ?)")
+            .bind(format!("raw-{i}"))
+            .bind(&krs[i % krs.len()])
+            .bind((i % 100) as f64)
+            .bind(now)
+            .bind(now)
+            .execute(&mut conn)
+            .await
+            .expect("insert");
+    }
+    let raw = CHECK_INS as f64 / started.elapsed().as_secs_f64();
+    let ratio = rate / raw;
+    println!(
+        "check-ins [sqlite, {CHECK_IN_CLIENTS} clients]: {rate:.0}/s (p99 {:.2} ms) vs raw single-INSERT transactions {raw:.0}/s → ratio {ratio:.2} (target ≥ 0.50) {}; p99 {}",
+        p99.as_secs_f64() * 1000.0,
+        if ratio >= 0.5 { "OK" } else { "BELOW TARGET" },
+        if p99 <= Duration::from_millis(10) { "OK (≤ 10 ms)" } else { "ABOVE 10 ms" }
     );
 }

@@ -94,11 +94,21 @@ macro_rules! sql_store {
             pub(crate) async fn refresh_objective(conn: &mut $Conn, objective: &str) -> StoreResult<()> {
                 // Lock the objective row first (PostgreSQL) so concurrent check-ins on its
                 // key results are applied one after the other and each sees the last.
+                Self::lock_objective(conn, objective).await?;
+                Self::refresh_locked_objective(conn, objective).await
+            }
+
+            pub(crate) async fn lock_objective(conn: &mut $Conn, objective: &str) -> StoreResult<()> {
                 sqlx::query("UPDATE objectives SET score = score WHERE id = $1")
                     .bind(objective)
                     .execute(&mut *conn)
                     .await
                     .db()?;
+                Ok(())
+            }
+
+            /// `refresh_objective` for a caller that already holds the objective's lock.
+            async fn refresh_locked_objective(conn: &mut $Conn, objective: &str) -> StoreResult<()> {
                 let krs: Vec<(String, f64, f64)> =
                     sqlx::query_as("SELECT status, score, weight FROM key_results WHERE objective_id = $1")
                         .bind(objective)
@@ -976,11 +986,7 @@ macro_rules! sql_store {
                 Self::require_ref(&mut tx, "people", "person", "author_id", new.author_id.map(|p| p.to_string())).await?;
                 let objective = kr.objective_id.to_string();
                 // Lock the objective before touching its key result: see refresh_objective.
-                sqlx::query("UPDATE objectives SET score = score WHERE id = $1")
-                    .bind(&objective)
-                    .execute(&mut *tx)
-                    .await
-                    .db()?;
+                Self::lock_objective(&mut tx, &objective).await?;
                 let id = CheckInId(new_id());
                 sqlx::query(
                     "INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at) \
@@ -1011,13 +1017,30 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                Self::refresh_objective(&mut tx, &objective).await?;
-                let sql = format!("SELECT {CHECK_IN_COLUMNS} FROM check_ins WHERE id = $1");
-                let row: CheckInRow = sqlx::query_as(&sql).bind(id.to_string()).fetch_one(&mut *tx).await.db()?;
-                let kr = Self::key_result_in(&mut tx, &key).await?.expect("exists");
+                Self::refresh_locked_objective(&mut tx, &objective).await?;
                 tx.commit().await.db()?;
                 self.after_commit().await;
-                Ok((CheckIn::try_from(row)?, kr))
+                // Both records are known without reading them back: fewer round trips on the
+                // busiest write of the product.
+                let at = time("at", micros(at))?;
+                let check_in = CheckIn {
+                    id,
+                    key_result_id: key_result,
+                    value,
+                    confidence: new.confidence,
+                    note: new.note.into_string(),
+                    author_id: new.author_id,
+                    at,
+                    created_at: time("created_at", micros(now))?,
+                };
+                let mut kr = kr;
+                if kr.last_check_in_at.is_none_or(|last| last <= at) {
+                    kr.current_value = Some(value);
+                    kr.confidence = Some(new.confidence);
+                    kr.last_check_in_at = Some(at);
+                    kr.score = score.value();
+                }
+                Ok((check_in, kr))
             }
 
             async fn list_check_ins(&self, key_result: KeyResultId, page: PageRequest) -> StoreResult<Page<CheckIn>> {
