@@ -131,6 +131,20 @@ fn demo_okrs_and_check_in_from_the_terminal() {
     let kpis: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(kpis.as_array().unwrap().iter().any(|k| k["key"] == "refund_rate" && k["guardrail"] == true));
 
+    let out = quarterdeck(dir.path(), &["kpi", "tree", "weekly_active_teams"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).lines().nth(1).unwrap().contains("activation_rate"), "{}", stdout(&out));
+    let out = quarterdeck(dir.path(), &["kpi", "create", "--name", "Broken rate", "--formula", "deals_won / 0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("division by zero"), "{}", stderr(&out));
+    let out = quarterdeck(
+        dir.path(),
+        &["kpi", "create", "--name", "Pipeline value", "--uom", "k€", "--target", "500", "--unit", "sales", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!((created["key"].as_str(), created["target"]["value"].as_f64()), (Some("pipeline_value"), Some(500.0)));
+
     let out = quarterdeck(dir.path(), &["cycles", "list", "--json"]);
     let cycles: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(

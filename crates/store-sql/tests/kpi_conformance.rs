@@ -35,35 +35,7 @@ backend_tests!(
 );
 
 fn kpi(key: &str, aggregation: Aggregation, direction: KpiDirection, target: Option<Target>) -> NewKpi {
-    NewKpi {
-        key: key.into(),
-        name: key.replace('_', " "),
-        description: String::new(),
-        owner_id: None,
-        unit_id: None,
-        unit_of_measure: String::new(),
-        formula: None,
-        query: String::new(),
-        cadence: Cadence::Daily,
-        aggregation,
-        direction,
-        target,
-        target_set_on: None,
-        baseline: None,
-        caveats: String::new(),
-        class: KpiClass::Kpi,
-        timing: Timing::Lagging,
-        flow: Flow::Output,
-        nature: Nature::Other,
-        north_star: false,
-        guardrail: false,
-        guardrail_threshold: None,
-        counterweight_id: None,
-        valid_min: None,
-        valid_max: None,
-        warning_from_pct: 90.0,
-        window_periods: 12,
-    }
+    NewKpi { target, ..NewKpi::basic(key, &key.replace('_', " "), aggregation, direction) }
 }
 
 fn at(day: &str, hour: u32) -> DateTime<Utc> {

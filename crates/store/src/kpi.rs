@@ -213,6 +213,42 @@ pub struct NewKpi {
     pub window_periods: i64,
 }
 
+impl NewKpi {
+    /// A KPI with the everyday defaults: daily cadence, a lagging output KPI of no particular
+    /// nature, no target, no flags; callers set what differs.
+    pub fn basic(key: &str, name: &str, aggregation: Aggregation, direction: KpiDirection) -> NewKpi {
+        NewKpi {
+            key: key.into(),
+            name: name.into(),
+            description: String::new(),
+            owner_id: None,
+            unit_id: None,
+            unit_of_measure: String::new(),
+            formula: None,
+            query: String::new(),
+            cadence: Cadence::Daily,
+            aggregation,
+            direction,
+            target: None,
+            target_set_on: None,
+            baseline: None,
+            caveats: String::new(),
+            class: KpiClass::Kpi,
+            timing: Timing::Lagging,
+            flow: Flow::Output,
+            nature: Nature::Other,
+            north_star: false,
+            guardrail: false,
+            guardrail_threshold: None,
+            counterweight_id: None,
+            valid_min: None,
+            valid_max: None,
+            warning_from_pct: quarterdeck_domain::kpi::health::DEFAULT_WARNING_FROM_PCT,
+            window_periods: 12,
+        }
+    }
+}
+
 /// Fields left `None` keep their value; `Some(None)` clears an optional one.
 #[derive(Debug, Clone, Default)]
 pub struct KpiPatch {

@@ -199,6 +199,9 @@ impl Parser<'_> {
         while let Some(c @ (b'*' | b'/')) = self.peek() {
             self.pos += 1;
             let right = self.unary()?;
+            if c == b'/' && right == Expr::Number(0.0) {
+                return Err(FormulaError::DivisionByZero);
+            }
             left = Expr::Binary(if c == b'*' { Op::Mul } else { Op::Div }, Box::new(left), Box::new(right));
         }
         Ok(left)
@@ -377,6 +380,7 @@ mod tests {
     #[test]
     fn clear_errors() {
         assert_eq!(Formula::parse("won / zero").unwrap().eval(&values), Err(FormulaError::DivisionByZero));
+        assert_eq!(Formula::parse("won / 0"), Err(FormulaError::DivisionByZero), "caught when written");
         assert_eq!(Formula::parse("won / lost").unwrap().eval(&values), Err(FormulaError::MissingValue("lost".into())));
         let f = Formula::parse("won / lost").unwrap();
         assert_eq!(f.check_names("rate", |k| values(k).is_some()), Err(FormulaError::UnknownName("lost".into())));

@@ -324,34 +324,18 @@ const TREE: &[(&str, &str, Influence, Influence, EdgeSign)] = &[
 ];
 
 fn new_kpi(s: &Spec, unit_id: Option<UnitId>) -> NewKpi {
+    let percent = s.uom == "%";
     NewKpi {
-        key: s.key.into(),
-        name: s.name.into(),
-        description: String::new(),
-        owner_id: None,
         unit_id,
         unit_of_measure: s.uom.into(),
-        formula: None,
-        query: String::new(),
         cadence: s.cadence,
-        aggregation: s.aggregation,
-        direction: s.direction,
         target: s.target,
-        target_set_on: None,
         baseline: Some(s.from),
-        caveats: String::new(),
-        class: KpiClass::Kpi,
         timing: s.timing,
-        flow: Flow::Output,
         nature: s.nature,
-        north_star: false,
-        guardrail: false,
-        guardrail_threshold: None,
-        counterweight_id: None,
-        valid_min: if s.uom == "%" { Some(0.0) } else { None },
-        valid_max: if s.uom == "%" { Some(100.0) } else { None },
-        warning_from_pct: 90.0,
-        window_periods: 12,
+        valid_min: percent.then_some(0.0),
+        valid_max: percent.then_some(100.0),
+        ..NewKpi::basic(s.key, s.name, s.aggregation, s.direction)
     }
 }
 
