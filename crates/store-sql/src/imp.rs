@@ -16,7 +16,7 @@ macro_rules! sql_store {
         use quarterdeck_domain::cycle::CycleState;
         use quarterdeck_domain::ids::*;
         use quarterdeck_domain::okr::{KeyResultStatus, ObjectiveStatus};
-        use quarterdeck_domain::scoring::{Score, Weight, check_value};
+        use quarterdeck_domain::scoring::{Score, Weight};
         use quarterdeck_store::input::*;
         use quarterdeck_store::records::*;
         use quarterdeck_store::snapshot::{ImportCounts, Snapshot};
@@ -950,97 +950,14 @@ macro_rules! sql_store {
             // ---- check-ins ---------------------------------------------------------------
 
             async fn record_check_in(&self, key_result: KeyResultId, new: NewCheckIn) -> StoreResult<(CheckIn, KeyResult)> {
-                let mut tx = self.write.begin().await.db()?;
-                let key = key_result.to_string();
-                let kr = Self::key_result_in(&mut tx, &key)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound { entity: "key result", id: key.clone() })?;
-                Self::writable(&kr.cycle)?;
-                if kr.cycle.state == CycleState::Planning {
-                    return Err(StoreError::rule(
-                        "cycle_not_started",
-                        None,
-                        "the cycle is still being planned; activate it before checking in",
-                    ));
-                }
-                if kr.status != KeyResultStatus::Active {
-                    return Err(StoreError::rule(
-                        "key_result_not_active",
-                        Some("key_result_id"),
-                        format!("this key result is {}; check-ins go to active key results only", kr.status),
-                    ));
-                }
-                let value = check_value(kr.kind, "value", new.value)?;
-                let now = Utc::now();
-                let at = new.at.unwrap_or(now);
-                if at > now + chrono::Duration::minutes(5) {
-                    return Err(StoreError::rule("check_in_in_future", Some("at"), format!("at ({at}) lies in the future")));
-                }
-                if at.date_naive() < kr.cycle.start {
-                    return Err(StoreError::rule(
-                        "check_in_before_cycle",
-                        Some("at"),
-                        format!("at ({}) is before the cycle starts ({})", at.date_naive(), kr.cycle.start),
-                    ));
-                }
-                Self::require_ref(&mut tx, "people", "person", "author_id", new.author_id.map(|p| p.to_string())).await?;
-                let objective = kr.objective_id.to_string();
-                // Lock the objective before touching its key result: see refresh_objective.
-                Self::lock_objective(&mut tx, &objective).await?;
-                let id = CheckInId(new_id());
-                sqlx::query(
-                    "INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(id.to_string())
-                .bind(&key)
-                .bind(value)
-                .bind(new.confidence.as_str())
-                .bind(new.note.as_str())
-                .bind(new.author_id.map(|p| p.to_string()))
-                .bind(micros(at))
-                .bind(micros(now))
-                .execute(&mut *tx)
-                .await
-                .db()?;
-                // A back-dated check-in goes into the history without replacing a newer value.
-                let score = kr.measure().score(value);
-                sqlx::query(
-                    "UPDATE key_results SET current_value = $1, confidence = $2, last_check_in_at = $3, score = $4 \
-                     WHERE id = $5 AND (last_check_in_at IS NULL OR last_check_in_at <= $3)",
-                )
-                .bind(value)
-                .bind(new.confidence.as_str())
-                .bind(micros(at))
-                .bind(score.value())
-                .bind(&key)
-                .execute(&mut *tx)
-                .await
-                .db()?;
-                Self::refresh_locked_objective(&mut tx, &objective).await?;
-                tx.commit().await.db()?;
-                self.after_commit().await;
-                // Both records are known without reading them back: fewer round trips on the
-                // busiest write of the product.
-                let at = time("at", micros(at))?;
-                let check_in = CheckIn {
-                    id,
-                    key_result_id: key_result,
-                    value,
-                    confidence: new.confidence,
-                    note: new.note.into_string(),
-                    author_id: new.author_id,
-                    at,
-                    created_at: time("created_at", micros(now))?,
-                };
-                let mut kr = kr;
-                if kr.last_check_in_at.is_none_or(|last| last <= at) {
-                    kr.current_value = Some(value);
-                    kr.confidence = Some(new.confidence);
-                    kr.last_check_in_at = Some(at);
-                    kr.score = score.value();
-                }
-                Ok((check_in, kr))
+                // Applied by the store's check-in writer together with whatever else is queued.
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let stopped = || StoreError::Backend("the check-in writer has stopped".into());
+                self.check_ins
+                    .send($crate::check_in_writer::CheckInJob { key_result, new, reply })
+                    .await
+                    .map_err(|_| stopped())?;
+                answer.await.map_err(|_| stopped())?
             }
 
             async fn list_check_ins(&self, key_result: KeyResultId, page: PageRequest) -> StoreResult<Page<CheckIn>> {

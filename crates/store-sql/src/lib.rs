@@ -1,6 +1,7 @@
 //! The [`Store`] on SQLite (embedded, the default) and PostgreSQL (several stateless servers
 //! on one database). Both run one implementation (`imp.rs`) over the same SQL text.
 
+mod check_in_writer;
 mod derive;
 mod imp;
 mod kpi_imp;

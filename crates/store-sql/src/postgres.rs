@@ -9,6 +9,7 @@ use std::str::FromStr;
 pub struct PgStore {
     read: PgPool,
     write: PgPool,
+    check_ins: crate::check_in_writer::CheckInQueue,
 }
 
 impl PgStore {
@@ -42,7 +43,8 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrating {shown} failed: {e}")))?;
-        Ok(PgStore { read: pool.clone(), write: pool })
+        let check_ins = Self::spawn_check_in_writer(pool.clone());
+        Ok(PgStore { read: pool.clone(), write: pool, check_ins })
     }
 
     /// A counter that every server moves after each committed write. A sequence, so that
@@ -59,7 +61,11 @@ impl PgStore {
     /// before the data it stands for. (If the process dies between the two, caches refresh
     /// at the next write.)
     pub(crate) async fn after_commit(&self) {
-        if let Err(e) = sqlx::query("SELECT nextval('quarterdeck_writes')").execute(&self.write).await {
+        Self::bump_counter(&self.write).await
+    }
+
+    pub(crate) async fn bump_counter(pool: &PgPool) {
+        if let Err(e) = sqlx::query("SELECT nextval('quarterdeck_writes')").execute(pool).await {
             tracing::warn!(error = %e, "could not move the write counter; list caches may lag until the next write");
         }
     }
@@ -67,3 +73,4 @@ impl PgStore {
 
 crate::imp::sql_store!(PgStore, sqlx::Postgres, sqlx::PgConnection, "postgres");
 crate::kpi_imp::sql_kpi_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);
+crate::check_in_writer::sql_check_in_writer!(PgStore, sqlx::Postgres, sqlx::PgConnection);

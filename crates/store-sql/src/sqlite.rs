@@ -12,6 +12,7 @@ pub struct SqliteStore {
     /// A connection of its own whose `PRAGMA data_version` changes on every commit made
     /// through any other connection: this process's writer, or another process (the CLI).
     watcher: tokio::sync::Mutex<sqlx::SqliteConnection>,
+    check_ins: crate::check_in_writer::CheckInQueue,
 }
 
 impl SqliteStore {
@@ -44,11 +45,14 @@ impl SqliteStore {
         let watcher = sqlx::ConnectOptions::connect(&options_for_watch)
             .await
             .map_err(|e| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}")))?;
-        Ok(SqliteStore { read, write, watcher: tokio::sync::Mutex::new(watcher) })
+        let check_ins = Self::spawn_check_in_writer(write.clone());
+        Ok(SqliteStore { read, write, watcher: tokio::sync::Mutex::new(watcher), check_ins })
     }
 
     /// Nothing to do: `PRAGMA data_version` already moves with every commit.
     pub(crate) async fn after_commit(&self) {}
+
+    pub(crate) async fn bump_counter(_: &SqlitePool) {}
 
     pub(crate) async fn token(&self) -> Result<String, StoreError> {
         let mut conn = self.watcher.lock().await;
@@ -59,3 +63,4 @@ impl SqliteStore {
 
 crate::imp::sql_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, "sqlite");
 crate::kpi_imp::sql_kpi_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
+crate::check_in_writer::sql_check_in_writer!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);

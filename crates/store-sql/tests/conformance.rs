@@ -34,6 +34,7 @@ backend_tests!(
     failed_requests_leave_nothing_behind,
     initiatives_are_tracked_not_scored,
     the_change_token_moves_with_every_write,
+    concurrent_check_ins_are_answered_each_on_its_own,
 );
 
 // ---- fixtures ------------------------------------------------------------------------------
@@ -671,4 +672,51 @@ async fn sqlite_sees_writes_of_another_process() {
     .await
     .unwrap();
     assert_ne!(server.change_token().await.unwrap(), before);
+}
+
+async fn concurrent_check_ins_are_answered_each_on_its_own(s: S) {
+    // Check-ins arriving together are written together; each still gets its own answer.
+    let o = org(&s).await;
+    let obj = s.create_objective(objective(&o, "Batched", None)).await.unwrap();
+    let good = s.create_key_result(kr(obj.id, "good from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
+    let dead = s.create_key_result(kr(obj.id, "dead from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
+    s.set_key_result_status(
+        dead.id,
+        None,
+        KeyResultStatusChange::Kill { reason: Reason::parse("reason", "gone").unwrap() },
+    )
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let s = s.clone();
+        let target = if i % 2 == 0 { good.id } else { dead.id };
+        tasks.push(tokio::spawn(async move {
+            let mut c = check_in(i as f64);
+            if i % 4 == 0 {
+                c.author_id = Some(PersonId(uuid::Uuid::now_v7()));
+            }
+            (i, s.record_check_in(target, c).await)
+        }));
+    }
+    let mut stored = 0;
+    for t in tasks {
+        let (i, result) = t.await.unwrap();
+        match (i % 2, i % 4, result) {
+            (0, 0, Err(StoreError::UnknownReference { field: "author_id", .. })) => {}
+            (0, _, Ok((c, k))) => {
+                assert_eq!((c.value, k.id), (i as f64, good.id));
+                stored += 1;
+            }
+            (1, _, Err(StoreError::Rule { code: "key_result_not_active", .. })) => {}
+            (_, _, other) => panic!("check-in {i}: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(stored, 10);
+    let history = s.list_check_ins(good.id, PageRequest::first(100)).await.unwrap();
+    assert_eq!(history.items.len(), 10);
+    let now = s.get_key_result(good.id).await.unwrap();
+    let latest = history.items.iter().max_by_key(|c| (c.at, c.id)).unwrap();
+    assert_eq!(now.current_value, Some(latest.value));
+    assert!(close(s.get_objective(obj.id).await.unwrap().score, now.score), "the killed KR does not count");
 }
