@@ -22,7 +22,7 @@ pub(crate) struct CheckInJob {
 pub(crate) type CheckInQueue = mpsc::Sender<CheckInJob>;
 
 macro_rules! sql_check_in_writer {
-    ($Store:ident, $Db:ty, $Conn:ty) => {
+    ($Store:ident, $Db:ty, $Conn:ty, row_locks: $row_locks:expr) => {
         mod check_in_writer_impl {
             use super::$Store;
             use $crate::check_in_writer::{CheckInJob, CheckInQueue, MAX_BATCH};
@@ -138,13 +138,16 @@ macro_rules! sql_check_in_writer {
                     // Lock the objectives (PostgreSQL: concurrent writers on one objective take
                     // turns), then write the check-ins.
                     let objectives: BTreeSet<String> = accepted.iter().map(|a| a.key_result.objective_id.to_string()).collect();
-                    let mut q = QueryBuilder::<$Db>::new("UPDATE objectives SET score = score WHERE id IN (");
-                    let mut list = q.separated(", ");
-                    for id in &objectives {
-                        list.push_bind(id.clone());
+                    // SQLite has one writer, so there is nobody to take turns with.
+                    if $row_locks {
+                        let mut q = QueryBuilder::<$Db>::new("UPDATE objectives SET score = score WHERE id IN (");
+                        let mut list = q.separated(", ");
+                        for id in &objectives {
+                            list.push_bind(id.clone());
+                        }
+                        q.push(")");
+                        q.build().execute(&mut *conn).await.db()?;
                     }
-                    q.push(")");
-                    q.build().execute(&mut *conn).await.db()?;
 
                     let mut q = QueryBuilder::<$Db>::new(
                         "INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at) ",

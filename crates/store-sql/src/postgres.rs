@@ -73,4 +73,4 @@ impl PgStore {
 
 crate::imp::sql_store!(PgStore, sqlx::Postgres, sqlx::PgConnection, "postgres");
 crate::kpi_imp::sql_kpi_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);
-crate::check_in_writer::sql_check_in_writer!(PgStore, sqlx::Postgres, sqlx::PgConnection);
+crate::check_in_writer::sql_check_in_writer!(PgStore, sqlx::Postgres, sqlx::PgConnection, row_locks: true);

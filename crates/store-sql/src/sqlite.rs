@@ -63,4 +63,4 @@ impl SqliteStore {
 
 crate::imp::sql_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, "sqlite");
 crate::kpi_imp::sql_kpi_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
-crate::check_in_writer::sql_check_in_writer!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
+crate::check_in_writer::sql_check_in_writer!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, row_locks: false);
