@@ -72,10 +72,10 @@ pub fn derive_all(s: &mut Snapshot) -> StoreResult<()> {
         if a.kind != LinkKind::Contributes {
             continue;
         }
-        if let Some((score, status)) = scores.get(&a.child_id) {
-            if *status != ObjectiveStatus::Retired {
-                children.entry(a.parent_objective_id).or_default().push((*score, a.weight));
-            }
+        if let Some((score, status)) = scores.get(&a.child_id)
+            && *status != ObjectiveStatus::Retired
+        {
+            children.entry(a.parent_objective_id).or_default().push((*score, a.weight));
         }
     }
     for o in &mut s.objectives {

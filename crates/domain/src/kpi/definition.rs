@@ -135,6 +135,27 @@ pub fn key_from_name(name: &str) -> Option<String> {
     parse_key(out.trim_end_matches('_')).ok()
 }
 
+/// Earliest and latest accepted measurement times, relative to now.
+pub const MAX_FUTURE_HOURS: i64 = 24;
+
+/// Checks one raw measurement: a finite value, a time between 1970 and a day from now, a
+/// segment label of at most 100 characters.
+pub fn check_measurement(
+    at: chrono::DateTime<chrono::Utc>,
+    value: f64,
+    segment: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DomainError> {
+    finite("value", value)?;
+    if at.timestamp() < 0 || at > now + chrono::Duration::hours(MAX_FUTURE_HOURS) {
+        return Err(DomainError::TimestampOutOfRange);
+    }
+    if segment.is_some_and(|s| s.chars().count() > 100) {
+        return Err(DomainError::TooLong { field: "segment", max: 100 });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,25 +184,4 @@ mod tests {
         assert!(parse_key("1x").is_err());
         assert!(parse_key("nps_onboarding").is_ok());
     }
-}
-
-/// Earliest and latest accepted measurement times, relative to now.
-pub const MAX_FUTURE_HOURS: i64 = 24;
-
-/// Checks one raw measurement: a finite value, a time between 1970 and a day from now, a
-/// segment label of at most 100 characters.
-pub fn check_measurement(
-    at: chrono::DateTime<chrono::Utc>,
-    value: f64,
-    segment: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), DomainError> {
-    finite("value", value)?;
-    if at.timestamp() < 0 || at > now + chrono::Duration::hours(MAX_FUTURE_HOURS) {
-        return Err(DomainError::TimestampOutOfRange);
-    }
-    if segment.is_some_and(|s| s.chars().count() > 100) {
-        return Err(DomainError::TooLong { field: "segment", max: 100 });
-    }
-    Ok(())
 }

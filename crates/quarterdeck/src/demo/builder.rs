@@ -248,7 +248,7 @@ impl Builder {
             child_id,
             parent_objective_id: parent,
             parent_key_result_id: parent_kr,
-            kind: kind,
+            kind,
             weight,
         });
     }
@@ -313,10 +313,10 @@ impl Builder {
                 }
                 KeyResultKind::Metric => round(baseline + (target - baseline) * progress, trajectory.decimals),
             };
-            if i + 1 == n {
-                if let Some(v) = trajectory.last_value {
-                    value = v;
-                }
+            if i + 1 == n
+                && let Some(v) = trajectory.last_value
+            {
+                value = v;
             }
             let expected = dates.elapsed_share(*day);
             let gap = expected - progress;

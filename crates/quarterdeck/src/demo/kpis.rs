@@ -36,6 +36,7 @@ struct Spec {
     segments: &'static [&'static str],
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn spec(
     key: &'static str,
     name: &'static str,
@@ -502,7 +503,7 @@ pub async fn large(store: &Arc<dyn Store>, today: NaiveDate, seed: u64, bar: &Pr
         all.sort();
         all.into_iter().map(|(_, id)| id).collect()
     };
-    let mut rng = Rng::new(seed ^ 0x6b70_69);
+    let mut rng = Rng::new(seed ^ 0x006b_7069);
     const KINDS: &[(&str, &str, Aggregation, KpiDirection, Nature)] = &[
         ("signups", "signups", A::Sum, Up, Nature::Volume),
         ("tickets", "tickets", A::Sum, Down, Nature::Volume),

@@ -144,8 +144,8 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
         (o, ids)
     };
 
-    for i in 0..3 {
-        let title = format!("{} (company)", OBJECTIVES[i]);
+    for objective in &OBJECTIVES[..3] {
+        let title = format!("{objective} (company)");
         company_objectives.push(okr(&mut b, &title, ceo, company, 4));
     }
     let mut members = 0.0f64;

@@ -79,10 +79,10 @@ fn opt_finite(field: &'static str, v: Option<f64>) -> ApiResult<Option<f64>> {
 }
 
 fn check_bounds(min: Option<f64>, max: Option<f64>) -> ApiResult<()> {
-    if let (Some(lo), Some(hi)) = (min, max) {
-        if lo > hi {
-            return Err(ApiError::unprocessable("bounds_inverted", "valid_min", "valid_min is above valid_max"));
-        }
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        return Err(ApiError::unprocessable("bounds_inverted", "valid_min", "valid_min is above valid_max"));
     }
     Ok(())
 }
