@@ -9,7 +9,7 @@ macro_rules! sql_store {
         use $crate::derive;
         use $crate::rows::*;
         use $crate::sql::*;
-        use $crate::{DbResult, check_version, new_id, unique_or};
+        use $crate::{DbResult, applied, check_version, new_id, unique_or};
         use async_trait::async_trait;
         use chrono::{NaiveDate, Utc};
         use quarterdeck_domain::alignment::{LinkKind, check_new_link};
@@ -307,7 +307,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                check_version("unit", &key, current.version, version + 1 - done.rows_affected() as i64)?;
+                applied("unit", &key, done.rows_affected(), version)?;
                 let unit = Self::unit_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
                 self.after_commit().await;
@@ -396,7 +396,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| unique_or(e, "email", &email))?;
-                check_version("person", &key, current.version, version + 1 - done.rows_affected() as i64)?;
+                applied("person", &key, done.rows_affected(), version)?;
                 let person = Self::person_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
                 self.after_commit().await;
@@ -491,7 +491,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                check_version("cycle", &key, current.version, version + 1 - done.rows_affected() as i64)?;
+                applied("cycle", &key, done.rows_affected(), version)?;
                 let cycle = Self::cycle_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
                 self.after_commit().await;
@@ -517,7 +517,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                check_version("cycle", &key, current.version, expected + 1 - done.rows_affected() as i64)?;
+                applied("cycle", &key, done.rows_affected(), expected)?;
                 let cycle = Self::cycle_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
                 self.after_commit().await;
@@ -631,7 +631,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                check_version("objective", &key, current.version, version + 1 - done.rows_affected() as i64)?;
+                applied("objective", &key, done.rows_affected(), version)?;
                 let objective = Self::objective_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
                 self.after_commit().await;
@@ -669,7 +669,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                check_version("objective", &key, current.version, expected + 1 - done.rows_affected() as i64)?;
+                applied("objective", &key, done.rows_affected(), expected)?;
                 if to == ObjectiveStatus::Retired {
                     // A retired objective leaves its parents' roll-ups.
                     Self::refresh_objective(&mut tx, &key).await?;
@@ -900,7 +900,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                check_version("key result", &key, current.version, version + 1 - done.rows_affected() as i64)?;
+                applied("key result", &key, done.rows_affected(), version)?;
                 Self::refresh_objective(&mut tx, &current.objective_id.to_string()).await?;
                 let kr = Self::key_result_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
@@ -939,7 +939,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                check_version("key result", &key, current.version, expected + 1 - done.rows_affected() as i64)?;
+                applied("key result", &key, done.rows_affected(), expected)?;
                 Self::refresh_objective(&mut tx, &current.objective_id.to_string()).await?;
                 let kr = Self::key_result_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
@@ -1070,7 +1070,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                check_version("initiative", &key, current.version, version + 1 - done.rows_affected() as i64)?;
+                applied("initiative", &key, done.rows_affected(), version)?;
                 let initiative = Self::initiative_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
                 self.after_commit().await;

@@ -11,7 +11,7 @@ macro_rules! sql_kpi_store {
             use super::$Store;
             use $crate::kpi_rows::*;
             use $crate::rows::{convert, date, micros, time, word};
-            use $crate::{DbResult, check_version, new_id, unique_or};
+            use $crate::{DbResult, applied, check_version, new_id, unique_or};
             use async_trait::async_trait;
             use chrono::{DateTime, NaiveDate, Utc};
             use quarterdeck_domain::DomainError;
@@ -802,7 +802,7 @@ macro_rules! sql_kpi_store {
                     .execute(&mut *tx)
                     .await
                     .db()?;
-                    check_version("KPI", &key, cur.version, version + 1 - done.rows_affected() as i64)?;
+                    applied("KPI", &key, done.rows_affected(), version)?;
                     if patch.target.is_some() {
                         Self::record_target(&mut tx, &key, target, set_on).await?;
                     }
@@ -1061,7 +1061,7 @@ macro_rules! sql_kpi_store {
                         .execute(&mut *tx)
                         .await
                         .db()?;
-                    check_version("KRA", &id.to_string(), cur.version, expected + 1 - done.rows_affected() as i64)?;
+                    applied("KRA", &id.to_string(), done.rows_affected(), expected)?;
                     sqlx::query("DELETE FROM kra_kpis WHERE kra_id = $1").bind(id.to_string()).execute(&mut *tx).await.db()?;
                     Self::write_kra_kpis(&mut tx, id, &kpi_ids).await?;
                     let kra = Self::kra_in(&mut tx, id).await?.expect("exists");

@@ -117,6 +117,12 @@ pub(crate) fn check_version(entity: &'static str, id: &str, current: i64, expect
     }
 }
 
+/// A conditional `UPDATE … WHERE version = $seen` that touched no row lost a race: another
+/// writer committed a newer version between our read and our write.
+pub(crate) fn applied(entity: &'static str, id: &str, rows: u64, seen: i64) -> StoreResult<()> {
+    if rows > 0 { Ok(()) } else { Err(StoreError::Stale { entity, id: id.to_owned(), current_version: seen + 1 }) }
+}
+
 /// Time-ordered ids, so keyset pagination by id lists in creation order.
 pub(crate) fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
