@@ -92,3 +92,30 @@ mod tests {
         }
     }
 }
+
+/// Refuses to put `node` below `new_parent` in a tree (units under units, people under
+/// managers) when `new_parent`'s chain of ancestors — `new_parent` first, then its parent,
+/// and so on — already holds `node`.
+pub fn check_tree_move<T: PartialEq>(
+    node: &T,
+    ancestors_of_new_parent: &[T],
+    loop_error: DomainError,
+) -> Result<(), DomainError> {
+    if ancestors_of_new_parent.contains(node) { Err(loop_error) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tree_move_tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_cannot_move_below_itself() {
+        // company ← dept ← team: moving company below team closes a loop.
+        assert_eq!(
+            check_tree_move(&"company", &["team", "dept", "company"], DomainError::UnitCycle),
+            Err(DomainError::UnitCycle)
+        );
+        assert_eq!(check_tree_move(&"team", &["team"], DomainError::UnitCycle), Err(DomainError::UnitCycle));
+        assert!(check_tree_move(&"team", &["dept", "company"], DomainError::UnitCycle).is_ok());
+    }
+}

@@ -131,3 +131,157 @@ mod score_tests {
         assert_eq!(objective_score([]).value(), 0.0);
     }
 }
+
+/// What a check-in needs to know of its key result and cycle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckInSubject {
+    pub kind: crate::scoring::KeyResultKind,
+    pub status: KeyResultStatus,
+    pub measure: crate::scoring::Measure,
+    pub cycle_state: crate::cycle::CycleState,
+    pub cycle_start: chrono::NaiveDate,
+}
+
+/// A check-in that passed the method's rules: its value, its time and the score it gives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AcceptedCheckIn {
+    pub value: f64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub score: crate::scoring::Score,
+}
+
+/// How far ahead of the server's clock a check-in's time may be (clocks drift).
+pub const CHECK_IN_CLOCK_SKEW_MINUTES: i64 = 5;
+
+/// The rules of one check-in (METHOD.md §4): the cycle is running (late check-ins are
+/// accepted after its end until it is closed), the key result is active, the time is
+/// neither before the cycle's first day nor in the future, and the value fits the key
+/// result. `at` defaults to `now`; `today_of` gives the organisation's calendar day of a time.
+pub fn accept_check_in(
+    subject: &CheckInSubject,
+    value: f64,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+    today_of: impl Fn(chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate,
+) -> Result<AcceptedCheckIn, DomainError> {
+    use crate::cycle::CycleState;
+    match subject.cycle_state {
+        CycleState::Closed => return Err(DomainError::CycleClosed),
+        CycleState::Planning => return Err(DomainError::CycleNotStarted),
+        CycleState::Active => {}
+    }
+    if subject.status != KeyResultStatus::Active {
+        return Err(DomainError::KeyResultNotActive { status: subject.status.as_str() });
+    }
+    let value = crate::scoring::check_value(subject.kind, "value", value)?;
+    let at = at.unwrap_or(now);
+    if at > now + chrono::Duration::minutes(CHECK_IN_CLOCK_SKEW_MINUTES) {
+        return Err(DomainError::CheckInInFuture { at });
+    }
+    let day = today_of(at);
+    if day < subject.cycle_start {
+        return Err(DomainError::CheckInBeforeCycle { day, start: subject.cycle_start });
+    }
+    Ok(AcceptedCheckIn { value, at, score: crate::scoring::score_value(subject.kind, &subject.measure, value) })
+}
+
+/// A new objective starts as a draft or active.
+pub fn initial_objective_status(status: ObjectiveStatus) -> Result<ObjectiveStatus, DomainError> {
+    match status {
+        ObjectiveStatus::Draft | ObjectiveStatus::Active => Ok(status),
+        _ => Err(DomainError::InvalidInitialStatus),
+    }
+}
+
+/// Checks a status change of an objective: the move is allowed, and retiring carries a reason.
+pub fn change_objective_status(
+    from: ObjectiveStatus,
+    to: ObjectiveStatus,
+    reason: Option<&str>,
+) -> Result<ObjectiveStatus, DomainError> {
+    let to = from.transition(to)?;
+    if to.needs_reason() && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(DomainError::Missing { field: "reason" });
+    }
+    Ok(to)
+}
+
+#[cfg(test)]
+mod check_in_tests {
+    use super::*;
+    use crate::cycle::CycleState;
+    use crate::scoring::{KeyResultKind, Measure};
+    use chrono::{DateTime, NaiveDate, Utc};
+
+    fn subject(state: CycleState, status: KeyResultStatus) -> CheckInSubject {
+        CheckInSubject {
+            kind: KeyResultKind::Metric,
+            status,
+            measure: Measure::new(32.0, 50.0, None).unwrap(),
+            cycle_state: state,
+            cycle_start: "2026-10-01".parse().unwrap(),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn utc_day(t: DateTime<Utc>) -> NaiveDate {
+        t.date_naive()
+    }
+
+    #[test]
+    fn the_nps_check_in_is_accepted_and_scored() {
+        let a = accept_check_in(&subject(CycleState::Active, KeyResultStatus::Active), 41.0, None, now(), utc_day);
+        let a = a.unwrap();
+        assert_eq!((a.value, a.at, a.score.value()), (41.0, now(), 0.5));
+    }
+
+    #[test]
+    fn each_rule_refuses_with_its_own_error() {
+        let active = subject(CycleState::Active, KeyResultStatus::Active);
+        let cases = [
+            (subject(CycleState::Closed, KeyResultStatus::Active), None, DomainError::CycleClosed),
+            (subject(CycleState::Planning, KeyResultStatus::Active), None, DomainError::CycleNotStarted),
+            (
+                subject(CycleState::Active, KeyResultStatus::Killed),
+                None,
+                DomainError::KeyResultNotActive { status: "killed" },
+            ),
+            (
+                active,
+                Some(now() + chrono::Duration::hours(1)),
+                DomainError::CheckInInFuture { at: now() + chrono::Duration::hours(1) },
+            ),
+            (
+                active,
+                Some("2026-09-30T23:00:00Z".parse().unwrap()),
+                DomainError::CheckInBeforeCycle {
+                    day: "2026-09-30".parse().unwrap(),
+                    start: "2026-10-01".parse().unwrap(),
+                },
+            ),
+        ];
+        for (s, at, want) in cases {
+            assert_eq!(accept_check_in(&s, 41.0, at, now(), utc_day), Err(want));
+        }
+        assert!(accept_check_in(&active, f64::NAN, None, now(), utc_day).is_err());
+        // A time zone ahead of UTC puts 23:00 UTC on the cycle's first day: accepted.
+        let oslo = |t: DateTime<Utc>| (t + chrono::Duration::hours(1)).date_naive();
+        assert!(accept_check_in(&active, 41.0, Some("2026-09-30T23:00:00Z".parse().unwrap()), now(), oslo).is_ok());
+    }
+
+    #[test]
+    fn objective_status_changes() {
+        assert_eq!(initial_objective_status(ObjectiveStatus::Paused), Err(DomainError::InvalidInitialStatus));
+        assert_eq!(
+            change_objective_status(ObjectiveStatus::Active, ObjectiveStatus::Retired, Some(" ")),
+            Err(DomainError::Missing { field: "reason" })
+        );
+        assert_eq!(
+            change_objective_status(ObjectiveStatus::Active, ObjectiveStatus::Paused, None),
+            Ok(ObjectiveStatus::Paused)
+        );
+    }
+}

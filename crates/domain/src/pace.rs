@@ -18,7 +18,8 @@ pub fn expected_progress(dates: &CycleDates, today: NaiveDate) -> f64 {
 
 /// Ahead, on pace or behind, within the policy's band around the expected progress.
 pub fn pace(score: Score, expected: f64, policy: &ScoringPolicy) -> PaceStatus {
-    let delta = score.value() - expected;
+    // Rounded like the score itself, so a boundary reads the same wherever it is compared.
+    let delta = crate::scoring::round12(score.value() - expected);
     if delta > policy.pace_band {
         PaceStatus::Ahead
     } else if delta < -policy.pace_band {

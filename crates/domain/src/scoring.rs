@@ -35,14 +35,23 @@ impl Score {
     pub const ZERO: Score = Score(0.0);
     pub const ONE: Score = Score(1.0);
 
-    /// Clamps into 0..=1; NaN (which only a bug could produce) becomes 0.
+    /// Clamps into 0..=1 and rounds to 12 decimal places; NaN (which only a bug could
+    /// produce) becomes 0. The rounding is decided here, once: (3.4 − 3.0) / (4.0 − 3.0) is
+    /// 0.3999999999999999 in floating point and must read as 0.4 everywhere (colour,
+    /// success, pace), as a person computing it by hand would.
     pub fn clamped(value: f64) -> Score {
-        if value.is_nan() { Score(0.0) } else { Score(value.clamp(0.0, 1.0)) }
+        if value.is_nan() { Score(0.0) } else { Score(round12(value.clamp(0.0, 1.0))) }
     }
 
     pub fn value(self) -> f64 {
         self.0
     }
+}
+
+/// Rounds to 12 decimal places: far below any precision a person types, far above the
+/// noise of floating-point arithmetic.
+pub fn round12(x: f64) -> f64 {
+    if x.is_finite() && x.abs() < 1e6 { (x * 1e12).round() / 1e12 } else { x }
 }
 
 /// The numbers a policy may change (METHOD.md: where articles disagree, the number is a
@@ -81,10 +90,10 @@ impl ScoringPolicy {
         }
     }
 
-    /// Whether `score` counts as success for an objective of `kind`.
+    /// Whether `score` counts as success for an objective of `kind`. The same comparison
+    /// as the colour's: a score that shows green at 0.7 is a success at 0.7.
     pub fn is_success(&self, kind: ObjectiveKind, score: Score) -> bool {
-        // Scores are computed in floating point: 0.7 from (41.3-32)/(45.3-32) must count.
-        score.0 + 1e-9 >= self.success_threshold(kind)
+        score.0 >= self.success_threshold(kind)
     }
 }
 
@@ -128,6 +137,10 @@ impl Measure {
         let target = finite("target", target)?;
         if baseline == target {
             return Err(DomainError::TargetEqualsBaseline { baseline });
+        }
+        if !(target - baseline).is_finite() {
+            // −1e308 → 1e308: the distance does not fit a number, so no score can be computed.
+            return Err(DomainError::Overflow { field: "target" });
         }
         let tolerance = match tolerance {
             Some(t) => {
@@ -198,6 +211,22 @@ impl Measure {
     }
 }
 
+/// The score of `value` on a key result of `kind`: a milestone is done (1) once its value
+/// reaches 1 and not done (0) before, whether the value was typed at a check-in or taken
+/// from a linked KPI; a metric scores by its measure.
+pub fn score_value(kind: KeyResultKind, measure: &Measure, value: f64) -> Score {
+    match kind {
+        KeyResultKind::Milestone => {
+            if value >= 1.0 {
+                Score::ONE
+            } else {
+                Score::ZERO
+            }
+        }
+        KeyResultKind::Metric => measure.score(value),
+    }
+}
+
 /// Checks a value typed for a key result of `kind` (a check-in, a current value).
 pub fn check_value(kind: KeyResultKind, field: &'static str, value: f64) -> Result<f64, DomainError> {
     let value = finite(field, value)?;
@@ -265,6 +294,37 @@ mod tests {
         assert!(Measure::for_kind(KeyResultKind::Milestone, 0.0, 2.0, None).is_err());
         assert!(check_value(KeyResultKind::Milestone, "value", 0.5).is_err());
         assert!(check_value(KeyResultKind::Milestone, "value", 1.0).is_ok());
+    }
+
+    #[test]
+    fn boundaries_read_the_same_in_colour_success_and_pace() {
+        // 3.0 → 4.0 at 3.4 is 0.4 (amber, not red); at 3.7 it is 0.7 (green and a success).
+        let m = Measure::new(3.0, 4.0, None).unwrap();
+        let p = ScoringPolicy::default();
+        assert_eq!(m.score(3.4).value(), 0.4);
+        assert_eq!(p.colour(m.score(3.4)), Colour::Amber);
+        let at_seven = Measure::new(3.0, 3.4, None).unwrap().score(3.28);
+        assert_eq!(at_seven.value(), 0.7);
+        assert_eq!(p.colour(at_seven), Colour::Green);
+        assert!(p.is_success(ObjectiveKind::Aspirational, at_seven));
+    }
+
+    #[test]
+    fn distances_too_large_for_a_number_are_refused() {
+        assert_eq!(Measure::new(-1e308, 1e308, None), Err(DomainError::Overflow { field: "target" }));
+        let wide = Measure::new(-1e307, 1e307, None).unwrap();
+        assert_eq!(wide.score(1e307).value(), 1.0);
+    }
+
+    #[test]
+    fn milestones_score_the_same_from_a_check_in_and_from_a_kpi() {
+        let m = Measure::milestone();
+        assert_eq!(score_value(KeyResultKind::Milestone, &m, 1.0), Score::ONE);
+        assert_eq!(score_value(KeyResultKind::Milestone, &m, 0.0), Score::ZERO);
+        assert_eq!(score_value(KeyResultKind::Milestone, &m, 0.7), Score::ZERO, "not done until it reaches 1");
+        assert_eq!(score_value(KeyResultKind::Milestone, &m, 3.0), Score::ONE);
+        let metric = Measure::new(32.0, 50.0, None).unwrap();
+        assert_eq!(score_value(KeyResultKind::Metric, &metric, 41.0).value(), 0.5);
     }
 
     #[test]
@@ -342,6 +402,23 @@ mod tests {
             let min = items.iter().map(|(s, _)| *s).fold(f64::INFINITY, f64::min);
             let max = items.iter().map(|(s, _)| *s).fold(f64::NEG_INFINITY, f64::max);
             prop_assert!(mean >= min - 1e-9 && mean <= max + 1e-9);
+        }
+
+        #[test]
+        fn success_and_green_agree_at_the_threshold(b in -1e4f64..1e4, span in 0.001f64..1e4, share in 0.0f64..=1.0) {
+            // Whatever the numbers, a score shows green exactly when it is an aspirational
+            // success (both thresholds are 0.7): one comparison, one rounding.
+            let m = Measure::new(b, b + span, None).unwrap();
+            let s = m.score(b + share * span);
+            let p = ScoringPolicy::default();
+            prop_assert_eq!(p.colour(s) == Colour::Green, p.is_success(ObjectiveKind::Aspirational, s));
+        }
+
+        #[test]
+        fn milestone_scores_are_zero_or_one(v in -10.0f64..10.0) {
+            let s = score_value(KeyResultKind::Milestone, &Measure::milestone(), v).value();
+            prop_assert!(s == 0.0 || s == 1.0);
+            prop_assert_eq!(s == 1.0, v >= 1.0);
         }
 
         #[test]

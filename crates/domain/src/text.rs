@@ -15,7 +15,7 @@ macro_rules! bounded_text {
 
             /// Trims `raw`; refuses it when blank (unless the type allows it) or too long.
             pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-                let trimmed = raw.trim();
+                let trimmed = plain(field, raw)?.trim();
                 let allow_empty = false $(|| $empty)?;
                 if trimmed.is_empty() && !allow_empty {
                     return Err(DomainError::Empty { field });
@@ -49,6 +49,24 @@ bounded_text! {
     UnitOfMeasure: max 40, allow_empty true;
     /// A reason that must be written (killing a key result, retiring an objective).
     Reason: max 2000,;
+}
+
+/// Text without control characters other than tab and line breaks. A NUL byte in
+/// particular is refused here, at the edge: no database stores it the same way.
+pub fn plain<'a>(field: &'static str, raw: &'a str) -> Result<&'a str, DomainError> {
+    if raw.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(DomainError::ControlCharacter { field });
+    }
+    Ok(raw)
+}
+
+/// Optional free text with a length limit (a query, a role), trimmed.
+pub fn bounded(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
+    let s = plain(field, raw)?.trim();
+    if s.chars().count() > max {
+        return Err(DomainError::TooLong { field, max });
+    }
+    Ok(s.to_owned())
 }
 
 /// A lower-case, URL-safe natural key ("platform-team") that files and URLs can name.
@@ -102,7 +120,7 @@ impl Email {
     pub const MAX_CHARS: usize = 254;
 
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        let s = raw.trim();
+        let s = plain(field, raw)?.trim();
         if s.is_empty() {
             return Err(DomainError::Empty { field });
         }
@@ -146,6 +164,15 @@ mod tests {
         assert_eq!(Slug::from_name("Customer Success (EMEA)").unwrap().as_str(), "customer-success-emea");
         assert!(Slug::parse("slug", "Bad Slug").is_err());
         assert!(Slug::parse("slug", "-x").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_everywhere() {
+        assert_eq!(Title::parse("title", "a\u{0}b"), Err(DomainError::ControlCharacter { field: "title" }));
+        assert_eq!(Email::parse("email", "a\u{0}@x.com"), Err(DomainError::ControlCharacter { field: "email" }));
+        assert!(LongText::parse("description", "line one\nline two\ttab").is_ok());
+        assert!(bounded("query", "x\u{1b}", 10).is_err());
+        assert_eq!(bounded("role", "  Recruiter ", 20).unwrap(), "Recruiter");
     }
 
     #[test]

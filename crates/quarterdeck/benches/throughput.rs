@@ -96,7 +96,7 @@ fn percentile(mut xs: Vec<Duration>, p: f64) -> Duration {
 
 /// Points/s through the HTTP API, and p99 per request.
 async fn http_ingest(store: Arc<dyn Store>, key: &str, batch: usize, batches: usize, offset: usize) -> (f64, Duration) {
-    let base = serve(router(AppState::new(store))).await;
+    let base = serve(router(AppState::new(quarterdeck_app::App::new(store)))).await;
     let client = reqwest::Client::new();
     let start_at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     let bodies: Vec<String> = (0..batches)
@@ -220,7 +220,7 @@ async fn list_page() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap()).await.expect("open"));
     let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
     let path_q = format!("/api/v1/objectives?cycle={}&limit=50&include=key_results", cycle.id);
-    let app = router(AppState::new(store.clone()));
+    let app = router(AppState::new(quarterdeck_app::App::new(store.clone())));
     let base = serve(app.clone()).await;
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
     let bytes = client.get(format!("{base}{path_q}")).send().await.expect("GET").bytes().await.expect("body");
@@ -236,8 +236,10 @@ async fn list_page() {
     let (mem_rate, mem_p99) = load(&client, &format!("{base}/bench/memory")).await;
     let (rate, p99) = load(&client, &format!("{base}{path_q}")).await;
     // The render path alone: the same server with its page cache switched off.
-    let uncached =
-        AppState { cache: Arc::new(quarterdeck_web::cache::PageCache::disabled()), ..AppState::new(store.clone()) };
+    let uncached = AppState {
+        cache: Arc::new(quarterdeck_web::cache::PageCache::disabled()),
+        ..AppState::new(quarterdeck_app::App::new(store.clone()))
+    };
     let uncached_base = serve(router(uncached)).await;
     let (cold_rate, cold_p99) = load(&client, &format!("{uncached_base}{path_q}")).await;
     let ratio = rate / mem_rate;
@@ -319,7 +321,7 @@ async fn check_ins() {
             krs.push(kr.id.to_string());
         }
     }
-    let base = serve(router(AppState::new(store.clone()))).await;
+    let base = serve(router(AppState::new(quarterdeck_app::App::new(store.clone())))).await;
     let client = reqwest::Client::new();
     let started = Instant::now();
     let mut tasks = Vec::new();

@@ -103,7 +103,7 @@ fn demo_okrs_and_check_in_from_the_terminal() {
     assert!(stderr(&out).starts_with("error: no key result with id"), "{}", stderr(&out));
     let out = quarterdeck(dir.path(), &["okrs", "--team", "nowhere"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no team"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no unit with id or slug 'nowhere'"), "{}", stderr(&out));
     let out = quarterdeck(dir.path(), &["--db", "mysql://x/y", "okrs"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("unsupported database URL"), "{}", stderr(&out));
@@ -144,6 +144,70 @@ fn demo_okrs_and_check_in_from_the_terminal() {
     assert!(out.status.success(), "{}", stderr(&out));
     let created: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!((created["key"].as_str(), created["target"]["value"].as_f64()), (Some("pipeline_value"), Some(500.0)));
+
+    // The command line applies the same rules as the API: one application layer.
+    let out = quarterdeck(
+        dir.path(),
+        &[
+            "kpi",
+            "create",
+            "--name",
+            "Win share",
+            "--formula",
+            "deals_won / qualified_opportunities",
+            "--aggregation",
+            "mean",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("leave aggregation out"), "{}", stderr(&out));
+    let out = quarterdeck(
+        dir.path(),
+        &["kpi", "create", "--name", "Win share", "--formula", "deals_won / qualified_opportunities", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(created["aggregation"], "formula");
+    let out = quarterdeck(
+        dir.path(),
+        &["kpi", "source-add", "csat", "--sql-url", "https://x.test/db", "--query", "SELECT 1"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("starts with postgres://"), "{}", stderr(&out));
+
+    // A check-in on a key result measured from a KPI takes the KPI's value: no --value needed.
+    let out = quarterdeck(dir.path(), &["okrs", "--json"]);
+    let all: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let linked = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| o["key_results"].as_array().unwrap().clone())
+        .find(|k| !k["kpi_id"].is_null())
+        .expect("the demo's churn key result is measured from its KPI");
+    let out = quarterdeck(
+        dir.path(),
+        &["check-in", linked["id"].as_str().unwrap(), "--confidence", "at_risk", "--note", "Churn is sticky", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let recorded: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(recorded["check_in"]["value"], linked["current_value"], "{recorded}");
+
+    // An import is all or nothing, and names the real row of a bad one.
+    let out = quarterdeck(dir.path(), &["kpi", "create", "--name", "Import probe", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut big = String::from("kpi,at,value\n");
+    for i in 0..12_000 {
+        big.push_str(&format!("import_probe,2026-01-01T00:{:02}:{:02}Z,{i}\n", (i / 60) % 60, i % 60));
+    }
+    big.push_str("import_probe,2026-01-02,oops\n");
+    std::fs::write(dir.path().join("big.csv"), big).unwrap();
+    let out = quarterdeck(dir.path(), &["kpi", "import", "big.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("row 12001: value 'oops' is not a number"), "{}", stderr(&out));
+    let out = quarterdeck(dir.path(), &["kpi", "show", "import_probe", "--json"]);
+    let shown: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(shown["periods"].as_array().unwrap().len(), 0, "nothing of the file was written: {shown}");
 
     let out = quarterdeck(dir.path(), &["cycles", "list", "--json"]);
     let cycles: Value = serde_json::from_str(&stdout(&out)).unwrap();

@@ -31,10 +31,8 @@ macro_rules! sql_check_in_writer {
             use $crate::sql::SELECT_KEY_RESULT;
             use $crate::{DbResult, new_id};
             use chrono::Utc;
-            use quarterdeck_domain::cycle::CycleState;
             use quarterdeck_domain::ids::*;
-            use quarterdeck_domain::okr::KeyResultStatus;
-            use quarterdeck_domain::scoring::check_value;
+            use quarterdeck_domain::okr::{CheckInSubject, accept_check_in};
             use quarterdeck_store::records::*;
             use quarterdeck_store::{StoreError, StoreResult};
             use sqlx::QueryBuilder;
@@ -71,15 +69,40 @@ macro_rules! sql_check_in_writer {
                     let outcome = Self::write_batch(pool, &jobs, &mut answers).await;
                     if outcome.is_ok() {
                         Self::bump_counter(pool).await;
+                        for (job, answer) in jobs.into_iter().zip(answers) {
+                            let _ = job.reply.send(answer.unwrap_or_else(|| Err(StoreError::Backend("check-in left unanswered".into()))));
+                        }
+                        return;
                     }
-                    for (job, answer) in jobs.into_iter().zip(answers) {
-                        let answer = match (&outcome, answer) {
+                    // The shared transaction failed (a deadlock, a lost connection, one bad item
+                    // the checks let through): nobody's check-in is lost for it. Each one is
+                    // tried again alone, so one bad item never fails another person's request.
+                    for job in jobs {
+                        let mut answer = [None];
+                        let outcome = Self::write_batch(pool, std::slice::from_ref(&job), &mut answer).await;
+                        if outcome.is_ok() {
+                            Self::bump_counter(pool).await;
+                        }
+                        let [answer] = answer;
+                        let answer = match (outcome, answer) {
                             (Ok(()), Some(a)) => a,
-                            (Err(e), _) => Err(StoreError::Backend(e.to_string())),
+                            (Err(e), _) => Err(e),
                             (Ok(()), None) => Err(StoreError::Backend("check-in left unanswered".into())),
                         };
                         let _ = job.reply.send(answer);
                     }
+                }
+
+                async fn key_results_in(conn: &mut $Conn, ids: &BTreeSet<String>) -> StoreResult<HashMap<KeyResultId, KeyResult>> {
+                    let mut q = QueryBuilder::<$Db>::new(SELECT_KEY_RESULT);
+                    q.push(" WHERE k.id IN (");
+                    let mut list = q.separated(", ");
+                    for id in ids {
+                        list.push_bind(id.clone());
+                    }
+                    q.push(")");
+                    let rows: Vec<KeyResultRow> = q.build_query_as().fetch_all(&mut *conn).await.db()?;
+                    rows.into_iter().map(|row| KeyResult::try_from(row).map(|kr| (kr.id, kr))).collect()
                 }
 
                 async fn write_batch(
@@ -93,18 +116,21 @@ macro_rules! sql_check_in_writer {
 
                     // The key results and authors the batch names, in two reads.
                     let kr_ids: BTreeSet<String> = jobs.iter().map(|j| j.key_result.to_string()).collect();
-                    let mut q = QueryBuilder::<$Db>::new(SELECT_KEY_RESULT);
-                    q.push(" WHERE k.id IN (");
-                    let mut list = q.separated(", ");
-                    for id in &kr_ids {
-                        list.push_bind(id.clone());
-                    }
-                    q.push(")");
-                    let rows: Vec<KeyResultRow> = q.build_query_as().fetch_all(&mut *conn).await.db()?;
-                    let mut krs: HashMap<KeyResultId, KeyResult> = HashMap::new();
-                    for row in rows {
-                        let kr = KeyResult::try_from(row)?;
-                        krs.insert(kr.id, kr);
+                    let mut krs = Self::key_results_in(conn, &kr_ids).await?;
+                    if $row_locks && !krs.is_empty() {
+                        // Objective before key result, as every writer does (no deadlock), and
+                        // the key results read again once their objectives are held: a PATCH
+                        // of a target committed meanwhile is seen, so a score is always that
+                        // of the stored value and the stored target.
+                        let objectives: BTreeSet<String> = krs.values().map(|k| k.objective_id.to_string()).collect();
+                        let mut q = QueryBuilder::<$Db>::new("SELECT id FROM objectives WHERE id IN (");
+                        let mut list = q.separated(", ");
+                        for id in &objectives {
+                            list.push_bind(id.clone());
+                        }
+                        q.push(") ORDER BY id FOR UPDATE");
+                        let _: Vec<(String,)> = q.build_query_as().fetch_all(&mut *conn).await.db()?;
+                        krs = Self::key_results_in(conn, &kr_ids).await?;
                     }
                     let author_ids: BTreeSet<String> = jobs.iter().filter_map(|j| j.new.author_id.map(|a| a.to_string())).collect();
                     let mut authors: HashSet<String> = HashSet::new();
@@ -135,19 +161,8 @@ macro_rules! sql_check_in_writer {
                         return Ok(());
                     }
 
-                    // Lock the objectives (PostgreSQL: concurrent writers on one objective take
-                    // turns), then write the check-ins.
+                    // The objectives are held already (PostgreSQL); SQLite has one writer.
                     let objectives: BTreeSet<String> = accepted.iter().map(|a| a.key_result.objective_id.to_string()).collect();
-                    // SQLite has one writer, so there is nobody to take turns with.
-                    if $row_locks {
-                        let mut q = QueryBuilder::<$Db>::new("UPDATE objectives SET score = score WHERE id IN (");
-                        let mut list = q.separated(", ");
-                        for id in &objectives {
-                            list.push_bind(id.clone());
-                        }
-                        q.push(")");
-                        q.build().execute(&mut *conn).await.db()?;
-                    }
 
                     let mut q = QueryBuilder::<$Db>::new(
                         "INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at) ",
@@ -260,35 +275,15 @@ macro_rules! sql_check_in_writer {
                     now: chrono::DateTime<Utc>,
                 ) -> StoreResult<(CheckIn, f64)> {
                     let kr = kr.ok_or_else(|| StoreError::NotFound { entity: "key result", id: job.key_result.to_string() })?;
-                    if kr.cycle.state == CycleState::Closed {
-                        return Err(StoreError::CycleClosed);
-                    }
-                    if kr.cycle.state == CycleState::Planning {
-                        return Err(StoreError::rule(
-                            "cycle_not_started",
-                            None,
-                            "the cycle is still being planned; activate it before checking in",
-                        ));
-                    }
-                    if kr.status != KeyResultStatus::Active {
-                        return Err(StoreError::rule(
-                            "key_result_not_active",
-                            Some("key_result_id"),
-                            format!("this key result is {}; check-ins go to active key results only", kr.status),
-                        ));
-                    }
-                    let value = check_value(kr.kind, "value", job.new.value)?;
-                    let at = job.new.at.unwrap_or(now);
-                    if at > now + chrono::Duration::minutes(5) {
-                        return Err(StoreError::rule("check_in_in_future", Some("at"), format!("at ({at}) lies in the future")));
-                    }
-                    if at.date_naive() < kr.cycle.start {
-                        return Err(StoreError::rule(
-                            "check_in_before_cycle",
-                            Some("at"),
-                            format!("at ({}) is before the cycle starts ({})", at.date_naive(), kr.cycle.start),
-                        ));
-                    }
+                    let subject = CheckInSubject {
+                        kind: kr.kind,
+                        status: kr.status,
+                        measure: kr.measure(),
+                        cycle_state: kr.cycle.state,
+                        cycle_start: kr.cycle.start,
+                    };
+                    let accepted = accept_check_in(&subject, job.new.value, job.new.at, now, |t| t.date_naive())?;
+                    let (value, at) = (accepted.value, accepted.at);
                     if let Some(author) = job.new.author_id {
                         if !authors.contains(&author.to_string()) {
                             return Err(StoreError::UnknownReference { field: "author_id", entity: "person", id: author.to_string() });
@@ -304,7 +299,7 @@ macro_rules! sql_check_in_writer {
                         at: time("at", micros(at))?,
                         created_at: time("created_at", micros(now))?,
                     };
-                    Ok((check_in, kr.measure().score(value).value()))
+                    Ok((check_in, accepted.score.value()))
                 }
             }
         }

@@ -12,11 +12,11 @@ macro_rules! sql_store {
         use $crate::{DbResult, applied, check_version, new_id, unique_or};
         use async_trait::async_trait;
         use chrono::{NaiveDate, Utc};
-        use quarterdeck_domain::alignment::{LinkKind, check_new_link};
+        use quarterdeck_domain::alignment::{LinkKind, check_new_link, check_tree_move};
         use quarterdeck_domain::cycle::CycleState;
         use quarterdeck_domain::ids::*;
         use quarterdeck_domain::okr::{KeyResultStatus, ObjectiveStatus};
-        use quarterdeck_domain::scoring::{Score, Weight};
+        use quarterdeck_domain::scoring::{Score, Weight, score_value};
         use quarterdeck_store::input::*;
         use quarterdeck_store::records::*;
         use quarterdeck_store::snapshot::{ImportCounts, Snapshot};
@@ -71,6 +71,30 @@ macro_rules! sql_store {
                 row.map(Alignment::try_from).transpose()
             }
 
+            /// A key result read after its objective's row lock is held (PostgreSQL), so that
+            /// what it holds cannot change under a concurrent writer until this one commits.
+            /// Every writer takes the objective first, then the key result.
+            async fn locked_key_result(conn: &mut $Conn, key: &str) -> StoreResult<KeyResult> {
+                let not_found = || StoreError::NotFound { entity: "key result", id: key.to_owned() };
+                let first = Self::key_result_in(conn, key).await?.ok_or_else(not_found)?;
+                Self::lock_objective(conn, &first.objective_id.to_string()).await?;
+                Self::key_result_in(conn, key).await?.ok_or_else(not_found)
+            }
+
+            /// The current value of a KPI a key result is measured from; the KPI must exist.
+            pub(crate) async fn linked_value(conn: &mut $Conn, field: &'static str, kpi: Option<KpiId>) -> StoreResult<Option<f64>> {
+                let Some(kpi) = kpi else { return Ok(None) };
+                let row: Option<(Option<f64>,)> = sqlx::query_as("SELECT current_value FROM kpis WHERE id = $1")
+                    .bind(kpi.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .db()?;
+                match row {
+                    Some((value,)) => Ok(value),
+                    None => Err(StoreError::UnknownReference { field, entity: "KPI", id: kpi.to_string() }),
+                }
+            }
+
             /// Fails with `UnknownReference` when an id given in an input points at nothing.
             pub(crate) async fn require_ref(
                 conn: &mut $Conn,
@@ -86,7 +110,7 @@ macro_rules! sql_store {
             }
 
             fn writable(window: &CycleWindow) -> StoreResult<()> {
-                if window.state == CycleState::Closed { Err(StoreError::CycleClosed) } else { Ok(()) }
+                if window.state == CycleState::Closed { Err(quarterdeck_domain::DomainError::CycleClosed.into()) } else { Ok(()) }
             }
 
             /// Brings an objective's score and key-result count up to date from its key
@@ -108,7 +132,7 @@ macro_rules! sql_store {
             }
 
             /// `refresh_objective` for a caller that already holds the objective's lock.
-            async fn refresh_locked_objective(conn: &mut $Conn, objective: &str) -> StoreResult<()> {
+            pub(crate) async fn refresh_locked_objective(conn: &mut $Conn, objective: &str) -> StoreResult<()> {
                 let krs: Vec<(String, f64, f64)> =
                     sqlx::query_as("SELECT status, score, weight FROM key_results WHERE objective_id = $1")
                         .bind(objective)
@@ -160,55 +184,26 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            /// Walks up the unit tree from `start`; refuses when `unit` is met (a loop).
+            /// The chain above `start` in a tree table (`start` first), in one recursive query.
+            async fn ancestors(conn: &mut $Conn, table: &str, parent_column: &str, start: &str) -> StoreResult<Vec<String>> {
+                let sql = format!(
+                    "WITH RECURSIVE up(id, depth) AS (SELECT CAST($1 AS TEXT), 0 \
+                     UNION ALL SELECT t.{parent_column}, up.depth + 1 FROM {table} t JOIN up ON t.id = up.id \
+                     WHERE t.{parent_column} IS NOT NULL AND up.depth < 100000) SELECT id FROM up ORDER BY depth"
+                );
+                let rows: Vec<(String,)> = sqlx::query_as(&sql).bind(start).fetch_all(&mut *conn).await.db()?;
+                Ok(rows.into_iter().map(|(id,)| id).collect())
+            }
+
+            /// Refuses to put `unit` below `start` when that would close a loop.
             async fn check_unit_parent(conn: &mut $Conn, unit: &str, start: &str) -> StoreResult<()> {
-                let mut next = Some(start.to_owned());
-                let mut steps = 0;
-                while let Some(id) = next {
-                    if id == unit {
-                        return Err(StoreError::rule(
-                            "unit_cycle",
-                            Some("parent_id"),
-                            "a unit cannot sit below itself or one of its own sub-units",
-                        ));
-                    }
-                    steps += 1;
-                    if steps > 10_000 {
-                        break;
-                    }
-                    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT parent_id FROM units WHERE id = $1")
-                        .bind(&id)
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .db()?;
-                    next = row.and_then(|(p,)| p);
-                }
-                Ok(())
+                let chain = Self::ancestors(conn, "units", "parent_id", start).await?;
+                Ok(check_tree_move(&unit.to_owned(), &chain, quarterdeck_domain::DomainError::UnitCycle)?)
             }
 
             async fn check_manager(conn: &mut $Conn, person: &str, start: &str) -> StoreResult<()> {
-                let mut next = Some(start.to_owned());
-                let mut steps = 0;
-                while let Some(id) = next {
-                    if id == person {
-                        return Err(StoreError::rule(
-                            "manager_cycle",
-                            Some("manager_id"),
-                            "a person cannot manage themselves, directly or through their reports",
-                        ));
-                    }
-                    steps += 1;
-                    if steps > 100_000 {
-                        break;
-                    }
-                    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT manager_id FROM people WHERE id = $1")
-                        .bind(&id)
-                        .fetch_optional(&mut *conn)
-                        .await
-                        .db()?;
-                    next = row.and_then(|(p,)| p);
-                }
-                Ok(())
+                let chain = Self::ancestors(conn, "people", "manager_id", start).await?;
+                Ok(check_tree_move(&person.to_owned(), &chain, quarterdeck_domain::DomainError::ManagerCycle)?)
             }
         }
 
@@ -475,7 +470,7 @@ macro_rules! sql_store {
                     .ok_or_else(|| StoreError::NotFound { entity: "cycle", id: key.clone() })?;
                 check_version("cycle", &key, current.version, version)?;
                 if current.state == CycleState::Closed {
-                    return Err(StoreError::CycleClosed);
+                    return Err(quarterdeck_domain::DomainError::CycleClosed.into());
                 }
                 let dates = patch.dates.unwrap_or(current.dates());
                 let done = sqlx::query(
@@ -527,19 +522,13 @@ macro_rules! sql_store {
             // ---- objectives --------------------------------------------------------------
 
             async fn create_objective(&self, new: NewObjective) -> StoreResult<Objective> {
-                if !matches!(new.status, ObjectiveStatus::Draft | ObjectiveStatus::Active) {
-                    return Err(StoreError::rule(
-                        "invalid_initial_status",
-                        Some("status"),
-                        "a new objective starts as draft or active",
-                    ));
-                }
+                quarterdeck_domain::okr::initial_objective_status(new.status)?;
                 let mut tx = self.write.begin().await.db()?;
                 let cycle = Self::cycle_in(&mut tx, &new.cycle_id.to_string()).await?.ok_or_else(|| {
                     StoreError::UnknownReference { field: "cycle_id", entity: "cycle", id: new.cycle_id.to_string() }
                 })?;
                 if cycle.state == CycleState::Closed {
-                    return Err(StoreError::CycleClosed);
+                    return Err(quarterdeck_domain::DomainError::CycleClosed.into());
                 }
                 Self::require_ref(&mut tx, "people", "person", "owner_id", Some(new.owner_id.to_string())).await?;
                 Self::require_ref(&mut tx, "units", "unit", "unit_id", new.unit_id.map(|u| u.to_string())).await?;
@@ -653,10 +642,7 @@ macro_rules! sql_store {
                 let expected = version.unwrap_or(current.version);
                 check_version("objective", &key, current.version, expected)?;
                 Self::writable(&current.cycle)?;
-                current.status.transition(to)?;
-                if to.needs_reason() && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-                    return Err(StoreError::Domain(quarterdeck_domain::DomainError::Empty { field: "reason" }));
-                }
+                quarterdeck_domain::okr::change_objective_status(current.status, to, reason.as_deref())?;
                 let done = sqlx::query(
                     "UPDATE objectives SET version = version + 1, updated_at = $1, status = $2, status_reason = $3 \
                      WHERE id = $4 AND version = $5",
@@ -785,14 +771,20 @@ macro_rules! sql_store {
                     }
                 })?;
                 Self::writable(&objective.cycle)?;
+                // Objective before key result, everywhere: the lock order that keeps
+                // concurrent writers on one objective from deadlocking.
+                Self::lock_objective(&mut tx, &new.objective_id.to_string()).await?;
                 Self::require_ref(&mut tx, "people", "person", "owner_id", new.owner_id.map(|p| p.to_string())).await?;
+                // Measured from a KPI: it takes the KPI's current value at once.
+                let value = Self::linked_value(&mut tx, "kpi_id", new.kpi_id).await?;
+                let score = value.map(|v| score_value(new.kind, &new.measure, v).value()).unwrap_or(0.0);
                 let id = KeyResultId(new_id());
                 let now = micros(Utc::now());
                 sqlx::query(
                     "INSERT INTO key_results (id, version, created_at, updated_at, objective_id, title, kind, \
                      unit_of_measure, baseline, target, tolerance, weight, owner_id, status, status_reason, kpi_id, \
                      current_value, confidence, last_check_in_at, score) \
-                     VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', NULL, $12, NULL, NULL, NULL, 0)",
+                     VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', NULL, $12, $13, NULL, NULL, $14)",
                 )
                 .bind(id.to_string())
                 .bind(now)
@@ -806,10 +798,12 @@ macro_rules! sql_store {
                 .bind(new.weight.value())
                 .bind(new.owner_id.map(|p| p.to_string()))
                 .bind(new.kpi_id.map(|k| k.to_string()))
+                .bind(value)
+                .bind(score)
                 .execute(&mut *tx)
                 .await
                 .db()?;
-                Self::refresh_objective(&mut tx, &new.objective_id.to_string()).await?;
+                Self::refresh_locked_objective(&mut tx, &new.objective_id.to_string()).await?;
                 let kr = Self::key_result_in(&mut tx, &id.to_string()).await?.expect("just inserted");
                 tx.commit().await.db()?;
                 self.after_commit().await;
@@ -861,9 +855,7 @@ macro_rules! sql_store {
             async fn update_key_result(&self, id: KeyResultId, version: i64, patch: KeyResultPatch) -> StoreResult<KeyResult> {
                 let mut tx = self.write.begin().await.db()?;
                 let key = id.to_string();
-                let current = Self::key_result_in(&mut tx, &key)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound { entity: "key result", id: key.clone() })?;
+                let current = Self::locked_key_result(&mut tx, &key).await?;
                 check_version("key result", &key, current.version, version)?;
                 Self::writable(&current.cycle)?;
                 let owner = patch.owner_id.unwrap_or(current.owner_id);
@@ -879,11 +871,19 @@ macro_rules! sql_store {
                     )?,
                     None => current.measure(),
                 };
-                let score = current.current_value.map(|v| measure.score(v)).unwrap_or(Score::ZERO);
+                let kpi_id = patch.kpi_id.unwrap_or(current.kpi_id);
+                // Newly linked to a KPI: the key result takes the KPI's current value at once.
+                let value = match patch.kpi_id {
+                    Some(Some(k)) if Some(k) != current.kpi_id => {
+                        Self::linked_value(&mut tx, "kpi_id", Some(k)).await?.or(current.current_value)
+                    }
+                    _ => current.current_value,
+                };
+                let score = value.map(|v| score_value(current.kind, &measure, v)).unwrap_or(Score::ZERO);
                 let done = sqlx::query(
                     "UPDATE key_results SET version = version + 1, updated_at = $1, title = $2, unit_of_measure = $3, \
-                     baseline = $4, target = $5, tolerance = $6, weight = $7, owner_id = $8, kpi_id = $9, score = $10 \
-                     WHERE id = $11 AND version = $12",
+                     baseline = $4, target = $5, tolerance = $6, weight = $7, owner_id = $8, kpi_id = $9, score = $10, \
+                     current_value = $13 WHERE id = $11 AND version = $12",
                 )
                 .bind(micros(Utc::now()))
                 .bind(patch.title.map(|t| t.into_string()).unwrap_or(current.title))
@@ -893,15 +893,16 @@ macro_rules! sql_store {
                 .bind(measure.tolerance())
                 .bind(patch.weight.map(Weight::value).unwrap_or(current.weight))
                 .bind(owner.map(|p| p.to_string()))
-                .bind(patch.kpi_id.unwrap_or(current.kpi_id).map(|k| k.to_string()))
+                .bind(kpi_id.map(|k| k.to_string()))
                 .bind(score.value())
                 .bind(&key)
                 .bind(version)
+                .bind(value)
                 .execute(&mut *tx)
                 .await
                 .db()?;
                 applied("key result", &key, done.rows_affected(), version)?;
-                Self::refresh_objective(&mut tx, &current.objective_id.to_string()).await?;
+                Self::refresh_locked_objective(&mut tx, &current.objective_id.to_string()).await?;
                 let kr = Self::key_result_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
                 self.after_commit().await;
@@ -916,9 +917,7 @@ macro_rules! sql_store {
             ) -> StoreResult<KeyResult> {
                 let mut tx = self.write.begin().await.db()?;
                 let key = id.to_string();
-                let current = Self::key_result_in(&mut tx, &key)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound { entity: "key result", id: key.clone() })?;
+                let current = Self::locked_key_result(&mut tx, &key).await?;
                 let expected = version.unwrap_or(current.version);
                 check_version("key result", &key, current.version, expected)?;
                 Self::writable(&current.cycle)?;
@@ -940,7 +939,7 @@ macro_rules! sql_store {
                 .await
                 .db()?;
                 applied("key result", &key, done.rows_affected(), expected)?;
-                Self::refresh_objective(&mut tx, &current.objective_id.to_string()).await?;
+                Self::refresh_locked_objective(&mut tx, &current.objective_id.to_string()).await?;
                 let kr = Self::key_result_in(&mut tx, &key).await?.expect("exists");
                 tx.commit().await.db()?;
                 self.after_commit().await;
@@ -972,7 +971,7 @@ macro_rules! sql_store {
                 // Newest first: the cursor is "at.id" of the last row.
                 if let Some((at, id)) = page.after.as_deref().and_then(|a| a.split_once('.')) {
                     let at: i64 = at.parse().map_err(|_| {
-                        StoreError::rule("invalid_cursor", Some("cursor"), "cursor is not one this server handed out")
+                        StoreError::InvalidCursor
                     })?;
                     q.push(" AND (at < ").push_bind(at);
                     q.push(" OR (at = ").push_bind(at);

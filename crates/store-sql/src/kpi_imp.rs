@@ -21,8 +21,8 @@ macro_rules! sql_kpi_store {
             use quarterdeck_domain::kpi::formula::{Formula, check_no_cycle, dependents_in_order};
             use quarterdeck_domain::kpi::health::{guardrail_breached, health};
             use quarterdeck_domain::kpi::period::{Granularity, Period};
-            use quarterdeck_domain::kpi::tree::{TreeError, check_new_edge};
-            use quarterdeck_domain::scoring::{KeyResultKind, Measure, Score};
+            use quarterdeck_domain::kpi::tree::check_new_edge;
+            use quarterdeck_domain::scoring::{KeyResultKind, Measure, score_value};
             use quarterdeck_store::kpi::*;
             use quarterdeck_store::{ExpectedVersion, Page, PageRequest, StoreError, StoreResult};
             use sqlx::QueryBuilder;
@@ -31,14 +31,6 @@ macro_rules! sql_kpi_store {
             const MAX_BINDS: usize = 30_000;
 
             type PeriodKey = (Granularity, NaiveDate, String);
-
-            fn tree_error(e: TreeError) -> StoreError {
-                match e {
-                    TreeError::Domain(d) => StoreError::Domain(d),
-                    TreeError::NorthStarAsChild => StoreError::rule("north_star_as_child", Some("child_id"), e.to_string()),
-                    TreeError::TwoNorthStars => StoreError::rule("two_north_stars", Some("parent_id"), e.to_string()),
-                }
-            }
 
             fn not_found(id: KpiId) -> StoreError { StoreError::NotFound { entity: "KPI", id: id.to_string() } }
 
@@ -99,31 +91,10 @@ macro_rules! sql_kpi_store {
                 async fn check_kpi_refs(conn: &mut $Conn, owner: Option<PersonId>, unit: Option<UnitId>, counterweight: Option<KpiId>, own: Option<KpiId>) -> StoreResult<()> {
                     Self::require_ref(conn, "people", "person", "owner_id", owner.map(|p| p.to_string())).await?;
                     Self::require_ref(conn, "units", "unit", "unit_id", unit.map(|u| u.to_string())).await?;
-                    if counterweight.is_some() && counterweight == own {
-                        return Err(StoreError::rule("counterweight_self", Some("counterweight_id"), "a KPI cannot be its own counterweight"));
-                    }
+                    check_counterweight(own, counterweight)?;
                     Self::require_ref(conn, "kpis", "KPI", "counterweight_id", counterweight.map(|k| k.to_string())).await
                 }
 
-                fn check_guardrail(guardrail: bool, direction: KpiDirection, threshold: Option<f64>, target: Option<Target>) -> StoreResult<()> {
-                    if !guardrail {
-                        return Ok(());
-                    }
-                    match direction {
-                        KpiDirection::WithinRange if matches!(target, Some(Target::Range { .. })) => Ok(()),
-                        KpiDirection::WithinRange => Err(StoreError::rule(
-                            "guardrail_needs_threshold",
-                            Some("range_low"),
-                            "a within-range guardrail needs its healthy range",
-                        )),
-                        _ if threshold.is_some() => Ok(()),
-                        _ => Err(StoreError::rule(
-                            "guardrail_needs_threshold",
-                            Some("guardrail_threshold"),
-                            "a guardrail needs its threshold (e.g. refund rate ≤ 1.2: threshold 1.2, lower is better)",
-                        )),
-                    }
-                }
 
                 /// The KPI's current value and health from its latest period at its cadence.
                 async fn refresh_summary(conn: &mut $Conn, kpi: &Kpi) -> StoreResult<()> {
@@ -268,13 +239,15 @@ macro_rules! sql_kpi_store {
                     .fetch_all(&mut *conn)
                     .await
                     .db()?;
-                    let mut objectives = BTreeSet::new();
-                    for (kr, objective, kind, baseline, target, tolerance) in linked {
+                    // Objectives before key results, in id order, as every writer locks them.
+                    let objectives: BTreeSet<String> = linked.iter().map(|l| l.1.clone()).collect();
+                    for o in &objectives {
+                        Self::lock_objective(conn, o).await?;
+                    }
+                    for (kr, _objective, kind, baseline, target, tolerance) in linked {
                         let kind: KeyResultKind = word("kind", &kind)?;
-                        let score = match kind {
-                            KeyResultKind::Milestone => Score::clamped(if value >= 1.0 { 1.0 } else { 0.0 }),
-                            KeyResultKind::Metric => Measure::new(baseline, target, tolerance)?.score(value),
-                        };
+                        let measure = Measure::for_kind(kind, baseline, target, tolerance)?;
+                        let score = score_value(kind, &measure, value);
                         sqlx::query("UPDATE key_results SET current_value = $1, score = $2 WHERE id = $3")
                             .bind(value)
                             .bind(score.value())
@@ -283,10 +256,9 @@ macro_rules! sql_kpi_store {
                             .await
                             .db()?;
                         report.key_results_updated.push(word("key result id", &kr)?);
-                        objectives.insert(objective);
                     }
                     for o in objectives {
-                        Self::refresh_objective(conn, &o).await?;
+                        Self::refresh_locked_objective(conn, &o).await?;
                     }
                     Ok(())
                 }
@@ -453,6 +425,11 @@ macro_rules! sql_kpi_store {
                         };
                         let Some(running) = running else { continue };
                         let value = running.value(kpi.aggregation, values.as_deref());
+                        // Two points of 1.7e308 in one day add up to infinity: refused, never
+                        // stored as a period that reads "healthy".
+                        if !running.sum.is_finite() || value.is_some_and(|v| !v.is_finite()) {
+                            return Err(DomainError::Overflow { field: "value" }.into());
+                        }
                         if segment.is_empty() {
                             total_periods.insert((*g, *start));
                         }
@@ -594,7 +571,7 @@ macro_rules! sql_kpi_store {
                 async fn create_kpi(&self, new: NewKpi) -> StoreResult<Kpi> {
                     let mut tx = self.write.begin().await.db()?;
                     Self::check_kpi_refs(&mut tx, new.owner_id, new.unit_id, new.counterweight_id, None).await?;
-                    Self::check_guardrail(new.guardrail, new.direction, new.guardrail_threshold, new.target)?;
+                    check_guardrail(new.guardrail, new.direction, new.guardrail_threshold, new.target)?;
                     let id = KpiId(new_id());
                     let key = id.to_string();
                     // A derived KPI reads existing KPIs by key, never itself or in a loop.
@@ -753,7 +730,7 @@ macro_rules! sql_kpi_store {
                     let (target, set_on) = patch.target.unwrap_or((cur.target, cur.target_set_on));
                     let guardrail = patch.guardrail.unwrap_or(cur.guardrail);
                     let threshold = patch.guardrail_threshold.unwrap_or(cur.guardrail_threshold);
-                    Self::check_guardrail(guardrail, cur.direction, threshold, target)?;
+                    check_guardrail(guardrail, cur.direction, threshold, target)?;
                     if let Some(t) = target {
                         // The direction is fixed at creation; the target must fit it.
                         Target::new(
@@ -851,15 +828,12 @@ macro_rules! sql_kpi_store {
                     let mut tx = self.write.begin().await.db()?;
                     let mut changed = BTreeMap::new();
                     for (kpi_id, (first_row, pts)) in by_kpi {
+                        let _ = first_row;
                         let kpi = Self::kpi_in(&mut tx, &kpi_id.to_string()).await?.ok_or_else(|| {
-                            StoreError::rule("unknown_kpi", Some("kpi"), format!("row {first_row}: no KPI with id {kpi_id}"))
+                            StoreError::UnknownReference { field: "kpi", entity: "KPI", id: kpi_id.to_string() }
                         })?;
                         if kpi.aggregation.is_derived() {
-                            return Err(StoreError::rule(
-                                "derived_kpi",
-                                Some("kpi"),
-                                format!("row {first_row}: KPI '{}' is computed by its formula; send points to its inputs", kpi.key),
-                            ));
+                            return Err(DomainError::DerivedKpi { kpi: kpi.key }.into());
                         }
                         let periods = Self::ingest_kpi(&mut tx, &kpi, pts, &mut report).await?;
                         if !periods.is_empty() {
@@ -897,7 +871,7 @@ macro_rules! sql_kpi_store {
                     // Newest first; the cursor is "at.segment-free position": at micros and a row index.
                     if let Some(after) = &page.after {
                         let (at, seg) = after.split_once('.').unwrap_or((after.as_str(), ""));
-                        let at: i64 = at.parse().map_err(|_| StoreError::rule("invalid_cursor", Some("cursor"), "cursor is not one this server handed out"))?;
+                        let at: i64 = at.parse().map_err(|_| StoreError::InvalidCursor)?;
                         let seg = String::from_utf8(seg.bytes().collect()).unwrap_or_default();
                         q.push(" AND (at < ").push_bind(at).push(" OR (at = ").push_bind(at).push(" AND segment < ").push_bind(hex_decode(&seg)).push("))");
                     }
@@ -954,7 +928,7 @@ macro_rules! sql_kpi_store {
                     }
                     let stars: Vec<(String,)> = sqlx::query_as("SELECT id FROM kpis WHERE north_star = $1").bind(true).fetch_all(&mut *tx).await.db()?;
                     let stars: HashSet<KpiId> = stars.iter().map(|(s,)| word("kpi id", s)).collect::<StoreResult<_>>()?;
-                    check_new_edge(new.parent_id, new.child_id, &parents_of, |k| stars.contains(&k)).map_err(tree_error)?;
+                    check_new_edge(new.parent_id, new.child_id, &parents_of, |k| stars.contains(&k))?;
                     let id = KpiEdgeId(new_id());
                     let now = micros(Utc::now());
                     sqlx::query(
@@ -1078,7 +1052,7 @@ macro_rules! sql_kpi_store {
                         id: kpi.to_string(),
                     })?;
                     if !k.guardrail {
-                        return Err(StoreError::rule("not_a_guardrail", Some("kpi_id"), format!("KPI '{}' is not a guardrail; mark it as one (with its threshold) first", k.key)));
+                        return Err(DomainError::NotAGuardrail { kpi: k.key }.into());
                     }
                     let o = Self::objective_in(&mut tx, &objective.to_string()).await?.ok_or_else(|| StoreError::UnknownReference {
                         field: "objective_id",
@@ -1086,7 +1060,7 @@ macro_rules! sql_kpi_store {
                         id: objective.to_string(),
                     })?;
                     if o.cycle.state == quarterdeck_domain::cycle::CycleState::Closed {
-                        return Err(StoreError::CycleClosed);
+                        return Err(DomainError::CycleClosed.into());
                     }
                     let id = GuardrailLinkId(new_id());
                     let now = micros(Utc::now());
@@ -1166,7 +1140,7 @@ macro_rules! sql_kpi_store {
                         id: new.kpi_id.to_string(),
                     })?;
                     if kpi.aggregation.is_derived() {
-                        return Err(StoreError::rule("derived_kpi", Some("kpi_id"), format!("KPI '{}' is computed by its formula and takes no data source", kpi.key)));
+                        return Err(DomainError::DerivedKpi { kpi: kpi.key }.into());
                     }
                     let id = DataSourceId(new_id());
                     let now = micros(Utc::now());

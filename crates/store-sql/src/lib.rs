@@ -95,8 +95,18 @@ impl<T> DbResult<T> for Result<T, sqlx::Error> {
 }
 
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
-    tracing::error!(error = %e, "database error");
-    StoreError::Backend(e.to_string())
+    match &e {
+        // The pool gave up waiting for a connection, or the server cannot be reached: the
+        // database is down or saturated, which the caller answers with 503, not 500.
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            tracing::warn!(error = %e, "database unavailable");
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => {
+            tracing::error!(error = %e, "database error");
+            StoreError::Backend(e.to_string())
+        }
+    }
 }
 
 /// A unique-key violation becomes `Duplicate { field }`; anything else a backend error.
@@ -113,14 +123,18 @@ pub(crate) fn check_version(entity: &'static str, id: &str, current: i64, expect
     if current == expected {
         Ok(())
     } else {
-        Err(StoreError::Stale { entity, id: id.to_owned(), current_version: current })
+        Err(StoreError::Stale { entity, id: id.to_owned(), sent: expected, current_version: current })
     }
 }
 
 /// A conditional `UPDATE … WHERE version = $seen` that touched no row lost a race: another
 /// writer committed a newer version between our read and our write.
 pub(crate) fn applied(entity: &'static str, id: &str, rows: u64, seen: i64) -> StoreResult<()> {
-    if rows > 0 { Ok(()) } else { Err(StoreError::Stale { entity, id: id.to_owned(), current_version: seen + 1 }) }
+    if rows > 0 {
+        Ok(())
+    } else {
+        Err(StoreError::Stale { entity, id: id.to_owned(), sent: seen, current_version: seen + 1 })
+    }
 }
 
 /// Time-ordered ids, so keyset pagination by id lists in creation order.

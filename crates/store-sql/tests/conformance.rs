@@ -141,11 +141,11 @@ async fn organisation_tree_and_people(s: S) {
     // The company cannot move below its own team.
     let patch = UnitPatch { parent_id: Some(Some(o.team.id)), ..Default::default() };
     let err = s.update_unit(o.company.id, o.company.version, patch).await.unwrap_err();
-    assert!(matches!(err, StoreError::Rule { code: "unit_cycle", .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "unit_cycle"), "{err:?}");
     // Nor can the CEO report to her own report.
     let patch = PersonPatch { manager_id: Some(Some(o.lead.id)), ..Default::default() };
     let err = s.update_person(o.ceo.id, o.ceo.version, patch).await.unwrap_err();
-    assert!(matches!(err, StoreError::Rule { code: "manager_cycle", .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "manager_cycle"), "{err:?}");
 
     let team_people = s
         .list_people(PersonFilter { unit_id: Some(o.team.id), ..Default::default() }, PageRequest::default())
@@ -363,12 +363,15 @@ async fn check_in_rules(s: S) {
     let mut future = check_in(5.0);
     future.at = Some(Utc::now() + Duration::days(2));
     let err = s.record_check_in(k.id, future).await.unwrap_err();
-    assert!(matches!(err, StoreError::Rule { code: "check_in_in_future", field: Some("at"), .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "check_in_in_future" && d.field() == Some("at")),
+        "{err:?}"
+    );
 
     let mut before = check_in(5.0);
     before.at = Some((o.cycle.start - Duration::days(1)).and_hms_opt(12, 0, 0).unwrap().and_utc());
     let err = s.record_check_in(k.id, before).await.unwrap_err();
-    assert!(matches!(err, StoreError::Rule { code: "check_in_before_cycle", .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "check_in_before_cycle"), "{err:?}");
 
     let err = s.record_check_in(k.id, check_in(f64::NAN)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(_)), "{err:?}");
@@ -409,7 +412,7 @@ async fn check_in_rules(s: S) {
         .await
         .unwrap();
     let err = s.record_check_in(killed.id, check_in(4.0)).await.unwrap_err();
-    assert!(matches!(err, StoreError::Rule { code: "key_result_not_active", .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "key_result_not_active"), "{err:?}");
 
     // Nor in a cycle still being planned.
     let next = s
@@ -424,7 +427,7 @@ async fn check_in_rules(s: S) {
     let planned = s.create_objective(NewObjective { cycle_id: next.id, ..objective(&o, "Later", None) }).await.unwrap();
     let pk = s.create_key_result(kr(planned.id, "x from 1 to 2", 1.0, 2.0, 1.0)).await.unwrap();
     let err = s.record_check_in(pk.id, check_in(1.5)).await.unwrap_err();
-    assert!(matches!(err, StoreError::Rule { code: "cycle_not_started", .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "cycle_not_started"), "{err:?}");
 }
 
 async fn closed_cycle_is_read_only(s: S) {
@@ -451,17 +454,17 @@ async fn closed_cycle_is_read_only(s: S) {
     let closed = s.set_cycle_state(past.id, None, CycleState::Closed).await.unwrap();
     assert_eq!(closed.state, CycleState::Closed);
     let err = s.record_check_in(k.id, check_in(5.0)).await.unwrap_err();
-    assert!(matches!(err, StoreError::CycleClosed), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
     let err =
         s.create_objective(NewObjective { cycle_id: past.id, ..objective(&o, "Too late", None) }).await.unwrap_err();
-    assert!(matches!(err, StoreError::CycleClosed), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
     let err = s.create_key_result(kr(obj.id, "Too late from 1 to 2", 1.0, 2.0, 1.0)).await.unwrap_err();
-    assert!(matches!(err, StoreError::CycleClosed), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
     let patch = ObjectivePatch { title: Some(Title::parse("title", "Rewritten").unwrap()), ..Default::default() };
     let err = s.update_objective(obj.id, obj.version, patch).await.unwrap_err();
-    assert!(matches!(err, StoreError::CycleClosed), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
     let err = s.update_cycle(past.id, closed.version, CyclePatch::default()).await.unwrap_err();
-    assert!(matches!(err, StoreError::CycleClosed), "{err:?}");
+    assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
     assert_eq!(s.get_key_result(k.id).await.unwrap().current_value, Some(8.5));
 }
 
@@ -708,7 +711,7 @@ async fn concurrent_check_ins_are_answered_each_on_its_own(s: S) {
                 assert_eq!((c.value, k.id), (i as f64, good.id));
                 stored += 1;
             }
-            (1, _, Err(StoreError::Rule { code: "key_result_not_active", .. })) => {}
+            (1, _, Err(StoreError::Domain(quarterdeck_domain::DomainError::KeyResultNotActive { .. }))) => {}
             (_, _, other) => panic!("check-in {i}: unexpected {other:?}"),
         }
     }

@@ -135,7 +135,7 @@ pub struct NewKeyResult {
     pub measure: Measure,
     pub weight: Weight,
     pub owner_id: Option<PersonId>,
-    pub kpi_id: Option<uuid::Uuid>,
+    pub kpi_id: Option<KpiId>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -146,7 +146,7 @@ pub struct KeyResultPatch {
     pub measure: Option<Measure>,
     pub weight: Option<Weight>,
     pub owner_id: Option<Option<PersonId>>,
-    pub kpi_id: Option<Option<uuid::Uuid>>,
+    pub kpi_id: Option<Option<KpiId>>,
 }
 
 #[derive(Debug, Clone, Default)]

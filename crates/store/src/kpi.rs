@@ -9,6 +9,7 @@ use quarterdeck_domain::ids::*;
 use quarterdeck_domain::kpi::definition::*;
 use quarterdeck_domain::kpi::health::HealthStatus;
 use quarterdeck_domain::kpi::period::Granularity;
+pub use quarterdeck_domain::kpi::source::DataSourceSpec;
 use quarterdeck_domain::kpi::tree::{EdgeSign, Influence};
 use serde::Serialize;
 
@@ -343,22 +344,6 @@ pub struct NewDataSource {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone)]
-pub enum DataSourceSpec {
-    Sql {
-        url: String,
-        query: String,
-    },
-    Http {
-        url: String,
-        header: Option<(String, String)>,
-        value_path: String,
-        timestamp_field: Option<String>,
-        value_field: Option<String>,
-        segment_field: Option<String>,
-    },
-}
-
 /// The outcome of one run of a source, recorded on it.
 #[derive(Debug, Clone)]
 pub enum SourceRun {
@@ -440,10 +425,4 @@ pub trait KpiStore: Send + Sync {
     /// Claims one source now, whatever its schedule ("run now").
     async fn claim_source(&self, id: DataSourceId, now: DateTime<Utc>) -> StoreResult<DataSourceSecret>;
     async fn record_source_run(&self, id: DataSourceId, at: DateTime<Utc>, run: SourceRun) -> StoreResult<DataSource>;
-}
-
-/// A KPI's value at a day: the period (at its cadence) holding the day, or the last one before.
-pub async fn value_at(store: &dyn KpiStore, kpi: &Kpi, day: NaiveDate) -> StoreResult<Option<f64>> {
-    let periods = store.list_periods(kpi.id, Granularity::of_cadence(kpi.cadence), None, None, Some(day), 1).await?;
-    Ok(periods.last().and_then(|p| p.value))
 }

@@ -125,9 +125,8 @@ pub struct KeyResult {
     pub owner_id: Option<PersonId>,
     pub status: KeyResultStatus,
     pub status_reason: Option<String>,
-    /// The KPI this key result is measured from (the KPI engine fills it in later).
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
-    pub kpi_id: Option<uuid::Uuid>,
+    /// The KPI this key result is measured from ("same query, same owner").
+    pub kpi_id: Option<KpiId>,
     /// The value of the latest check-in; `None` before the first.
     pub current_value: Option<f64>,
     pub confidence: Option<Confidence>,

@@ -82,21 +82,17 @@ pub async fn cached_json<T, F, Fut>(
 where
     T: Serialize,
     F: FnOnce() -> Fut,
-    Fut: Future<Output = ApiResult<T>>,
+    Fut: Future<Output = Result<T, quarterdeck_app::AppError>>,
 {
-    let token = state.store.change_token().await?;
-    let today = state.today();
+    let token = state.app.change_token().await?;
+    let today = state.app.today();
     let (etag, body) = match state.cache.get(&key, &token, today) {
         Some(hit) => hit,
         None => {
             let value = render().await?;
             let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
                 tracing::error!(error = %e, "rendering a page failed");
-                crate::error::ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the page could not be rendered",
-                )
+                crate::error::ApiError::new(quarterdeck_domain::error::Code::Internal, "the page could not be rendered")
             })?);
             let etag = state.cache.put(key, token, today, body.clone());
             (etag, body)

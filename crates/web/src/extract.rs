@@ -1,57 +1,83 @@
 //! Extractors whose rejections are `ApiError`s that name the field at fault.
 
 use crate::error::ApiError;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, IF_MATCH};
 use axum::http::request::Parts;
+use quarterdeck_app::measurements::from_json;
+use quarterdeck_domain::error::Code;
 use serde::de::DeserializeOwned;
 
-/// A JSON body. Syntax errors are 400; a well-formed body of the wrong shape is 422 with
-/// the path of the offending field (`key_results[0].target`).
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"))
+}
+
+/// The body's bytes, up to the router's limit; past it, 413 in the JSON error shape.
+pub struct ApiBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state).await.map(ApiBytes).map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    Code::BodyTooLarge,
+                    format!("the body is larger than {} MiB; split it", crate::MAX_BODY_BYTES / (1024 * 1024)),
+                )
+            } else {
+                ApiError::new(Code::BodyUnreadable, format!("could not read the body: {e}"))
+            }
+        })
+    }
+}
+
+/// A JSON body. Syntax errors (and bytes after the document) are 400; a well-formed body of
+/// the wrong shape is 422 with the path of the offending field (`key_results[0].target`).
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
-        if !is_json {
+        if !is_json(&req) {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "send the body as JSON with 'Content-Type: application/json'",
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_unreadable", format!("could not read the body: {e}"))
-        })?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(de) {
-            Ok(v) => Ok(ApiJson(v)),
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if inner.is_syntax() || inner.is_eof() {
-                    Err(ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")))
-                } else {
-                    let field = if path == "." { None } else { Some(path.clone()) };
-                    let message = match &field {
-                        Some(f) => format!("{f}: {inner}"),
-                        None => inner.to_string(),
-                    };
-                    let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message);
-                    Err(match field {
-                        Some(f) => err.with_field(f),
-                        None => err,
-                    })
-                }
-            }
+        let ApiBytes(bytes) = ApiBytes::from_request(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::new(Code::MalformedJson, "the body is empty; send a JSON object"));
         }
+        Ok(ApiJson(from_json(&bytes)?))
+    }
+}
+
+/// An optional JSON body: absent (no Content-Type, or an empty body) is `None`.
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
+        if req.headers().get(CONTENT_TYPE).is_none() {
+            return Ok(None);
+        }
+        let json = is_json(&req);
+        let ApiBytes(bytes) = ApiBytes::from_request(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if !json {
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                "send the body as JSON with 'Content-Type: application/json'",
+            ));
+        }
+        Ok(Some(ApiJson(from_json(&bytes)?)))
     }
 }
 
@@ -65,7 +91,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
-            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+            .map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))
     }
 }
 
@@ -76,9 +102,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| ApiPath(p.0)).map_err(|e| {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {}", e.body_text()))
-        })
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e| ApiError::new(Code::NotFound, format!("no such resource: {}", e.body_text())))
     }
 }
 
@@ -95,7 +122,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let text = raw.to_str().unwrap_or_default().trim();
         let text = text.trim_start_matches("W/").trim_matches('"');
         text.parse::<i64>().map(|v| IfMatch(Some(v))).map_err(|_| {
-            ApiError::bad_request("invalid_if_match", "If-Match must carry the record's version, e.g. If-Match: \"3\"")
+            ApiError::new(Code::InvalidIfMatch, "If-Match must carry the record's version, e.g. If-Match: \"3\"")
                 .with_field("If-Match")
         })
     }
@@ -106,39 +133,22 @@ impl IfMatch {
     /// so that no edit can silently overwrite another.
     pub fn require(self, body_version: Option<i64>) -> Result<i64, ApiError> {
         match (self.0, body_version) {
-            (Some(h), Some(b)) if h != b => Err(ApiError::bad_request(
-                "version_mismatch",
+            (Some(h), Some(b)) if h != b => Err(ApiError::new(
+                Code::VersionMismatch,
                 format!("If-Match says version {h} but the body says {b}"),
             )
             .with_field("version")),
             (Some(v), _) | (None, Some(v)) => Ok(v),
             (None, None) => Err(ApiError::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "version_required",
+                Code::VersionRequired,
                 "send the version you edited, as If-Match: \"<version>\" or \"version\" in the body, so concurrent edits are caught",
             )
             .with_field("version")),
         }
     }
-}
 
-/// Deserialises a field that may be absent (no change), `null` (clear it) or a value.
-pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    serde::Deserialize::deserialize(d).map(Some)
-}
-
-/// An optional JSON body: absent (no Content-Type, empty body) is `None`.
-impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
-        if req.headers().get(CONTENT_TYPE).is_none() {
-            return Ok(None);
-        }
-        <ApiJson<T> as FromRequest<S>>::from_request(req, state).await.map(Some)
+    /// The version seen, when the state machine already guards the move and it may be left out.
+    pub fn or(self, body_version: Option<i64>) -> Option<i64> {
+        self.0.or(body_version)
     }
 }

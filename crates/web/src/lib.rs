@@ -1,42 +1,36 @@
 //! The HTTP face of Quarterdeck: the JSON API under `/api/v1` (with its OpenAPI document
-//! generated from these handlers) and `/healthz`. Handlers are thin: parse into domain
-//! types, call one [`Store`] use case, shape the answer. The web UI will sit beside `api/`
-//! and call the same store functions.
+//! generated from these handlers) and `/healthz`. Handlers are thin: extract, call one use
+//! case of the application layer, respond. The web UI will sit beside `api/` and call the
+//! same use cases.
 
 pub mod api;
 pub mod cache;
 pub mod error;
 pub mod extract;
-pub mod measurements;
-pub mod views;
-pub mod views_kpi;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use chrono::{NaiveDate, Utc};
-use quarterdeck_domain::scoring::ScoringPolicy;
-use quarterdeck_store::Store;
+use quarterdeck_app::App;
+use quarterdeck_domain::error::Code;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+/// Bodies up to this size are read (a JSON batch of 100,000 measurements is about 8 MB);
+/// larger ones get 413 in the JSON error shape.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub policy: ScoringPolicy,
+    pub app: App,
     /// Rendered list pages, valid while nothing has been written (see `cache.rs`).
     pub cache: Arc<cache::PageCache>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        AppState { store, policy: ScoringPolicy::default(), cache: Arc::new(cache::PageCache::default()) }
-    }
-
-    /// Today's date in the organisation's time zone (UTC until time zones are a setting).
-    pub fn today(&self) -> NaiveDate {
-        Utc::now().date_naive()
+    pub fn new(app: App) -> Self {
+        AppState { app, cache: Arc::new(cache::PageCache::default()) }
     }
 }
 
@@ -68,11 +62,11 @@ pub fn router(state: AppState) -> Router {
     api.route("/api/v1/openapi.json", get(move || std::future::ready(axum::Json(openapi.as_ref().clone()))))
         .route("/healthz", get(api::health::healthz))
         .fallback(|| async {
-            error::ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
+            error::ApiError::from(quarterdeck_app::AppError::new(
+                Code::NotFound,
                 "no such endpoint; the API lives under /api/v1 (see /api/v1/openapi.json)",
-            )
+            ))
         })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -1,86 +1,13 @@
 //! The JSON API over a real HTTP server on a random port, on SQLite and PostgreSQL.
 
+mod common;
+
+use common::{Server, assert_error};
 use quarterdeck_store::Store;
 use quarterdeck_store_sql::backend_tests;
-use quarterdeck_web::{AppState, router};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-struct Server {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Server {
-    async fn start(store: Arc<dyn Store>) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router(AppState::new(store))).await.unwrap() });
-        Server { base: format!("http://{addr}"), http: reqwest::Client::new() }
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        if_match: Option<i64>,
-    ) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        if let Some(v) = if_match {
-            req = req.header("If-Match", format!("\"{v}\""));
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(reqwest::Method::GET, path, None, None).await
-    }
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(body), None).await
-    }
-    async fn patch(&self, path: &str, body: Value, if_match: Option<i64>) -> (StatusCode, Value) {
-        self.send(reqwest::Method::PATCH, path, Some(body), if_match).await
-    }
-
-    /// POST that must succeed; returns the body.
-    async fn create(&self, path: &str, body: Value) -> Value {
-        let (status, body) = self.post(path, body).await;
-        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
-        body
-    }
-
-    /// A unit, a person and an active current quarter.
-    async fn org(&self) -> (Value, Value, Value) {
-        let team = self.create("/api/v1/units", json!({"name": "Product"})).await;
-        let person = self
-            .create("/api/v1/people", json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}))
-            .await;
-        let cycle = self.create("/api/v1/cycles", json!({"state": "active"})).await;
-        (team, person, cycle)
-    }
-
-    async fn objective(&self, person: &Value, title: &str) -> Value {
-        self.create("/api/v1/objectives", json!({"cycle_id": "current", "title": title, "owner_id": person["id"]}))
-            .await
-    }
-}
-
-fn assert_error(status: StatusCode, body: &Value, want_status: StatusCode, code: &str, field: Option<&str>) {
-    assert_eq!(status, want_status, "{body}");
-    assert_eq!(body["error"], code, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    if let Some(f) = field {
-        assert_eq!(body["field"], f, "{body}");
-    }
-}
 
 backend_tests!(
     nps_example_scores_a_half_through_the_api,
@@ -91,6 +18,7 @@ backend_tests!(
     lists_paginate_with_cursors,
     openapi_document_and_health,
     cached_list_pages_are_never_stale,
+    the_edges_of_a_request_are_checked,
 );
 
 async fn nps_example_scores_a_half_through_the_api(store: Arc<dyn Store>) {
@@ -168,7 +96,8 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing(store: Arc<dyn Store>)
     let (st, b) = s.post("/api/v1/key-results", kr_body(json!({"titel": "typo"}))).await;
     assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", None);
     let (st, b) = s.post("/api/v1/key-results", kr_body(json!({"baseline": null}))).await;
-    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "empty", Some("baseline"));
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "missing_field", Some("baseline"));
+    assert_eq!(b["message"], "baseline is required", "a missing field is not an empty one");
 
     // Malformed JSON, numbers JSON cannot hold, a body that is not JSON at all.
     let raw = |body: &'static str, ct: &'static str| {
@@ -243,7 +172,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing(store: Arc<dyn Store>)
     assert_error(st, &b, StatusCode::NOT_FOUND, "not_found", None);
     let (st, b) =
         s.post(&format!("/api/v1/objectives/{}/status", oid.as_str().unwrap()), json!({"status": "retired"})).await;
-    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "empty", Some("reason"));
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "missing_field", Some("reason"));
     let (st, b) =
         s.post(&format!("/api/v1/objectives/{}/status", oid.as_str().unwrap()), json!({"status": "draft"})).await;
     assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_transition", Some("status"));
@@ -454,4 +383,58 @@ async fn cached_list_pages_are_never_stale(store: Arc<dyn Store>) {
     let body: Value = after.json().await.unwrap();
     assert_eq!(body["items"][0]["score"], 0.5);
     assert_eq!(body["items"][0]["key_results"][0]["current_value"], 41.0);
+}
+
+async fn the_edges_of_a_request_are_checked(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let (_, person, _) = s.org().await;
+    let objective = s.objective(&person, "Make onboarding a delight").await;
+    let oid = objective["id"].as_str().unwrap().to_owned();
+    let raw = |path: &str, body: &'static str| {
+        s.send(s.http.post(s.url(path)).header("Content-Type", "application/json").body(body))
+    };
+
+    // A NUL byte anywhere — body, path, filter — is refused naming the field; nothing is stored.
+    let (st, b) = s
+        .post(
+            "/api/v1/key-results",
+            json!({"objective_id": oid, "title": "NPS\u{0} from 32 to 50", "baseline": 32, "target": 50}),
+        )
+        .await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "control_character", Some("title"));
+    let (st, b) = s.get("/api/v1/units/a%00b").await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "control_character", Some("id"));
+    let (st, b) = s.get("/api/v1/objectives?unit=x%00").await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "control_character", Some("unit"));
+    let (st, b) = s.get("/api/v1/kpis/a%00").await;
+    assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "control_character", Some("kpi"));
+    let (_, krs) = s.get(&format!("/api/v1/key-results?objective={oid}")).await;
+    assert_eq!(krs["items"].as_array().unwrap().len(), 0, "{krs}");
+
+    // Bytes after the JSON document are not ignored.
+    let (st, b) = raw("/api/v1/units", r#"{"name": "Trailing"} xyz"#).await;
+    assert_error(st, &b, StatusCode::BAD_REQUEST, "malformed_json", None);
+    let (_, units) = s.get("/api/v1/units?limit=500").await;
+    assert!(!units["items"].as_array().unwrap().iter().any(|u| u["name"] == "Trailing"), "{units}");
+    // An optional body sent empty with a JSON content type is no body.
+    let cycle = s.create("/api/v1/cycles", json!({"start": "2030-01-01"})).await;
+    let (st, b) = raw(&format!("/api/v1/cycles/{}/activate", cycle["id"].as_str().unwrap()), "").await;
+    assert_eq!((st, b["state"].as_str()), (StatusCode::OK, Some("active")), "{b}");
+    // A required body sent empty is malformed, not a crash.
+    let (st, b) = raw("/api/v1/units", "  ").await;
+    assert_error(st, &b, StatusCode::BAD_REQUEST, "malformed_json", None);
+
+    // A body over the limit gets 413 in the JSON error shape.
+    let huge =
+        format!("{{\"points\": [{}]}}", "{\"kpi\": \"k\", \"at\": \"2026-01-01\", \"value\": 1},".repeat(900_000));
+    let (st, b) =
+        s.send(s.http.post(s.url("/api/v1/measurements")).header("Content-Type", "application/json").body(huge)).await;
+    assert_error(st, &b, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", None);
+
+    // A version the record never had is not "changed by someone else".
+    let path = format!("/api/v1/objectives/{oid}");
+    let (st, b) = s.patch(&path, json!({"title": "Delight new customers"}), Some(99)).await;
+    assert_error(st, &b, StatusCode::CONFLICT, "version_conflict", None);
+    let message = b["message"].as_str().unwrap();
+    assert!(message.contains("never had version 99") && !message.contains("someone else"), "{message}");
 }

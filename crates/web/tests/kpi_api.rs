@@ -1,51 +1,14 @@
 //! The KPI engine through the HTTP API, on SQLite and PostgreSQL.
 
 use chrono::{Duration, Utc};
+mod common;
+
+use common::Server;
 use quarterdeck_store::Store;
 use quarterdeck_store_sql::backend_tests;
-use quarterdeck_web::{AppState, router};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-struct Server {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Server {
-    async fn start(store: Arc<dyn Store>) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router(AppState::new(store))).await.unwrap() });
-        Server { base: format!("http://{addr}"), http: reqwest::Client::new() }
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.get(format!("{}{path}", self.base))).await
-    }
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(&body)).await
-    }
-    async fn csv(&self, path: &str, body: &str) -> (StatusCode, Value) {
-        self.send(
-            self.http.post(format!("{}{path}", self.base)).header("Content-Type", "text/csv").body(body.to_owned()),
-        )
-        .await
-    }
-    async fn create(&self, path: &str, body: Value) -> Value {
-        let (st, b) = self.post(path, body).await;
-        assert_eq!(st, StatusCode::CREATED, "{path}: {b}");
-        b
-    }
-}
 
 fn error(st: StatusCode, b: &Value, want: StatusCode, code: &str) {
     assert_eq!(st, want, "{b}");

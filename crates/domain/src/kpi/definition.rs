@@ -135,6 +135,83 @@ pub fn key_from_name(name: &str) -> Option<String> {
     parse_key(out.trim_end_matches('_')).ok()
 }
 
+/// The aggregation of a new KPI: a formula makes it derived (`formula`), anything else
+/// defaults to `sum`. A formula with another aggregation, or `formula` without one, is refused.
+pub fn aggregation_for(has_formula: bool, requested: Option<Aggregation>) -> Result<Aggregation, DomainError> {
+    match (has_formula, requested) {
+        (true, None | Some(Aggregation::Formula)) => Ok(Aggregation::Formula),
+        (true, Some(_)) => Err(DomainError::FormulaAggregation),
+        (false, Some(Aggregation::Formula)) => Err(DomainError::FormulaMissing),
+        (false, a) => Ok(a.unwrap_or(Aggregation::Sum)),
+    }
+}
+
+/// A guardrail needs what decides its breach: a threshold, or for a within-range KPI its range.
+pub fn check_guardrail(
+    guardrail: bool,
+    direction: KpiDirection,
+    threshold: Option<f64>,
+    target: Option<Target>,
+) -> Result<(), DomainError> {
+    if !guardrail {
+        return Ok(());
+    }
+    match direction {
+        KpiDirection::WithinRange if matches!(target, Some(Target::Range { .. })) => Ok(()),
+        KpiDirection::WithinRange => Err(DomainError::GuardrailNeedsThreshold {
+            field: "range_low",
+            message: "a within-range guardrail needs its healthy range",
+        }),
+        _ if threshold.is_some() => Ok(()),
+        _ => Err(DomainError::GuardrailNeedsThreshold {
+            field: "guardrail_threshold",
+            message: "a guardrail needs its threshold (e.g. refund rate ≤ 1.2: threshold 1.2, lower is better)",
+        }),
+    }
+}
+
+/// Declared bounds of valid values: finite, and the lower one not above the upper one.
+pub fn check_bounds(min: Option<f64>, max: Option<f64>) -> Result<(), DomainError> {
+    if let Some(v) = min {
+        finite("valid_min", v)?;
+    }
+    if let Some(v) = max {
+        finite("valid_max", v)?;
+    }
+    match (min, max) {
+        (Some(lo), Some(hi)) if lo > hi => Err(DomainError::BoundsInverted),
+        _ => Ok(()),
+    }
+}
+
+/// The attainment from which a miss is a warning rather than a breach, a percentage.
+pub fn check_warning_pct(pct: f64) -> Result<f64, DomainError> {
+    let pct = finite("warning_from_pct", pct)?;
+    if !(0.0..=100.0).contains(&pct) {
+        return Err(DomainError::OutOfRange { field: "warning_from_pct", min: 0.0, max: 100.0 });
+    }
+    Ok(pct)
+}
+
+/// The trailing window for mean ± sd and stretch targets, in periods of the cadence.
+pub fn check_window(periods: i64) -> Result<i64, DomainError> {
+    crate::error::within("window_periods", periods, 2, 520)
+}
+
+/// A KPI cannot balance itself.
+pub fn check_counterweight<T: PartialEq>(own: Option<T>, counterweight: Option<T>) -> Result<(), DomainError> {
+    match (own, counterweight) {
+        (Some(a), Some(b)) if a == b => Err(DomainError::CounterweightSelf),
+        _ => Ok(()),
+    }
+}
+
+/// The counterweight rule (METHOD.md §2): a speed or volume KPI that is not paired with a
+/// quality KPI — it has no counterweight and is no other KPI's counterweight — is a warning.
+pub fn missing_counterweight(nature: Nature, has_counterweight: bool, is_a_counterweight: bool) -> bool {
+    nature.needs_counterweight() && !has_counterweight && !is_a_counterweight
+}
+
 /// Earliest and latest accepted measurement times, relative to now.
 pub const MAX_FUTURE_HOURS: i64 = 24;
 
@@ -147,6 +224,9 @@ pub fn check_measurement(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DomainError> {
     finite("value", value)?;
+    if let Some(s) = segment {
+        crate::text::plain("segment", s)?;
+    }
     if at.timestamp() < 0 || at > now + chrono::Duration::hours(MAX_FUTURE_HOURS) {
         return Err(DomainError::TimestampOutOfRange);
     }
@@ -174,6 +254,27 @@ mod tests {
         assert!(Target::new(KpiDirection::LowerIsBetter, None, Some(1.0), Some(2.0)).is_err());
         assert!(Target::new(KpiDirection::WithinRange, None, Some(1.0), None).is_err());
         assert!(Target::new(KpiDirection::HigherIsBetter, Some(f64::NAN), None, None).is_err());
+    }
+
+    #[test]
+    fn definition_rules() {
+        assert_eq!(aggregation_for(true, None), Ok(Aggregation::Formula));
+        assert_eq!(aggregation_for(true, Some(Aggregation::Mean)), Err(DomainError::FormulaAggregation));
+        assert_eq!(aggregation_for(false, Some(Aggregation::Formula)), Err(DomainError::FormulaMissing));
+        assert_eq!(aggregation_for(false, None), Ok(Aggregation::Sum));
+        assert!(check_guardrail(true, KpiDirection::LowerIsBetter, None, None).is_err());
+        assert!(check_guardrail(true, KpiDirection::LowerIsBetter, Some(1.2), None).is_ok());
+        assert!(check_guardrail(true, KpiDirection::WithinRange, Some(1.0), None).is_err());
+        assert!(check_guardrail(false, KpiDirection::LowerIsBetter, None, None).is_ok());
+        assert_eq!(check_bounds(Some(2.0), Some(1.0)), Err(DomainError::BoundsInverted));
+        assert!(check_bounds(Some(f64::NAN), None).is_err());
+        assert!(check_warning_pct(101.0).is_err() && check_warning_pct(90.0).is_ok());
+        assert!(check_window(1).is_err() && check_window(12).is_ok());
+        assert_eq!(check_counterweight(Some(1), Some(1)), Err(DomainError::CounterweightSelf));
+        assert!(check_counterweight(Some(1), Some(2)).is_ok());
+        assert!(missing_counterweight(Nature::Speed, false, false));
+        assert!(!missing_counterweight(Nature::Speed, false, true), "being another KPI's counterweight pairs it");
+        assert!(!missing_counterweight(Nature::Quality, false, false));
     }
 
     #[test]

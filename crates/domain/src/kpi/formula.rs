@@ -24,15 +24,16 @@ pub enum FormulaError {
 }
 
 impl FormulaError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::error::Code {
+        use crate::error::Code;
         match self {
-            FormulaError::Syntax { .. } => "formula_syntax",
-            FormulaError::UnknownName(_) => "formula_unknown_name",
-            FormulaError::DivisionByZero => "formula_division_by_zero",
-            FormulaError::SelfReference(_) => "formula_self_reference",
-            FormulaError::Cycle(_) => "formula_cycle",
-            FormulaError::MissingValue(_) => "formula_missing_value",
-            FormulaError::TooLong(_) => "formula_too_long",
+            FormulaError::Syntax { .. } => Code::FormulaSyntax,
+            FormulaError::UnknownName(_) => Code::FormulaUnknownName,
+            FormulaError::DivisionByZero => Code::FormulaDivisionByZero,
+            FormulaError::SelfReference(_) => Code::FormulaSelfReference,
+            FormulaError::Cycle(_) => Code::FormulaCycle,
+            FormulaError::MissingValue(_) => Code::FormulaMissingValue,
+            FormulaError::TooLong(_) => Code::FormulaTooLong,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod definition;
 pub mod formula;
 pub mod health;
 pub mod period;
+pub mod source;
 pub mod stats;
 pub mod tree;
 pub mod trust;

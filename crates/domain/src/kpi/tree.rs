@@ -13,28 +13,18 @@ word_enum!(
     EdgeSign { Positive = "positive", Negative = "negative" }
 );
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum TreeError {
-    #[error(transparent)]
-    Domain(#[from] DomainError),
-    #[error("a North-Star metric is the root of its tree and cannot be a driver of another KPI")]
-    NorthStarAsChild,
-    #[error("this edge would put a KPI under two North-Star metrics; a tree has one root")]
-    TwoNorthStars,
-}
-
 /// Checks a new edge `parent → child` against the existing `parents_of` map.
 pub fn check_new_edge<T: Copy + Eq + Hash>(
     parent: T,
     child: T,
     parents_of: &HashMap<T, Vec<T>>,
     is_north_star: impl Fn(T) -> bool,
-) -> Result<(), TreeError> {
+) -> Result<(), DomainError> {
     if parent == child {
-        return Err(DomainError::SelfEdge.into());
+        return Err(DomainError::SelfEdge);
     }
     if is_north_star(child) {
-        return Err(TreeError::NorthStarAsChild);
+        return Err(DomainError::NorthStarAsChild);
     }
     let ancestors = |start: T| {
         let mut seen = HashSet::new();
@@ -48,7 +38,7 @@ pub fn check_new_edge<T: Copy + Eq + Hash>(
     };
     let above_parent = ancestors(parent);
     if above_parent.contains(&child) {
-        return Err(DomainError::TreeCycle.into());
+        return Err(DomainError::TreeCycle);
     }
     // Every node below the child (the child included) would gain the parent's North Star.
     let mut children_of: HashMap<T, Vec<T>> = HashMap::new();
@@ -68,7 +58,7 @@ pub fn check_new_edge<T: Copy + Eq + Hash>(
             continue;
         }
         if ancestors(n).into_iter().any(|a| is_north_star(a) && !stars_above_parent.contains(&a)) {
-            return Err(TreeError::TwoNorthStars);
+            return Err(DomainError::TwoNorthStars);
         }
         stack.extend(children_of.get(&n).into_iter().flatten().copied());
     }
@@ -86,10 +76,10 @@ mod tests {
         parents_of.insert(2, vec![1]);
         parents_of.insert(3, vec![2]);
         let ns = |n: u32| n == 1 || n == 9;
-        assert_eq!(check_new_edge(3, 1, &parents_of, ns), Err(TreeError::NorthStarAsChild));
-        assert_eq!(check_new_edge(3, 2, &parents_of, ns), Err(TreeError::Domain(DomainError::TreeCycle)));
-        assert_eq!(check_new_edge(2, 2, &parents_of, ns), Err(TreeError::Domain(DomainError::SelfEdge)));
-        assert_eq!(check_new_edge(9, 2, &parents_of, ns), Err(TreeError::TwoNorthStars));
+        assert_eq!(check_new_edge(3, 1, &parents_of, ns), Err(DomainError::NorthStarAsChild));
+        assert_eq!(check_new_edge(3, 2, &parents_of, ns), Err(DomainError::TreeCycle));
+        assert_eq!(check_new_edge(2, 2, &parents_of, ns), Err(DomainError::SelfEdge));
+        assert_eq!(check_new_edge(9, 2, &parents_of, ns), Err(DomainError::TwoNorthStars));
         assert!(check_new_edge(3, 4, &parents_of, ns).is_ok());
         assert!(check_new_edge(1, 3, &parents_of, ns).is_ok(), "a second path under the same North Star");
         assert!(check_new_edge(9, 5, &parents_of, ns).is_ok());

@@ -1,21 +1,18 @@
 use super::output::{colour, json, number, score_bar, word};
 use chrono::{DateTime, Utc};
+use quarterdeck_app::App;
+use quarterdeck_app::key_results::RecordCheckIn;
 use quarterdeck_domain::ids::{KeyResultId, PersonId};
 use quarterdeck_domain::okr::Confidence;
-use quarterdeck_domain::scoring::ScoringPolicy;
-use quarterdeck_domain::text::Note;
-use quarterdeck_store::Store;
-use quarterdeck_store::input::NewCheckIn;
-use quarterdeck_web::views::KeyResultView;
-use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct Cmd {
     /// The key result's id (see `quarterdeck okrs`).
     key_result: KeyResultId,
-    /// The current value (decimals welcome: 4.3).
+    /// The current value (decimals welcome: 4.3). Leave it out on a key result measured
+    /// from a KPI: the KPI's current value is used.
     #[arg(long, allow_negative_numbers = true)]
-    value: f64,
+    value: Option<f64>,
     /// on_track, at_risk or off_track.
     #[arg(long, value_parser = word::<Confidence>)]
     confidence: Confidence,
@@ -32,24 +29,24 @@ pub struct Cmd {
     json: bool,
 }
 
-pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
-    let new = NewCheckIn {
+pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
+    let input = RecordCheckIn {
         value: cmd.value,
         confidence: cmd.confidence,
-        note: Note::parse("note", &cmd.note)?,
+        note: cmd.note,
         author_id: cmd.author,
         at: cmd.at,
     };
-    let (check_in, kr) = store.record_check_in(cmd.key_result, new).await?;
-    let objective = store.get_objective(kr.objective_id).await?;
-    let view = KeyResultView::new(kr, &ScoringPolicy::default(), Utc::now().date_naive());
+    let recorded = app.record_check_in(cmd.key_result, input).await?;
     if cmd.json {
-        return json(&serde_json::json!({ "check_in": check_in, "key_result": view }));
+        return json(&recorded);
     }
+    let view = &recorded.key_result;
     let kr = &view.key_result;
+    let objective = app.get_objective(kr.objective_id).await?;
     println!(
         "Checked in {} on '{}' ({} → {}): {} {}, {}",
-        number(check_in.value),
+        number(recorded.check_in.value),
         kr.title,
         number(kr.baseline),
         number(kr.target),
@@ -57,6 +54,6 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
         colour(view.colour),
         view.pace
     );
-    println!("Objective '{}' now {}", objective.title, score_bar(objective.score));
+    println!("Objective '{}' now {}", objective.objective.title, score_bar(objective.objective.score));
     Ok(())
 }

@@ -1,13 +1,9 @@
 use super::output::{json, word};
-use anyhow::{Context, bail};
 use chrono::NaiveDate;
-use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
-use quarterdeck_domain::ids::CycleId;
-use quarterdeck_domain::text::Title;
-use quarterdeck_store::input::{CycleFilter, NewCycle};
+use quarterdeck_app::cycles::CreateCycle;
+use quarterdeck_app::{App, all_pages};
+use quarterdeck_domain::cycle::{CycleKind, CycleState};
 use quarterdeck_store::records::Cycle;
-use quarterdeck_store::{PageRequest, Store};
-use std::sync::Arc;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Cmd {
@@ -56,20 +52,11 @@ pub enum Cmd {
     },
 }
 
-pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
-    let today = chrono::Utc::now().date_naive();
+pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
+    let today = app.today();
     match cmd {
         Cmd::List { state, json: as_json } => {
-            let mut all = Vec::new();
-            let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-            loop {
-                let got = store.list_cycles(CycleFilter { state, on: None }, page.clone()).await?;
-                all.extend(got.items);
-                match got.next_cursor {
-                    Some(c) => page = PageRequest::parse(Some(PageRequest::MAX_LIMIT), Some(&c))?,
-                    None => break,
-                }
-            }
+            let all = all_pages(|page| app.list_cycles(state, None, page)).await?;
             if as_json {
                 return json(&all);
             }
@@ -81,45 +68,24 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
             }
         }
         Cmd::Current { json: as_json } => {
-            let Some(c) = store.current_cycle(today).await? else {
-                bail!("no cycle holds today ({today}); create one with: quarterdeck cycles create --active");
-            };
+            let c = app.current_cycle().await?;
             if as_json {
                 return json(&c);
             }
             print_cycle(&c, today);
         }
         Cmd::Create { kind, start, end, name, active, json: as_json } => {
-            let start = start.unwrap_or_else(|| CycleDates::quarter_of(today).start());
-            let dates = CycleDates::for_kind(kind, start, end)?;
-            let name = Title::parse("name", &name.unwrap_or_else(|| dates.default_name(kind)))?;
             let state = if active { CycleState::Active } else { CycleState::Planning };
-            let c = store.create_cycle(NewCycle { name, kind, dates, state }).await?;
+            let c = app.create_cycle(CreateCycle { name, kind, start, end, state }).await?;
             if as_json {
                 return json(&c);
             }
             print_cycle(&c, today);
         }
-        Cmd::Activate { cycle } => {
-            let id = resolve(store, &cycle, today).await?;
-            print_cycle(&store.set_cycle_state(id, None, CycleState::Active).await?, today);
-        }
-        Cmd::Close { cycle } => {
-            let id = resolve(store, &cycle, today).await?;
-            print_cycle(&store.set_cycle_state(id, None, CycleState::Closed).await?, today);
-        }
+        Cmd::Activate { cycle } => print_cycle(&app.move_cycle(&cycle, None, CycleState::Active).await?, today),
+        Cmd::Close { cycle } => print_cycle(&app.move_cycle(&cycle, None, CycleState::Closed).await?, today),
     }
     Ok(())
-}
-
-/// A cycle named by id or `current`.
-pub async fn resolve(store: &Arc<dyn Store>, raw: &str, today: NaiveDate) -> anyhow::Result<CycleId> {
-    if raw == "current" {
-        return store.current_cycle(today).await?.map(|c| c.id).with_context(|| {
-            format!("no cycle holds today ({today}); create one with: quarterdeck cycles create --active")
-        });
-    }
-    raw.parse().with_context(|| format!("'{raw}' is not a cycle id (or 'current')"))
 }
 
 fn print_cycle(c: &Cycle, today: NaiveDate) {

@@ -12,13 +12,12 @@ pub struct Cmd {
 /// separate the two. Several of these may run against one PostgreSQL: each pull runs once.
 pub async fn run(cmd: Cmd, config: &Config) -> anyhow::Result<()> {
     super::init_logging(&config.log);
-    let store = super::open(config).await?;
+    let app = super::app(config).await?;
     if cmd.once {
-        let reports = quarterdeck_jobs::run_due(store.as_ref(), chrono::Utc::now()).await?;
-        return json(&reports);
+        return json(&app.run_due_sources().await?);
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let handle = quarterdeck_jobs::spawn(store, super::serve::JOBS_EVERY, stopped);
+    let handle = quarterdeck_jobs::spawn(app, super::serve::JOBS_EVERY, stopped);
     eprintln!("Running scheduled work every {} s; Ctrl-C stops.", super::serve::JOBS_EVERY.as_secs());
     super::serve::shutdown().await;
     let _ = stop.send(true);

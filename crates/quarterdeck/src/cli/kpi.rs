@@ -1,17 +1,17 @@
 use super::output::{json, number, word};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use quarterdeck_domain::kpi::definition::{
-    Aggregation, Cadence, KpiDirection, Nature, Target, key_from_name, parse_key,
-};
-use quarterdeck_domain::kpi::formula::Formula;
+use quarterdeck_app::kpis::{CreateKpi, KpiQuery};
+use quarterdeck_app::measurements::{BatchFormat, parse_csv};
+use quarterdeck_app::sources::CreateSource;
+use quarterdeck_app::{App, all_pages};
+use quarterdeck_domain::ids::KpiId;
+use quarterdeck_domain::kpi::definition::{Aggregation, Cadence, KpiDirection, Nature};
 use quarterdeck_domain::kpi::period::Granularity;
-use quarterdeck_store::kpi::{DataSourceSpec, NewDataSource, NewKpi};
-use quarterdeck_store::kpi::{Kpi, KpiFilter};
-use quarterdeck_store::{PageRequest, Store, StoreError};
-use quarterdeck_web::measurements::{ResolveError, parse_csv_from, resolve};
+use quarterdeck_domain::kpi::source::SourceKind;
+use quarterdeck_store::kpi::{Kpi, KpiEdge};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Cmd {
@@ -50,9 +50,9 @@ pub enum Cmd {
         /// Unit of measure ("%", "days").
         #[arg(long, default_value = "")]
         uom: String,
-        /// sum, mean, min, max, last, count, p50, p90, p95, p99.
-        #[arg(long, default_value = "sum", value_parser = word::<Aggregation>)]
-        aggregation: Aggregation,
+        /// sum (default), mean, min, max, last, count, p50, p90, p95, p99; left out with --formula.
+        #[arg(long, value_parser = word::<Aggregation>)]
+        aggregation: Option<Aggregation>,
         /// daily, weekly or monthly.
         #[arg(long, default_value = "daily", value_parser = word::<Cadence>)]
         cadence: Cadence,
@@ -98,7 +98,7 @@ pub enum Cmd {
         /// A header to send, as NAME:VALUE ("Authorization:Bearer …").
         #[arg(long)]
         header: Option<String>,
-        /// Seconds between pulls.
+        /// Seconds between pulls (60 to 604800).
         #[arg(long, default_value_t = 3600)]
         interval: i64,
         #[arg(long)]
@@ -123,81 +123,48 @@ pub enum Cmd {
     },
 }
 
-/// Points written per transaction during a file import.
-const CHUNK: usize = 10_000;
-
-pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
+pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
     match cmd {
         Cmd::Import { file, kpi, json: as_json } => {
-            let default_kpi = match kpi.as_deref() {
-                Some(k) => Some(find(store, k).await?.id),
-                None => None,
-            };
             let reader = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
             let size = reader.metadata().map(|m| m.len()).unwrap_or(0);
             let bar = ProgressBar::new(size)
-                .with_style(ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} checking rows  [{elapsed}]")?);
-            let points = parse_csv_from(bar.wrap_read(reader), usize::MAX)
+                .with_style(ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} reading rows  [{elapsed}]")?);
+            let points = parse_csv(bar.wrap_read(reader), usize::MAX)
+                .map_err(|e| anyhow::anyhow!("{}: {e} (line {})", file.display(), e.row + 1))?;
+            bar.finish_and_clear();
+            let bar = ProgressBar::new_spinner().with_style(ProgressStyle::with_template(
+                "{spinner} checking and writing {msg} points in one transaction [{elapsed}]",
+            )?);
+            bar.set_message(points.len().to_string());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            // One transaction: a bad row anywhere in the file leaves nothing written.
+            let report = app
+                .ingest(points, kpi.as_deref(), BatchFormat::Csv, usize::MAX)
+                .await
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             bar.finish_and_clear();
-            let checked = resolve(store.as_ref(), points, default_kpi, chrono::Utc::now(), usize::MAX).await.map_err(
-                |e| match e {
-                    ResolveError::Row(r) => anyhow::anyhow!("{}: {r}", file.display()),
-                    ResolveError::Store(s) => anyhow::Error::from(s),
-                },
-            )?;
-            let bar = ProgressBar::new(checked.len() as u64)
-                .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} points  {per_sec}  [{elapsed}]")?);
-            let (mut inserted, mut replaced, mut unchanged) = (0, 0, 0);
-            let mut paused = Vec::new();
-            for chunk in checked.chunks(CHUNK) {
-                let report = store.ingest(chunk.to_vec()).await?;
-                inserted += report.inserted;
-                replaced += report.replaced;
-                unchanged += report.unchanged;
-                paused.extend(report.objectives_paused);
-                bar.inc(chunk.len() as u64);
-            }
-            bar.finish_and_clear();
             if as_json {
-                return json(
-                    &serde_json::json!({"inserted": inserted, "replaced": replaced, "unchanged": unchanged, "objectives_paused": paused}),
-                );
+                return json(&report);
             }
-            println!("Imported {}: {inserted} new, {replaced} replaced, {unchanged} unchanged points", file.display());
-            if !paused.is_empty() {
+            println!(
+                "Imported {}: {} new, {} replaced, {} unchanged points",
+                file.display(),
+                report.inserted,
+                report.replaced,
+                report.unchanged
+            );
+            if !report.objectives_paused.is_empty() {
                 println!(
                     "Guardrails paused {} objective(s): {}",
-                    paused.len(),
-                    paused.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+                    report.objectives_paused.len(),
+                    report.objectives_paused.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
                 );
             }
         }
         Cmd::List { unit, missing_counterweight, json: as_json } => {
-            let unit_id = match unit.as_deref() {
-                None => None,
-                Some(raw) => Some(match raw.parse() {
-                    Ok(id) => id,
-                    Err(_) => {
-                        store
-                            .find_unit_by_slug(raw)
-                            .await
-                            .map_err(|_| anyhow::anyhow!("no unit with slug or id '{raw}'"))?
-                            .id
-                    }
-                }),
-            };
-            let filter = KpiFilter { unit_id, missing_counterweight, ..Default::default() };
-            let mut all = Vec::new();
-            let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-            loop {
-                let got = store.list_kpis(filter.clone(), page.clone()).await?;
-                all.extend(got.items);
-                match got.next_cursor {
-                    Some(c) => page = PageRequest::parse(Some(PageRequest::MAX_LIMIT), Some(&c))?,
-                    None => break,
-                }
-            }
+            let query = KpiQuery { unit, missing_counterweight, ..Default::default() };
+            let all = all_pages(|page| app.list_kpis(query.clone(), page)).await?;
             if as_json {
                 return json(&all);
             }
@@ -225,147 +192,87 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
             nature,
             json: as_json,
         } => {
-            let key = match key {
-                Some(k) => parse_key(&k)?,
-                None => key_from_name(&name).context("no key can be made from this name; give --key")?,
-            };
-            let unit_id = match unit.as_deref() {
-                None => None,
-                Some(raw) => Some(match raw.parse() {
-                    Ok(id) => id,
-                    Err(_) => {
-                        store
-                            .find_unit_by_slug(raw)
-                            .await
-                            .map_err(|_| anyhow::anyhow!("no unit with slug or id '{raw}'"))?
-                            .id
-                    }
-                }),
-            };
-            let formula =
-                formula.as_deref().map(Formula::parse).transpose().map_err(|e| anyhow::anyhow!("--formula: {e}"))?;
-            let aggregation = if formula.is_some() { Aggregation::Formula } else { aggregation };
-            let name = quarterdeck_domain::text::Name::parse("name", &name)?.into_string();
-            let new = NewKpi {
-                unit_id,
-                unit_of_measure: quarterdeck_domain::text::UnitOfMeasure::parse("uom", &uom)?.into_string(),
+            let input = CreateKpi {
+                key,
+                unit,
+                unit_of_measure: uom,
+                aggregation,
                 cadence,
-                target: Target::new(direction, target, range_low, range_high)?,
-                target_set_on: target.or(range_low).map(|_| chrono::Utc::now().date_naive()),
+                direction,
+                target,
+                range_low,
+                range_high,
                 formula,
                 guardrail: guardrail_threshold.is_some(),
                 guardrail_threshold,
                 north_star,
                 nature,
-                ..NewKpi::basic(&key, &name, aggregation, direction)
+                ..CreateKpi::named(&name)
             };
-            let k = store.create_kpi(new).await?;
+            let k = app.create_kpi(input).await?;
             if as_json {
                 return json(&k);
             }
             print_kpi(&k);
         }
         Cmd::Tree { kpi } => {
-            let root = find(store, &kpi).await?;
-            let (nodes, edges) = store.kpi_tree(root.id, 500).await?;
-            let by_id: std::collections::HashMap<_, _> = nodes.iter().map(|k| (k.id, k)).collect();
-            fn walk(
-                id: quarterdeck_domain::ids::KpiId,
-                depth: usize,
-                via: &str,
-                by_id: &std::collections::HashMap<quarterdeck_domain::ids::KpiId, &Kpi>,
-                edges: &[quarterdeck_store::kpi::KpiEdge],
-                seen: &mut Vec<quarterdeck_domain::ids::KpiId>,
-            ) {
-                let Some(k) = by_id.get(&id) else { return };
-                let value = k.current_value.map(number).unwrap_or_else(|| "—".into());
-                let status = k.current_status.map(|s| s.to_string()).unwrap_or_else(|| "no data".into());
-                println!("{}{via}{} = {value} {} ({status})", "    ".repeat(depth), k.key, k.unit_of_measure);
-                if seen.contains(&id) {
-                    return;
-                }
-                seen.push(id);
-                for e in edges.iter().filter(|e| e.parent_id == id) {
-                    let via = format!("↳ [{} influence, {} confidence, {}] ", e.influence, e.confidence, e.sign);
-                    walk(e.child_id, depth + 1, &via, by_id, edges, seen);
-                }
+            let tree = app.kpi_tree(&kpi).await?;
+            let by_id: HashMap<KpiId, &Kpi> = tree.nodes.iter().map(|k| (k.id, k)).collect();
+            if let Some(root) = tree.nodes.first() {
+                walk(root.id, 0, "", &by_id, &tree.edges, &mut Vec::new());
             }
-            walk(root.id, 0, "", &by_id, &edges, &mut Vec::new());
         }
         Cmd::SourceAdd { kpi, sql_url, query, http_url, value_path, header, interval, json: as_json } => {
-            let k = find(store, &kpi).await?;
-            let spec = match (sql_url, http_url) {
-                (Some(url), None) => DataSourceSpec::Sql { url, query: query.unwrap_or_default() },
-                (None, Some(url)) => {
-                    let header = header
-                        .map(|h| {
-                            h.split_once(':')
-                                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-                                .context("--header is NAME:VALUE")
-                        })
-                        .transpose()?;
-                    DataSourceSpec::Http {
-                        url,
-                        header,
-                        value_path: value_path.unwrap_or_default(),
-                        timestamp_field: None,
-                        value_field: None,
-                        segment_field: None,
-                    }
+            let (header_name, header_value) = match header {
+                Some(h) => {
+                    let (n, v) = h.split_once(':').context("--header is NAME:VALUE")?;
+                    (Some(n.trim().to_owned()), Some(v.trim().to_owned()))
                 }
+                None => (None, None),
+            };
+            let input = match (sql_url, http_url) {
+                (Some(url), None) => CreateSource { query, ..CreateSource::new(&kpi, SourceKind::Sql, &url) },
+                (None, Some(url)) => CreateSource {
+                    value_path,
+                    header_name,
+                    header_value,
+                    ..CreateSource::new(&kpi, SourceKind::Http, &url)
+                },
                 _ => bail!("give --sql-url with --query, or --http-url with --value-path"),
             };
-            if !(60..=7 * 24 * 3600).contains(&interval) {
-                bail!("--interval is between 60 and 604800 seconds");
-            }
-            let source = store
-                .create_data_source(NewDataSource {
-                    kpi_id: k.id,
-                    spec,
-                    interval_seconds: interval,
-                    timeout_seconds: 30,
-                    enabled: true,
-                })
-                .await?;
+            let source = app.create_data_source(CreateSource { interval_seconds: interval, ..input }).await?;
             if as_json {
                 return json(&source);
             }
             println!(
-                "Data source {} feeds {} from {} every {} s (run it now: quarterdeck kpi source-run {})",
-                source.id, k.key, source.target, source.interval_seconds, source.id
+                "Data source {} feeds {kpi} from {} every {} s (run it now: quarterdeck kpi source-run {})",
+                source.id, source.target, source.interval_seconds, source.id
             );
         }
         Cmd::SourceRun { id } => {
-            let report = quarterdeck_jobs::run_now(store.as_ref(), id).await?;
-            match &report.error {
+            let result = app.run_data_source(id).await?;
+            match &result.error {
                 None => println!(
                     "Pulled {} points into the KPI ({} new, {} replaced)",
-                    report.points,
-                    report.ingest.as_ref().map_or(0, |i| i.inserted),
-                    report.ingest.as_ref().map_or(0, |i| i.replaced)
+                    result.points,
+                    result.ingest.as_ref().map_or(0, |i| i.inserted),
+                    result.ingest.as_ref().map_or(0, |i| i.replaced)
                 ),
                 Some(e) => bail!("the pull failed: {e}"),
             }
         }
         Cmd::Show { kpi, granularity, periods, json: as_json } => {
-            let k = find(store, &kpi).await?;
-            let g = match granularity.as_deref() {
-                Some(g) => g.parse().map_err(anyhow::Error::msg)?,
-                None => Granularity::of_cadence(k.cadence),
-            };
-            if !(1..=1000).contains(&periods) {
-                bail!("--periods must be between 1 and 1000");
-            }
-            let values = store.list_periods(k.id, g, None, None, None, periods).await?;
+            let granularity =
+                granularity.as_deref().map(|g| g.parse::<Granularity>()).transpose().map_err(anyhow::Error::msg)?;
+            let (k, values) = app.list_periods(&kpi, granularity, None, None, None, Some(periods)).await?;
             if as_json {
                 return json(&serde_json::json!({"kpi": k, "periods": values}));
             }
             print_kpi(&k);
             for p in &values {
-                let period = quarterdeck_domain::kpi::period::Period { granularity: g, start: p.start };
                 println!(
                     "    {:<12} {:>12}  ({} points)",
-                    period.label(),
+                    p.label,
                     p.value.map(number).unwrap_or_else(|| "—".into()),
                     p.count
                 );
@@ -375,15 +282,19 @@ pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn find(store: &Arc<dyn Store>, raw: &str) -> anyhow::Result<Kpi> {
-    let found = match raw.parse() {
-        Ok(id) => store.get_kpi(id).await,
-        Err(_) => store.find_kpi_by_key(raw).await,
-    };
-    found.map_err(|e| match e {
-        StoreError::NotFound { .. } => anyhow::anyhow!("no KPI with key or id '{raw}' (see: quarterdeck kpi list)"),
-        e => e.into(),
-    })
+fn walk(id: KpiId, depth: usize, via: &str, by_id: &HashMap<KpiId, &Kpi>, edges: &[KpiEdge], seen: &mut Vec<KpiId>) {
+    let Some(k) = by_id.get(&id) else { return };
+    let value = k.current_value.map(number).unwrap_or_else(|| "—".into());
+    let status = k.current_status.map(|s| s.to_string()).unwrap_or_else(|| "no data".into());
+    println!("{}{via}{} = {value} {} ({status})", "    ".repeat(depth), k.key, k.unit_of_measure);
+    if seen.contains(&id) {
+        return;
+    }
+    seen.push(id);
+    for e in edges.iter().filter(|e| e.parent_id == id) {
+        let via = format!("↳ [{} influence, {} confidence, {}] ", e.influence, e.confidence, e.sign);
+        walk(e.child_id, depth + 1, &via, by_id, edges, seen);
+    }
 }
 
 fn print_kpi(k: &Kpi) {

@@ -13,6 +13,7 @@ mod serve;
 use crate::config::Config;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use quarterdeck_app::App;
 use quarterdeck_store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,11 +66,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Serve(cmd) => serve::run(cmd, config).await,
         Command::Demo(cmd) => demo::run(cmd, &config).await,
         Command::Migrate(cmd) => migrate::run(cmd, &config).await,
-        Command::Cycles(cmd) => cycles::run(cmd, &open(&config).await?).await,
-        Command::Okrs(cmd) => okrs::run(cmd, &open(&config).await?).await,
-        Command::CheckIn(cmd) => check_in::run(cmd, &open(&config).await?).await,
+        Command::Cycles(cmd) => cycles::run(cmd, &app(&config).await?).await,
+        Command::Okrs(cmd) => okrs::run(cmd, &app(&config).await?).await,
+        Command::CheckIn(cmd) => check_in::run(cmd, &app(&config).await?).await,
         Command::Jobs(cmd) => jobs::run(cmd, &config).await,
-        Command::Kpi(cmd) => kpi::run(cmd, &open(&config).await?).await,
+        Command::Kpi(cmd) => kpi::run(cmd, &app(&config).await?).await,
     }
 }
 
@@ -77,6 +78,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.db_url()?;
     quarterdeck_store_sql::open(&url).await.with_context(|| format!("opening the database {}", url.display()))
+}
+
+/// The application over the configured database: what every verb calls.
+pub async fn app(config: &Config) -> anyhow::Result<App> {
+    Ok(App::new(open(config).await?))
 }
 
 /// Logs go to stderr so `--json` output on stdout stays clean.

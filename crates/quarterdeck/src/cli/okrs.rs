@@ -1,12 +1,7 @@
-use super::cycles::resolve;
 use super::output::{colour, json, number, score_bar};
-use anyhow::Context;
-use quarterdeck_domain::ids::{PersonId, UnitId};
-use quarterdeck_domain::scoring::ScoringPolicy;
-use quarterdeck_store::input::ObjectiveFilter;
-use quarterdeck_store::{PageRequest, Store, StoreError};
-use quarterdeck_web::views::ObjectiveView;
-use std::sync::Arc;
+use quarterdeck_app::objectives::ObjectiveQuery;
+use quarterdeck_app::{App, all_pages};
+use quarterdeck_domain::ids::PersonId;
 
 #[derive(Debug, clap::Args)]
 pub struct Cmd {
@@ -24,39 +19,15 @@ pub struct Cmd {
     json: bool,
 }
 
-pub async fn run(cmd: Cmd, store: &Arc<dyn Store>) -> anyhow::Result<()> {
-    let today = chrono::Utc::now().date_naive();
-    let cycle_id = resolve(store, &cmd.cycle, today).await?;
-    let unit_id: Option<UnitId> = match cmd.team.as_deref() {
-        None => None,
-        Some(raw) => Some(match raw.parse() {
-            Ok(id) => id,
-            Err(_) => match store.find_unit_by_slug(raw).await {
-                Ok(u) => u.id,
-                Err(StoreError::NotFound { .. }) => {
-                    anyhow::bail!("no team with slug or id '{raw}'")
-                }
-                Err(e) => return Err(e.into()),
-            },
-        }),
+pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
+    let query = ObjectiveQuery {
+        cycle: Some(cmd.cycle.clone()),
+        unit: cmd.team.clone(),
+        owner: cmd.owner,
+        with_key_results: true,
+        ..Default::default()
     };
-    let filter = ObjectiveFilter { cycle_id: Some(cycle_id), unit_id, owner_id: cmd.owner, ..Default::default() };
-    let policy = ScoringPolicy::default();
-    let mut views = Vec::new();
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let got = store.list_objectives(filter.clone(), page.clone()).await?;
-        let ids: Vec<_> = got.items.iter().map(|o| o.id).collect();
-        let mut krs = store.key_results_of(&ids).await?;
-        for o in got.items {
-            let own: Vec<_> = krs.extract_if(.., |k| k.objective_id == o.id).collect();
-            views.push(ObjectiveView::new(o, Some(own), &policy, today));
-        }
-        match got.next_cursor {
-            Some(c) => page = PageRequest::parse(Some(PageRequest::MAX_LIMIT), Some(&c)).context("paging")?,
-            None => break,
-        }
-    }
+    let views = all_pages(|page| app.list_objectives(query.clone(), page)).await?;
     if cmd.json {
         return json(&views);
     }

@@ -1,6 +1,7 @@
 use crate::config::Config;
 use crate::demo::DemoSize;
 use anyhow::Context;
+use quarterdeck_app::App;
 use quarterdeck_web::{AppState, router};
 use tokio::net::TcpListener;
 
@@ -38,8 +39,9 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     tracing::info!(backend = store.backend(), db = %config.db_url()?.display(), "serving on http://{addr}");
     eprintln!("Quarterdeck is running at http://{addr}  (API: http://{addr}/api/v1/objectives?cycle=current)");
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
-    let jobs = (!cmd.no_jobs).then(|| quarterdeck_jobs::spawn(store.clone(), JOBS_EVERY, jobs_stopped));
-    axum::serve(listener, router(AppState::new(store)))
+    let app = App::new(store);
+    let jobs = (!cmd.no_jobs).then(|| quarterdeck_jobs::spawn(app.clone(), JOBS_EVERY, jobs_stopped));
+    axum::serve(listener, router(AppState::new(app)))
         .with_graceful_shutdown(shutdown())
         .await
         .context("the HTTP server stopped")?;

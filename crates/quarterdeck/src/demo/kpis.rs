@@ -425,7 +425,7 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
         .into_iter()
         .find(|k| k.title.starts_with("Gross revenue churn"));
     if let Some(kr) = churn_kr {
-        let patch = KeyResultPatch { kpi_id: Some(Some(ids["gross_revenue_churn"].as_uuid())), ..Default::default() };
+        let patch = KeyResultPatch { kpi_id: Some(Some(ids["gross_revenue_churn"])), ..Default::default() };
         store.update_key_result(kr.id, kr.version, patch).await?;
     }
     let mut points = 0;

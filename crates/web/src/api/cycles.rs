@@ -1,17 +1,16 @@
 //! Cycles: planning → active → closed. "current" is the cycle that holds today.
 
-use super::{created, or_conflict, page, resolve_cycle, with_etag};
+use super::{created, with_etag};
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
-use crate::views::ListPage;
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
-use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
-use quarterdeck_domain::text::Title;
-use quarterdeck_store::input::*;
+use quarterdeck_app::cycles::{CreateCycle, UpdateCycle};
+use quarterdeck_app::{ListPage, page};
+use quarterdeck_domain::cycle::CycleState;
 use quarterdeck_store::records::Cycle;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -24,38 +23,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_cycle, update_cycle))
         .routes(routes!(activate_cycle))
         .routes(routes!(close_cycle))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateCycle {
-    /// Defaults to "2026-Q4", "2026-H2" or the date range.
-    pub name: Option<String>,
-    #[serde(default = "quarter")]
-    pub kind: CycleKind,
-    /// First day. Defaults to the first day of the current quarter for a quarter.
-    pub start: Option<NaiveDate>,
-    /// Last day (inclusive); derived from the kind unless the kind is custom.
-    pub end: Option<NaiveDate>,
-    /// planning (default) or active.
-    #[serde(default = "planning")]
-    pub state: CycleState,
-}
-
-fn quarter() -> CycleKind {
-    CycleKind::Quarter
-}
-fn planning() -> CycleState {
-    CycleState::Planning
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateCycle {
-    pub version: Option<i64>,
-    pub name: Option<String>,
-    pub start: Option<NaiveDate>,
-    pub end: Option<NaiveDate>,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -82,26 +49,13 @@ async fn list_cycles(
     ApiQuery(q): ApiQuery<ListCycles>,
 ) -> ApiResult<Json<ListPage<Cycle>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
-    Ok(Json(state.store.list_cycles(CycleFilter { state: q.state, on: q.on }, page).await?.into()))
+    Ok(Json(state.app.list_cycles(q.state, q.on, page).await?))
 }
 
 #[utoipa::path(post, path = "/cycles", tag = "cycles", request_body = CreateCycle,
     responses((status = 201, body = Cycle), (status = 422, body = ErrorBody)))]
 async fn create_cycle(State(state): State<AppState>, ApiJson(body): ApiJson<CreateCycle>) -> ApiResult<Response> {
-    let start = body.start.unwrap_or_else(|| CycleDates::quarter_of(state.today()).start());
-    if body.state == CycleState::Closed {
-        return Err(crate::error::ApiError::unprocessable(
-            "invalid_initial_state",
-            "state",
-            "a new cycle starts as planning or active",
-        ));
-    }
-    let dates = CycleDates::for_kind(body.kind, start, body.end)?;
-    let name = match body.name.as_deref() {
-        Some(n) => Title::parse("name", n)?,
-        None => Title::parse("name", &dates.default_name(body.kind))?,
-    };
-    let cycle = state.store.create_cycle(NewCycle { name, kind: body.kind, dates, state: body.state }).await?;
+    let cycle = state.app.create_cycle(body).await?;
     Ok(created(cycle.version, cycle))
 }
 
@@ -109,8 +63,7 @@ async fn create_cycle(State(state): State<AppState>, ApiJson(body): ApiJson<Crea
     params(("id" = String, Path, description = "Cycle id, or `current` for the cycle that holds today")),
     responses((status = 200, body = Cycle), (status = 404, body = ErrorBody)))]
 async fn get_cycle(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
-    let id = resolve_cycle(&state, "id", &id).await?;
-    let cycle = state.store.get_cycle(id).await?;
+    let cycle = state.app.get_cycle(&id).await?;
     Ok(with_etag(cycle.version, cycle))
 }
 
@@ -123,29 +76,8 @@ async fn update_cycle(
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateCycle>,
 ) -> ApiResult<Response> {
-    let id = resolve_cycle(&state, "id", &id).await?;
     let version = if_match.require(body.version)?;
-    let dates = if body.start.is_some() || body.end.is_some() {
-        let current = state.store.get_cycle(id).await?;
-        Some(CycleDates::new(body.start.unwrap_or(current.start), body.end.unwrap_or(current.end))?)
-    } else {
-        None
-    };
-    let patch = CyclePatch { name: body.name.as_deref().map(|n| Title::parse("name", n)).transpose()?, dates };
-    let cycle = or_conflict(state.store.update_cycle(id, version, patch).await, state.store.get_cycle(id)).await?;
-    Ok(with_etag(cycle.version, cycle))
-}
-
-async fn move_cycle(
-    state: AppState,
-    id: String,
-    if_match: IfMatch,
-    body: Option<StateChange>,
-    to: CycleState,
-) -> ApiResult<Response> {
-    let id = resolve_cycle(&state, "id", &id).await?;
-    let version = if_match.0.or(body.and_then(|b| b.version));
-    let cycle = or_conflict(state.store.set_cycle_state(id, version, to).await, state.store.get_cycle(id)).await?;
+    let cycle = state.app.update_cycle(&id, version, body).await?;
     Ok(with_etag(cycle.version, cycle))
 }
 
@@ -158,7 +90,8 @@ async fn activate_cycle(
     if_match: IfMatch,
     body: Option<ApiJson<StateChange>>,
 ) -> ApiResult<Response> {
-    move_cycle(state, id, if_match, body.map(|b| b.0), CycleState::Active).await
+    let cycle = state.app.move_cycle(&id, if_match.or(body.and_then(|b| b.0.version)), CycleState::Active).await?;
+    Ok(with_etag(cycle.version, cycle))
 }
 
 #[utoipa::path(post, path = "/cycles/{id}/close", tag = "cycles", request_body(content = Option<StateChange>),
@@ -171,5 +104,6 @@ async fn close_cycle(
     if_match: IfMatch,
     body: Option<ApiJson<StateChange>>,
 ) -> ApiResult<Response> {
-    move_cycle(state, id, if_match, body.map(|b| b.0), CycleState::Closed).await
+    let cycle = state.app.move_cycle(&id, if_match.or(body.and_then(|b| b.0.version)), CycleState::Closed).await?;
+    Ok(with_etag(cycle.version, cycle))
 }

@@ -1,9 +1,15 @@
-//! Scheduled pulls from real databases and a real local HTTP server, driven to completion
-//! by calling the scheduler directly (no sleeping). Each store backend runs every test.
+//! Data sources pulled from real databases and a real local HTTP server, through the
+//! application's use cases, driven to completion by calling them directly (no sleeping).
+//! Each store backend runs every test.
 
 use chrono::{Duration, Utc};
-use quarterdeck_domain::kpi::definition::*;
-use quarterdeck_store::kpi::*;
+use quarterdeck_app::kpis::CreateKpi;
+use quarterdeck_app::sources::CreateSource;
+use quarterdeck_app::views::RunReport;
+use quarterdeck_app::{App, Clock};
+use quarterdeck_domain::kpi::definition::Aggregation;
+use quarterdeck_domain::kpi::source::SourceKind;
+use quarterdeck_store::kpi::DataSource;
 use quarterdeck_store::{PageRequest, Store};
 use quarterdeck_store_sql::backend_tests;
 use sqlx::Connection;
@@ -14,11 +20,8 @@ backend_tests!(
     a_sql_source_pulls_from_mariadb,
     an_http_source_pulls_json,
     failures_are_recorded_and_each_pull_runs_once,
+    sources_are_checked_the_same_way_for_every_front_end,
 );
-
-fn kpi(key: &str) -> NewKpi {
-    NewKpi::basic(key, key, Aggregation::Sum, KpiDirection::HigherIsBetter)
-}
 
 fn table() -> String {
     format!("qd_src_{}", uuid_like())
@@ -29,26 +32,29 @@ fn uuid_like() -> String {
     format!("{:x}{:x}", n, std::process::id())
 }
 
-async fn source(store: &Arc<dyn Store>, kpi: KpiId, spec: DataSourceSpec) -> DataSource {
-    store
-        .create_data_source(NewDataSource {
-            kpi_id: kpi,
-            spec,
-            interval_seconds: 3600,
-            timeout_seconds: 10,
-            enabled: true,
-        })
+async fn kpi(app: &App, key: &str, aggregation: Aggregation) -> quarterdeck_store::kpi::Kpi {
+    app.create_kpi(CreateKpi { key: Some(key.into()), aggregation: Some(aggregation), ..CreateKpi::named(key) })
         .await
         .unwrap()
 }
 
-use quarterdeck_domain::ids::KpiId;
+async fn sql_source(app: &App, kpi: &str, url: &str, query: &str) -> DataSource {
+    let input =
+        CreateSource { query: Some(query.into()), timeout_seconds: 10, ..CreateSource::new(kpi, SourceKind::Sql, url) };
+    app.create_data_source(input).await.unwrap()
+}
 
-async fn pull_once(store: &Arc<dyn Store>) -> Vec<quarterdeck_jobs::RunReport> {
-    quarterdeck_jobs::run_due(store.as_ref(), Utc::now() + Duration::seconds(1)).await.unwrap()
+/// The scheduler of a server whose clock reads one second from now.
+fn scheduler(store: &Arc<dyn Store>) -> App {
+    App::new(store.clone()).with_clock(Clock::Fixed(Utc::now() + Duration::seconds(1)))
+}
+
+async fn pull_once(store: &Arc<dyn Store>) -> Vec<RunReport> {
+    scheduler(store).run_due_sources().await.unwrap()
 }
 
 async fn a_sql_source_pulls_from_postgres(store: Arc<dyn Store>) {
+    let app = App::new(store.clone());
     let Ok(url) = std::env::var("QUARTERDECK_TEST_PG") else {
         eprintln!("SKIPPED (PostgreSQL source): set QUARTERDECK_TEST_PG");
         return;
@@ -65,13 +71,8 @@ async fn a_sql_source_pulls_from_postgres(store: Arc<dyn Store>) {
     .execute(&mut conn)
     .await
     .unwrap();
-    let k = store.create_kpi(kpi("bookings")).await.unwrap();
-    let s = source(
-        &store,
-        k.id,
-        DataSourceSpec::Sql { url: url.clone(), query: format!("SELECT closed_at, amount, region FROM {t}") },
-    )
-    .await;
+    let k = kpi(&app, "bookings", Aggregation::Sum).await;
+    let s = sql_source(&app, "bookings", &url, &format!("SELECT closed_at, amount, region FROM {t}")).await;
     let reports = pull_once(&store).await;
     sqlx::query(&format!("DROP TABLE {t}")).execute(&mut conn).await.unwrap();
     assert_eq!(reports.len(), 1, "{reports:?}");
@@ -85,6 +86,7 @@ async fn a_sql_source_pulls_from_postgres(store: Arc<dyn Store>) {
 }
 
 async fn a_sql_source_pulls_from_mariadb(store: Arc<dyn Store>) {
+    let app = App::new(store.clone());
     let Ok(url) = std::env::var("QUARTERDECK_TEST_MYSQL") else {
         if std::env::var("QUARTERDECK_REQUIRE_MYSQL").is_ok_and(|v| v == "1") {
             panic!("QUARTERDECK_REQUIRE_MYSQL=1 but QUARTERDECK_TEST_MYSQL is not set");
@@ -102,13 +104,8 @@ async fn a_sql_source_pulls_from_mariadb(store: Arc<dyn Store>) {
         .execute(&mut conn)
         .await
         .unwrap();
-    let k = store.create_kpi(kpi("deals_won")).await.unwrap();
-    source(
-        &store,
-        k.id,
-        DataSourceSpec::Sql { url: url.clone(), query: format!("SELECT day, won, seg FROM {t} ORDER BY day") },
-    )
-    .await;
+    let k = kpi(&app, "deals_won", Aggregation::Sum).await;
+    sql_source(&app, "deals_won", &url, &format!("SELECT day, won, seg FROM {t} ORDER BY day")).await;
     let reports = pull_once(&store).await;
     sqlx::query(&format!("DROP TABLE {t}")).execute(&mut conn).await.unwrap();
     assert_eq!((reports.len(), reports[0].points, reports[0].error.clone()), (1, 3, None), "{reports:?}");
@@ -119,6 +116,7 @@ async fn a_sql_source_pulls_from_mariadb(store: Arc<dyn Store>) {
 }
 
 async fn an_http_source_pulls_json(store: Arc<dyn Store>) {
+    let quarterdeck = App::new(store.clone());
     use axum::routing::get;
     let yesterday = (Utc::now() - Duration::days(1)).to_rfc3339();
     let today = (Utc::now() - Duration::minutes(5)).to_rfc3339();
@@ -139,38 +137,36 @@ async fn an_http_source_pulls_json(store: Arc<dyn Store>) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let k = store.create_kpi(NewKpi { aggregation: Aggregation::Last, ..kpi("nps") }).await.unwrap();
-    let spec = DataSourceSpec::Http {
-        url: format!("http://{addr}/metrics"),
-        header: Some(("Authorization".into(), "Bearer s3cret".into())),
-        value_path: "$.data.series".into(),
+    let k = kpi(&quarterdeck, "nps", Aggregation::Last).await;
+    let http = |kpi: &str| CreateSource {
+        value_path: Some("$.data.series".into()),
         timestamp_field: Some("ts".into()),
         value_field: Some("v".into()),
-        segment_field: None,
+        timeout_seconds: 10,
+        ..CreateSource::new(kpi, SourceKind::Http, &format!("http://{addr}/metrics"))
     };
-    let s = source(&store, k.id, spec).await;
+    let with_token = CreateSource {
+        header_name: Some("Authorization".into()),
+        header_value: Some("Bearer s3cret".into()),
+        ..http("nps")
+    };
+    let s = quarterdeck.create_data_source(with_token).await.unwrap();
     assert_eq!(s.header_name.as_deref(), Some("Authorization"));
     let reports = pull_once(&store).await;
     assert_eq!((reports[0].points, reports[0].error.clone()), (2, None), "{reports:?}");
     assert_eq!(store.get_kpi(k.id).await.unwrap().current_value, Some(43.5));
 
     // Without the token the server says 401; the failure is recorded on the source.
-    let k2 = store.create_kpi(kpi("nps_no_token")).await.unwrap();
-    let spec = DataSourceSpec::Http {
-        url: format!("http://{addr}/metrics"),
-        header: None,
-        value_path: "$.data.series".into(),
-        timestamp_field: Some("ts".into()),
-        value_field: Some("v".into()),
-        segment_field: None,
-    };
-    let s2 = source(&store, k2.id, spec).await;
-    let report = quarterdeck_jobs::run_now(store.as_ref(), s2.id).await.unwrap();
+    kpi(&quarterdeck, "nps_no_token", Aggregation::Last).await;
+    let s2 = quarterdeck.create_data_source(http("nps_no_token")).await.unwrap();
+    let report = quarterdeck.run_data_source(s2.id).await.unwrap();
     assert!(report.error.as_deref().unwrap().contains("401"), "{report:?}");
+    assert_eq!(report.source.id, s2.id);
     assert!(store.get_data_source(s2.id).await.unwrap().last_error.unwrap().contains("401"));
 }
 
 async fn failures_are_recorded_and_each_pull_runs_once(store: Arc<dyn Store>) {
+    let app = App::new(store.clone());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("warehouse.db");
     {
@@ -181,25 +177,15 @@ async fn failures_are_recorded_and_each_pull_runs_once(store: Arc<dyn Store>) {
         sqlx::query("INSERT INTO daily VALUES ($1, 12.5)").bind(day).execute(&mut conn).await.unwrap();
         conn.close().await.unwrap();
     }
-    let k = store.create_kpi(kpi("warehouse_total")).await.unwrap();
-    let good = source(
-        &store,
-        k.id,
-        DataSourceSpec::Sql { url: format!("sqlite:{}", path.display()), query: "SELECT day, total FROM daily".into() },
-    )
-    .await;
-    let k2 = store.create_kpi(kpi("wrong_columns")).await.unwrap();
-    let bad = source(
-        &store,
-        k2.id,
-        DataSourceSpec::Sql { url: format!("sqlite:{}", path.display()), query: "SELECT total FROM daily".into() },
-    )
-    .await;
+    let warehouse = format!("sqlite:{}", path.display());
+    kpi(&app, "warehouse_total", Aggregation::Sum).await;
+    let good = sql_source(&app, "warehouse_total", &warehouse, "SELECT day, total FROM daily").await;
+    let k2 = kpi(&app, "wrong_columns", Aggregation::Sum).await;
+    let bad = sql_source(&app, "wrong_columns", &warehouse, "SELECT total FROM daily").await;
 
     // Two servers' schedulers wake at the same moment: each source runs exactly once.
-    let now = Utc::now() + Duration::seconds(1);
-    let (a, b) =
-        tokio::join!(quarterdeck_jobs::run_due(store.as_ref(), now), quarterdeck_jobs::run_due(store.as_ref(), now));
+    let (one, two) = (scheduler(&store), scheduler(&store));
+    let (a, b) = tokio::join!(one.run_due_sources(), two.run_due_sources());
     let mut reports = a.unwrap();
     reports.extend(b.unwrap());
     assert_eq!(reports.len(), 2, "{reports:?}");
@@ -210,4 +196,27 @@ async fn failures_are_recorded_and_each_pull_runs_once(store: Arc<dyn Store>) {
     let recorded = store.get_data_source(bad.id).await.unwrap();
     assert!(recorded.last_error.is_some() && recorded.last_success_at.is_none());
     assert!(store.get_kpi(k2.id).await.unwrap().current_value.is_none(), "nothing stored from a failed run");
+}
+
+async fn sources_are_checked_the_same_way_for_every_front_end(store: Arc<dyn Store>) {
+    use quarterdeck_domain::error::Code;
+    let app = App::new(store.clone());
+    kpi(&app, "signups", Aggregation::Sum).await;
+    // The scheme must fit the kind (the command line used to accept any URL).
+    let wrong = CreateSource {
+        query: Some("SELECT 1".into()),
+        ..CreateSource::new("signups", SourceKind::Sql, "https://x.test")
+    };
+    let err = app.create_data_source(wrong).await.unwrap_err();
+    assert_eq!((err.code, err.field.as_deref()), (Code::InvalidUrl, Some("url")), "{err:?}");
+    let short = CreateSource { interval_seconds: 5, ..CreateSource::new("signups", SourceKind::Sql, "sqlite:x.db") };
+    let err = app.create_data_source(CreateSource { query: Some("SELECT 1".into()), ..short }).await.unwrap_err();
+    assert_eq!((err.code, err.field.as_deref()), (Code::OutOfRange, Some("interval_seconds")), "{err:?}");
+    let half = CreateSource {
+        value_path: Some("$.v".into()),
+        header_name: Some("Authorization".into()),
+        ..CreateSource::new("signups", SourceKind::Http, "https://api.test/x")
+    };
+    assert_eq!(app.create_data_source(half).await.unwrap_err().code, Code::HeaderIncomplete);
+    assert!(app.list_data_sources(None, PageRequest::default()).await.unwrap().items.is_empty(), "nothing stored");
 }

@@ -1,0 +1,67 @@
+//! The alignment graph: an objective aligns to parent objectives or parent key results.
+
+use crate::{App, AppResult, ListPage};
+use quarterdeck_domain::DomainError;
+use quarterdeck_domain::alignment::LinkKind;
+use quarterdeck_domain::ids::{AlignmentId, KeyResultId, ObjectiveId};
+use quarterdeck_domain::scoring::Weight;
+use quarterdeck_store::PageRequest;
+use quarterdeck_store::input::*;
+use quarterdeck_store::records::Alignment;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateAlignment {
+    /// The aligning objective.
+    pub child_id: ObjectiveId,
+    /// Align to this objective …
+    pub parent_objective_id: Option<ObjectiveId>,
+    /// … or to this key result (a parent's key result can be the child's objective).
+    pub parent_key_result_id: Option<KeyResultId>,
+    /// contributes (counted in the parent's roll-up, default) or supports (shown only).
+    #[serde(default = "contributes")]
+    pub kind: LinkKind,
+    /// Weight in the parent's roll-up; default 1.
+    #[serde(default = "one")]
+    pub weight: f64,
+}
+
+fn contributes() -> LinkKind {
+    LinkKind::Contributes
+}
+fn one() -> f64 {
+    1.0
+}
+
+impl App {
+    pub async fn list_alignments(
+        &self,
+        child: Option<ObjectiveId>,
+        parent: Option<ObjectiveId>,
+        page: PageRequest,
+    ) -> AppResult<ListPage<Alignment>> {
+        let filter = AlignmentFilter { child_id: child, parent_objective_id: parent };
+        Ok(self.store().list_alignments(filter, page).await?.into())
+    }
+
+    pub async fn create_alignment(&self, input: CreateAlignment) -> AppResult<Alignment> {
+        let parent = match (input.parent_objective_id, input.parent_key_result_id) {
+            (Some(o), None) => AlignmentTarget::Objective(o),
+            (None, Some(k)) => AlignmentTarget::KeyResult(k),
+            _ => return Err(DomainError::AlignmentParent.into()),
+        };
+        let new = NewAlignment {
+            child_id: input.child_id,
+            parent,
+            kind: input.kind,
+            weight: Weight::new("weight", input.weight)?,
+        };
+        Ok(self.store().create_alignment(new).await?)
+    }
+
+    pub async fn delete_alignment(&self, id: AlignmentId) -> AppResult<()> {
+        Ok(self.store().delete_alignment(id).await?)
+    }
+}

@@ -1,0 +1,169 @@
+//! What connects KPIs: driver trees and their edges, Key Result Areas, guardrails on
+//! objectives, and a unit's KPI scorecard.
+
+use crate::views::{GuardrailLinked, KpiCard, Scorecard, TreeView};
+use crate::{App, AppResult, ListPage, or_current};
+use quarterdeck_domain::ids::*;
+use quarterdeck_domain::kpi::health::{COMPLETION_NORM_PCT, completion_share};
+use quarterdeck_domain::kpi::tree::{EdgeSign, Influence};
+use quarterdeck_domain::text::{LongText, Name, bounded};
+use quarterdeck_store::PageRequest;
+use quarterdeck_store::kpi::*;
+use serde::Deserialize;
+
+/// Most nodes a driver tree page shows.
+pub const MAX_TREE_NODES: usize = 500;
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateEdge {
+    pub parent_id: KpiId,
+    pub child_id: KpiId,
+    #[serde(default = "medium")]
+    pub influence: Influence,
+    #[serde(default = "medium")]
+    pub confidence: Influence,
+    #[serde(default = "positive")]
+    pub sign: EdgeSign,
+}
+
+fn medium() -> Influence {
+    Influence::Medium
+}
+fn positive() -> EdgeSign {
+    EdgeSign::Positive
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateKra {
+    pub name: String,
+    /// The role it belongs to ("Recruiter").
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub kpi_ids: Vec<KpiId>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetKraKpis {
+    pub version: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub kpi_ids: Vec<KpiId>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LinkGuardrail {
+    pub kpi_id: KpiId,
+    pub objective_id: ObjectiveId,
+}
+
+impl App {
+    /// The driver tree below a KPI (usually a North Star).
+    pub async fn kpi_tree(&self, raw: &str) -> AppResult<TreeView> {
+        let kpi = self.resolve_kpi(raw).await?;
+        let (nodes, edges) = self.store().kpi_tree(kpi.id, MAX_TREE_NODES).await?;
+        Ok(TreeView { nodes, edges })
+    }
+
+    pub async fn create_kpi_edge(&self, input: CreateEdge) -> AppResult<KpiEdge> {
+        let new = NewKpiEdge {
+            parent_id: input.parent_id,
+            child_id: input.child_id,
+            influence: input.influence,
+            confidence: input.confidence,
+            sign: input.sign,
+        };
+        Ok(self.store().create_kpi_edge(new).await?)
+    }
+
+    pub async fn delete_kpi_edge(&self, id: KpiEdgeId) -> AppResult<()> {
+        Ok(self.store().delete_kpi_edge(id).await?)
+    }
+
+    pub async fn list_kras(&self, page: PageRequest) -> AppResult<ListPage<Kra>> {
+        Ok(self.store().list_kras(page).await?.into())
+    }
+
+    /// A Key Result Area: a named group of a role's KPIs (3–7 per role is the norm).
+    pub async fn create_kra(&self, input: CreateKra) -> AppResult<Kra> {
+        let new = NewKra {
+            name: Name::parse("name", &input.name)?.into_string(),
+            role: bounded("role", &input.role, 120)?,
+            description: LongText::parse("description", &input.description)?.into_string(),
+            kpi_ids: input.kpi_ids,
+        };
+        Ok(self.store().create_kra(new).await?)
+    }
+
+    pub async fn get_kra(&self, id: KraId) -> AppResult<Kra> {
+        Ok(self.store().get_kra(id).await?)
+    }
+
+    pub async fn set_kra_kpis(&self, id: KraId, version: Option<i64>, input: SetKraKpis) -> AppResult<Kra> {
+        let version = version.or(input.version);
+        or_current(self.store().set_kra_kpis(id, version, input.kpi_ids).await, self.store().get_kra(id)).await
+    }
+
+    pub async fn list_guardrail_links(
+        &self,
+        kpi: Option<KpiId>,
+        objective: Option<ObjectiveId>,
+        page: PageRequest,
+    ) -> AppResult<ListPage<GuardrailLink>> {
+        Ok(self.store().list_guardrail_links(kpi, objective, page).await?.into())
+    }
+
+    /// Links a guardrail KPI to an objective; a guardrail already breached pauses it at once.
+    pub async fn link_guardrail(&self, input: LinkGuardrail) -> AppResult<GuardrailLinked> {
+        let (link, report) = self.store().link_guardrail(input.kpi_id, input.objective_id).await?;
+        Ok(GuardrailLinked { link, objectives_paused: report.objectives_paused })
+    }
+
+    pub async fn unlink_guardrail(&self, id: GuardrailLinkId) -> AppResult<()> {
+        Ok(self.store().unlink_guardrail(id).await?)
+    }
+
+    /// A unit's KPIs with health and trust, the KPI completion share against the 94–100 %
+    /// norm, and the counterweight warnings. The warnings come from the same rule as the
+    /// KPI list's `warning=counterweight` filter, over every KPI of the organisation (a KPI
+    /// of another unit, or on another page, may be the counterweight).
+    pub async fn unit_scorecard(&self, raw: &str, page: PageRequest) -> AppResult<Scorecard> {
+        let unit_id = self.resolve_unit("id", raw).await?.id;
+        let kpis = self.store().list_kpis(KpiFilter { unit_id: Some(unit_id), ..Default::default() }, page).await?;
+        let share = completion_share(kpis.items.iter().filter_map(|k| k.current_status));
+        let unpaired = KpiFilter { unit_id: Some(unit_id), missing_counterweight: true, ..Default::default() };
+        let mut warnings = Vec::new();
+        let mut request = PageRequest::first(PageRequest::MAX_LIMIT);
+        loop {
+            let got = self.store().list_kpis(unpaired.clone(), request).await?;
+            warnings.extend(got.items.iter().map(|k| k.id));
+            match got.next_cursor {
+                Some(c) => request = crate::page(Some(PageRequest::MAX_LIMIT), Some(&c))?,
+                None => break,
+            }
+        }
+        let mut cards = Vec::with_capacity(kpis.items.len());
+        for kpi in kpis.items {
+            let trust = self.trust(&kpi).await?;
+            cards.push(KpiCard { kpi, trust });
+        }
+        Ok(Scorecard {
+            unit_id,
+            kpis: cards,
+            completion_share_pct: share,
+            within_norm: share.map(|s| s >= COMPLETION_NORM_PCT),
+            counterweight_warnings: warnings,
+            next_cursor: kpis.next_cursor,
+        })
+    }
+}

@@ -1,0 +1,154 @@
+//! The application layer: one function per use case, called by every front end — the JSON
+//! API, the command line and the scheduled jobs — so that a rule is applied the same way
+//! wherever a person or a job acts.
+//!
+//! [`App`] owns the clock and the organisation's settings and reaches storage only through
+//! the store port. It knows no HTTP: it returns [`AppError`]s with codes of the domain's
+//! catalogue, which each front end maps to its own answer.
+
+pub mod alignments;
+pub mod cycles;
+pub mod error;
+pub mod initiatives;
+pub mod input;
+pub mod key_results;
+pub mod kpi_links;
+pub mod kpis;
+pub mod measurements;
+pub mod objectives;
+pub mod org;
+pub mod resolve;
+pub mod sources;
+pub mod views;
+
+pub use error::{AppError, AppResult};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use quarterdeck_domain::scoring::ScoringPolicy;
+use quarterdeck_store::{Page, PageRequest, Store, StoreError, StoreResult};
+use std::future::Future;
+use std::sync::Arc;
+
+/// Where "now" comes from: the system clock, or a fixed instant (tests, replays).
+#[derive(Clone, Debug, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(t) => *t,
+        }
+    }
+}
+
+/// The application: the store port, the clock and the organisation's settings.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    clock: Clock,
+    policy: ScoringPolicy,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        App { store, clock: Clock::System, policy: ScoringPolicy::default() }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Today in the organisation's time zone (UTC until the time zone is a setting).
+    pub fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+
+    pub fn policy(&self) -> &ScoringPolicy {
+        &self.policy
+    }
+
+    /// Which backend holds the data ("sqlite", "postgres"), for logs and the health check.
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> AppResult<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// A token that moves with every committed write, from any process: read caches are
+    /// valid while it stands still.
+    pub async fn change_token(&self) -> AppResult<String> {
+        Ok(self.store.change_token().await?)
+    }
+
+    /// Whether no organisation has been set up yet.
+    pub async fn is_empty(&self) -> AppResult<bool> {
+        Ok(self.store.is_empty().await?)
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+}
+
+/// A page request from a list's `limit` and `cursor` parameters.
+pub fn page(limit: Option<u32>, cursor: Option<&str>) -> AppResult<PageRequest> {
+    Ok(PageRequest::parse(limit, cursor)?)
+}
+
+/// A page of a list, as every list answers. Pass `next_cursor` back as `cursor`.
+#[derive(Debug, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> From<Page<T>> for ListPage<T> {
+    fn from(p: Page<T>) -> Self {
+        ListPage { items: p.items, next_cursor: p.next_cursor }
+    }
+}
+
+/// Turns a stale write into a version conflict carrying the record as it is now.
+pub(crate) async fn or_current<T, C, F>(result: StoreResult<T>, current: F) -> AppResult<T>
+where
+    C: serde::Serialize,
+    F: Future<Output = StoreResult<C>>,
+{
+    match result {
+        Ok(v) => Ok(v),
+        Err(e @ StoreError::Stale { .. }) => Err(AppError::from(e).with_current(current.await.ok())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every page of a list, for front ends that show all of it (the command line).
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> AppResult<Vec<T>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = AppResult<ListPage<T>>>,
+{
+    let mut all = Vec::new();
+    let mut request = PageRequest::first(PageRequest::MAX_LIMIT);
+    loop {
+        let got = fetch(request).await?;
+        all.extend(got.items);
+        match got.next_cursor {
+            Some(c) => request = page(Some(PageRequest::MAX_LIMIT), Some(&c))?,
+            None => return Ok(all),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The organisation: units (company → departments → teams) and people.
+
+use crate::input::double_option;
+use crate::{App, AppError, AppResult, ListPage, or_current};
+use quarterdeck_domain::UnitKind;
+use quarterdeck_domain::error::Code;
+use quarterdeck_domain::ids::{PersonId, UnitId};
+use quarterdeck_domain::text::{Email, Name, Slug};
+use quarterdeck_store::PageRequest;
+use quarterdeck_store::input::*;
+use quarterdeck_store::records::{Person, Unit};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnit {
+    pub name: String,
+    /// Natural key; derived from the name when left out.
+    pub slug: Option<String>,
+    #[serde(default = "team")]
+    pub kind: UnitKind,
+    pub parent_id: Option<UnitId>,
+}
+
+fn team() -> UnitKind {
+    UnitKind::Team
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUnit {
+    /// The version edited (or send If-Match).
+    pub version: Option<i64>,
+    pub name: Option<String>,
+    pub kind: Option<UnitKind>,
+    /// `null` moves the unit to the top of the tree.
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub parent_id: Option<Option<UnitId>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreatePerson {
+    pub name: String,
+    pub email: String,
+    pub unit_id: Option<UnitId>,
+    pub manager_id: Option<PersonId>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePerson {
+    pub version: Option<i64>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub unit_id: Option<Option<UnitId>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub manager_id: Option<Option<PersonId>>,
+}
+
+impl App {
+    pub async fn list_units(
+        &self,
+        parent: Option<&str>,
+        kind: Option<UnitKind>,
+        page: PageRequest,
+    ) -> AppResult<ListPage<Unit>> {
+        let parent_id = self.resolve_unit_id("parent", parent).await?;
+        Ok(self.store().list_units(UnitFilter { parent_id, kind }, page).await?.into())
+    }
+
+    pub async fn create_unit(&self, input: CreateUnit) -> AppResult<Unit> {
+        let name = Name::parse("name", &input.name)?;
+        let slug = match input.slug.as_deref() {
+            Some(s) => Slug::parse("slug", s)?,
+            None => Slug::from_name(name.as_str()).ok_or_else(|| {
+                AppError::new(Code::InvalidSlug, "no slug can be made from this name; give one").with_field("slug")
+            })?,
+        };
+        Ok(self.store().create_unit(NewUnit { slug, name, kind: input.kind, parent_id: input.parent_id }).await?)
+    }
+
+    /// A unit by id or slug.
+    pub async fn get_unit(&self, raw: &str) -> AppResult<Unit> {
+        self.resolve_unit("id", raw).await
+    }
+
+    pub async fn update_unit(&self, raw: &str, version: i64, input: UpdateUnit) -> AppResult<Unit> {
+        let id = self.resolve_unit("id", raw).await?.id;
+        let patch = UnitPatch {
+            name: input.name.as_deref().map(|n| Name::parse("name", n)).transpose()?,
+            kind: input.kind,
+            parent_id: input.parent_id,
+        };
+        or_current(self.store().update_unit(id, version, patch).await, self.store().get_unit(id)).await
+    }
+
+    pub async fn list_people(
+        &self,
+        unit: Option<&str>,
+        manager: Option<PersonId>,
+        page: PageRequest,
+    ) -> AppResult<ListPage<Person>> {
+        let unit_id = self.resolve_unit_id("unit", unit).await?;
+        Ok(self.store().list_people(PersonFilter { unit_id, manager_id: manager }, page).await?.into())
+    }
+
+    pub async fn create_person(&self, input: CreatePerson) -> AppResult<Person> {
+        let new = NewPerson {
+            name: Name::parse("name", &input.name)?,
+            email: Email::parse("email", &input.email)?,
+            unit_id: input.unit_id,
+            manager_id: input.manager_id,
+        };
+        Ok(self.store().create_person(new).await?)
+    }
+
+    pub async fn get_person(&self, id: PersonId) -> AppResult<Person> {
+        Ok(self.store().get_person(id).await?)
+    }
+
+    pub async fn update_person(&self, id: PersonId, version: i64, input: UpdatePerson) -> AppResult<Person> {
+        let patch = PersonPatch {
+            name: input.name.as_deref().map(|n| Name::parse("name", n)).transpose()?,
+            email: input.email.as_deref().map(|e| Email::parse("email", e)).transpose()?,
+            unit_id: input.unit_id,
+            manager_id: input.manager_id,
+        };
+        or_current(self.store().update_person(id, version, patch).await, self.store().get_person(id)).await
+    }
+}

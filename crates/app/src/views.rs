@@ -1,0 +1,240 @@
+//! What front ends show: records plus what the method derives for today (colour, success,
+//! expected progress, pace; a KPI's trust badge and period health). Computed from stored
+//! numbers; nothing is rescanned.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use quarterdeck_domain::kpi::health::{Health, HealthStatus, health};
+use quarterdeck_domain::kpi::period::Period;
+use quarterdeck_domain::kpi::stats::StretchTargets;
+use quarterdeck_domain::kpi::trust::TrustBadge;
+use quarterdeck_domain::pace::{PaceStatus, expected_progress, pace};
+use quarterdeck_domain::scoring::{Colour, Score, ScoringPolicy};
+use quarterdeck_store::kpi::{GuardrailLink, IngestReport, Kpi, KpiEdge, PeriodValue};
+use quarterdeck_store::records::{CheckIn, KeyResult, Objective};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ObjectiveView {
+    #[serde(flatten)]
+    pub objective: Objective,
+    /// green ≥ 0.7, amber 0.4–0.7, red < 0.4.
+    pub colour: Colour,
+    /// 0.7 for aspirational objectives, 1.0 for committed ones.
+    pub success_threshold: f64,
+    /// Whether the score has reached the success threshold.
+    pub success: bool,
+    /// Share of the cycle elapsed by the end of today: where a linear plan would be.
+    pub expected_progress: f64,
+    pub pace: PaceStatus,
+    /// The objective's key results (on a single objective, or a list with `include=key_results`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_results: Option<Vec<KeyResultView>>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyResultView {
+    #[serde(flatten)]
+    pub key_result: KeyResult,
+    pub colour: Colour,
+    pub expected_progress: f64,
+    pub pace: PaceStatus,
+}
+
+impl ObjectiveView {
+    pub fn new(
+        objective: Objective,
+        key_results: Option<Vec<KeyResult>>,
+        policy: &ScoringPolicy,
+        today: NaiveDate,
+    ) -> Self {
+        let score = Score::clamped(objective.score);
+        let expected = expected_progress(&objective.cycle.dates(), today);
+        ObjectiveView {
+            colour: policy.colour(score),
+            success_threshold: policy.success_threshold(objective.kind),
+            success: policy.is_success(objective.kind, score),
+            expected_progress: expected,
+            pace: pace(score, expected, policy),
+            key_results: key_results.map(|krs| krs.into_iter().map(|k| KeyResultView::new(k, policy, today)).collect()),
+            objective,
+        }
+    }
+}
+
+impl KeyResultView {
+    pub fn new(key_result: KeyResult, policy: &ScoringPolicy, today: NaiveDate) -> Self {
+        let score = Score::clamped(key_result.score);
+        let expected = expected_progress(&key_result.cycle.dates(), today);
+        KeyResultView {
+            colour: policy.colour(score),
+            expected_progress: expected,
+            pace: pace(score, expected, policy),
+            key_result,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckInRecorded {
+    pub check_in: CheckIn,
+    /// The key result after the check-in (current value, score, pace).
+    pub key_result: KeyResultView,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrustView {
+    /// Updated within its cadence.
+    pub fresh: bool,
+    /// No missing periods among the recent ones.
+    pub complete: bool,
+    /// Values within the declared bounds.
+    pub valid: bool,
+    /// The data source's last run succeeded (true without a source).
+    pub source_ok: bool,
+    /// All four.
+    pub trusted: bool,
+    pub missing_periods: usize,
+    pub invalid_periods: usize,
+}
+
+impl From<TrustBadge> for TrustView {
+    fn from(b: TrustBadge) -> Self {
+        TrustView {
+            trusted: b.trusted(),
+            fresh: b.fresh,
+            complete: b.complete,
+            valid: b.valid,
+            source_ok: b.source_ok,
+            missing_periods: b.missing_periods,
+            invalid_periods: b.invalid_periods,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KpiCard {
+    #[serde(flatten)]
+    pub kpi: Kpi,
+    pub trust: TrustView,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KpiDetail {
+    #[serde(flatten)]
+    pub card: KpiCard,
+    /// Segment labels with data.
+    pub segments: Vec<String>,
+}
+
+/// A KPI's value over one period with its health against the target.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeriodView {
+    /// "2026-W48", "2026-11", "2026-Q4" or the day.
+    pub label: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub granularity: quarterdeck_domain::kpi::period::Granularity,
+    /// First and last day of the period.
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// The segment; absent for all segments together.
+    pub segment: Option<String>,
+    pub count: i64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+    pub last: f64,
+    /// The value by the KPI's aggregation rule.
+    pub value: Option<f64>,
+    pub attainment_pct: Option<f64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub status: Option<HealthStatus>,
+}
+
+impl PeriodView {
+    pub fn new(kpi: &Kpi, p: PeriodValue) -> Self {
+        let period = Period { granularity: p.granularity, start: p.start };
+        let h: Option<Health> = p.value.and_then(|v| health(kpi.target, kpi.direction, v, kpi.warning_from_pct));
+        PeriodView {
+            label: period.label(),
+            granularity: p.granularity,
+            start: period.start,
+            end: period.end(),
+            segment: p.segment,
+            count: p.count,
+            sum: p.sum,
+            min: p.min,
+            max: p.max,
+            last: p.last,
+            value: p.value,
+            attainment_pct: h.map(|h| h.attainment_pct),
+            status: h.map(|h| h.status),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TreeView {
+    /// The root first; each node with its current value and status.
+    pub nodes: Vec<Kpi>,
+    pub edges: Vec<KpiEdge>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StretchView {
+    /// Mean ± sd over this many recent periods at the KPI's cadence.
+    pub window_periods: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub stretch: StretchTargets,
+    /// Advice from the method: + 1–1.5 sd for noisy drivers, + 2 sd for stable ones.
+    pub advice: String,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Scorecard {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub unit_id: quarterdeck_domain::ids::UnitId,
+    pub kpis: Vec<KpiCard>,
+    /// Share of the unit's KPIs at target, in % (norm 94–100 %).
+    pub completion_share_pct: Option<f64>,
+    pub within_norm: Option<bool>,
+    /// Speed/volume KPIs of this unit without a quality counterweight.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub counterweight_warnings: Vec<quarterdeck_domain::ids::KpiId>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GuardrailLinked {
+    pub link: GuardrailLink,
+    /// Objectives paused at once because the guardrail is already breached.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub objectives_paused: Vec<quarterdeck_domain::ids::ObjectiveId>,
+}
+
+/// What one run of a data source did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunReport {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub source_id: quarterdeck_domain::ids::DataSourceId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kpi_id: quarterdeck_domain::ids::KpiId,
+    /// Points the source returned.
+    pub points: usize,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub ingest: Option<IngestReport>,
+    /// Why the run failed; recorded on the source and shown in the KPI's trust badge.
+    pub error: Option<String>,
+    pub at: DateTime<Utc>,
+}
