@@ -58,10 +58,10 @@ impl App {
             kind: input.kind,
             weight: Weight::new("weight", input.weight)?,
         };
-        Ok(self.store().create_alignment(new).await?)
+        Ok(self.store().create_alignment(&self.ctx(), new).await?)
     }
 
     pub async fn delete_alignment(&self, id: AlignmentId) -> AppResult<()> {
-        Ok(self.store().delete_alignment(id).await?)
+        Ok(self.store().delete_alignment(&self.ctx(), id).await?)
     }
 }

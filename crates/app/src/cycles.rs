@@ -71,7 +71,10 @@ impl App {
             Some(n) => Title::parse("name", n)?,
             None => Title::parse("name", &dates.default_name(input.kind))?,
         };
-        Ok(self.store().create_cycle(NewCycle { name, kind: input.kind, dates, state: input.state }).await?)
+        Ok(self
+            .store()
+            .create_cycle(&self.ctx(), NewCycle { name, kind: input.kind, dates, state: input.state })
+            .await?)
     }
 
     /// A cycle by id or `current`.
@@ -87,14 +90,17 @@ impl App {
             None
         };
         let patch = CyclePatch { name: input.name.as_deref().map(|n| Title::parse("name", n)).transpose()?, dates };
-        or_current(self.store().update_cycle(current.id, version, patch).await, self.store().get_cycle(current.id))
-            .await
+        or_current(
+            self.store().update_cycle(&self.ctx(), current.id, version, patch).await,
+            self.store().get_cycle(current.id),
+        )
+        .await
     }
 
     /// Moves a cycle on (planning → active → closed); `version` is optional since the state
     /// machine already guards the move.
     pub async fn move_cycle(&self, raw: &str, version: Option<i64>, to: CycleState) -> AppResult<Cycle> {
         let id = self.resolve_cycle_id("id", raw).await?;
-        or_current(self.store().set_cycle_state(id, version, to).await, self.store().get_cycle(id)).await
+        or_current(self.store().set_cycle_state(&self.ctx(), id, version, to).await, self.store().get_cycle(id)).await
     }
 }

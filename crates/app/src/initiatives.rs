@@ -83,7 +83,7 @@ impl App {
             owner_id: input.owner_id,
             link: link(input.link.as_deref())?,
         };
-        Ok(self.store().create_initiative(new).await?)
+        Ok(self.store().create_initiative(&self.ctx(), new).await?)
     }
 
     pub async fn get_initiative(&self, id: InitiativeId) -> AppResult<Initiative> {
@@ -103,6 +103,10 @@ impl App {
             owner_id: input.owner_id,
             link: input.link.map(|l| link(l.as_deref())).transpose()?,
         };
-        or_current(self.store().update_initiative(id, version, patch).await, self.store().get_initiative(id)).await
+        or_current(
+            self.store().update_initiative(&self.ctx(), id, version, patch).await,
+            self.store().get_initiative(id),
+        )
+        .await
     }
 }

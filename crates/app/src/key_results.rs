@@ -190,7 +190,7 @@ impl App {
             owner_id: input.owner_id,
             kpi_id: input.kpi_id,
         };
-        let kr = self.store().create_key_result(new).await?;
+        let kr = self.store().create_key_result(&self.ctx(), new).await?;
         Ok(self.kr_view(kr))
     }
 
@@ -229,8 +229,11 @@ impl App {
             owner_id: input.owner_id,
             kpi_id: input.kpi_id,
         };
-        let kr = or_current(self.store().update_key_result(id, version, patch).await, self.store().get_key_result(id))
-            .await?;
+        let kr = or_current(
+            self.store().update_key_result(&self.ctx(), id, version, patch).await,
+            self.store().get_key_result(id),
+        )
+        .await?;
         Ok(self.kr_view(kr))
     }
 
@@ -251,7 +254,7 @@ impl App {
             }
         };
         let new = NewCheckIn { value, confidence: input.confidence, note, author_id: input.author_id, at: input.at };
-        let (check_in, kr) = self.store().record_check_in(id, new).await?;
+        let (check_in, kr) = self.store().record_check_in(&self.ctx(), id, new).await?;
         Ok(CheckInRecorded { check_in, key_result: self.kr_view(kr) })
     }
 
@@ -264,16 +267,18 @@ impl App {
     ) -> AppResult<KeyResultView> {
         let change = KeyResultStatusChange::Kill { reason: Reason::parse("reason", &input.reason)? };
         let version = version.or(input.version);
-        let kr =
-            or_current(self.store().set_key_result_status(id, version, change).await, self.store().get_key_result(id))
-                .await?;
+        let kr = or_current(
+            self.store().set_key_result_status(&self.ctx(), id, version, change).await,
+            self.store().get_key_result(id),
+        )
+        .await?;
         Ok(self.kr_view(kr))
     }
 
     /// Marks a key result as carried forward to the next cycle; it leaves this cycle's score.
     pub async fn carry_forward(&self, id: KeyResultId, version: Option<i64>) -> AppResult<KeyResultView> {
         let kr = or_current(
-            self.store().set_key_result_status(id, version, KeyResultStatusChange::CarryForward).await,
+            self.store().set_key_result_status(&self.ctx(), id, version, KeyResultStatusChange::CarryForward).await,
             self.store().get_key_result(id),
         )
         .await?;

@@ -83,11 +83,11 @@ impl App {
             confidence: input.confidence,
             sign: input.sign,
         };
-        Ok(self.store().create_kpi_edge(new).await?)
+        Ok(self.store().create_kpi_edge(&self.ctx(), new).await?)
     }
 
     pub async fn delete_kpi_edge(&self, id: KpiEdgeId) -> AppResult<()> {
-        Ok(self.store().delete_kpi_edge(id).await?)
+        Ok(self.store().delete_kpi_edge(&self.ctx(), id).await?)
     }
 
     pub async fn list_kras(&self, page: PageRequest) -> AppResult<ListPage<Kra>> {
@@ -102,7 +102,7 @@ impl App {
             description: LongText::parse("description", &input.description)?.into_string(),
             kpi_ids: input.kpi_ids,
         };
-        Ok(self.store().create_kra(new).await?)
+        Ok(self.store().create_kra(&self.ctx(), new).await?)
     }
 
     pub async fn get_kra(&self, id: KraId) -> AppResult<Kra> {
@@ -111,7 +111,8 @@ impl App {
 
     pub async fn set_kra_kpis(&self, id: KraId, version: Option<i64>, input: SetKraKpis) -> AppResult<Kra> {
         let version = version.or(input.version);
-        or_current(self.store().set_kra_kpis(id, version, input.kpi_ids).await, self.store().get_kra(id)).await
+        or_current(self.store().set_kra_kpis(&self.ctx(), id, version, input.kpi_ids).await, self.store().get_kra(id))
+            .await
     }
 
     pub async fn list_guardrail_links(
@@ -125,12 +126,12 @@ impl App {
 
     /// Links a guardrail KPI to an objective; a guardrail already breached pauses it at once.
     pub async fn link_guardrail(&self, input: LinkGuardrail) -> AppResult<GuardrailLinked> {
-        let (link, report) = self.store().link_guardrail(input.kpi_id, input.objective_id).await?;
+        let (link, report) = self.store().link_guardrail(&self.ctx(), input.kpi_id, input.objective_id).await?;
         Ok(GuardrailLinked { link, objectives_paused: report.objectives_paused })
     }
 
     pub async fn unlink_guardrail(&self, id: GuardrailLinkId) -> AppResult<()> {
-        Ok(self.store().unlink_guardrail(id).await?)
+        Ok(self.store().unlink_guardrail(&self.ctx(), id).await?)
     }
 
     /// A unit's KPIs with health and trust, the KPI completion share against the 94–100 %

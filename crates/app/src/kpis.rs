@@ -266,7 +266,7 @@ impl App {
             warning_from_pct: check_warning_pct(b.warning_from_pct)?,
             window_periods: check_window(b.window_periods)?,
         };
-        Ok(self.store().create_kpi(new).await?)
+        Ok(self.store().create_kpi(&self.ctx(), new).await?)
     }
 
     /// A KPI with its trust badge and segments.
@@ -320,7 +320,11 @@ impl App {
             warning_from_pct: b.warning_from_pct.map(check_warning_pct).transpose()?,
             window_periods: b.window_periods.map(check_window).transpose()?,
         };
-        or_current(self.store().update_kpi(current.id, version, patch).await, self.store().get_kpi(current.id)).await
+        or_current(
+            self.store().update_kpi(&self.ctx(), current.id, version, patch).await,
+            self.store().get_kpi(current.id),
+        )
+        .await
     }
 
     pub async fn kpi_target_history(&self, raw: &str) -> AppResult<Vec<TargetChange>> {

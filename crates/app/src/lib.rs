@@ -24,8 +24,9 @@ pub mod views;
 pub use error::{AppError, AppResult};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use quarterdeck_domain::actor::Actor;
 use quarterdeck_domain::scoring::ScoringPolicy;
-use quarterdeck_store::{Page, PageRequest, Store, StoreError, StoreResult};
+use quarterdeck_store::{Ctx, Page, PageRequest, Store, StoreError, StoreResult};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -46,17 +47,36 @@ impl Clock {
     }
 }
 
-/// The application: the store port, the clock and the organisation's settings.
+/// The application: the store port, the clock, the organisation's settings, and who acts.
+/// A front end holds one `App` per acting party (the API per request once accounts exist,
+/// the command line for its user, each job for itself); every write it makes carries that
+/// actor into the audit trail and the events.
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
     clock: Clock,
     policy: ScoringPolicy,
+    actor: Actor,
 }
 
 impl App {
+    /// The application over a store, acting as an API client until told otherwise.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        App { store, clock: Clock::System, policy: ScoringPolicy::default() }
+        App { store, clock: Clock::System, policy: ScoringPolicy::default(), actor: Actor::Api }
+    }
+
+    /// The same application, acting as `actor`.
+    pub fn acting_as(&self, actor: Actor) -> App {
+        App { actor, ..self.clone() }
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Who writes, and when: carried by every write into its audit rows and events.
+    pub(crate) fn ctx(&self) -> Ctx {
+        Ctx::new(self.actor.clone(), self.now())
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Self {

@@ -190,7 +190,7 @@ impl App {
             Checked::Row(r) => r.into_app(format),
             Checked::App(a) => a,
         })?;
-        Ok(self.store().ingest(checked).await?)
+        Ok(self.store().ingest(&self.ctx(), checked).await?)
     }
 
     async fn check_points(

@@ -129,7 +129,7 @@ impl App {
             kind: input.kind,
             status: input.status,
         };
-        let objective = self.store().create_objective(new).await?;
+        let objective = self.store().create_objective(&self.ctx(), new).await?;
         Ok(ObjectiveView::new(objective, Some(Vec::new()), self.policy(), self.today()))
     }
 
@@ -146,7 +146,11 @@ impl App {
             unit_id: input.unit_id,
             kind: input.kind,
         };
-        or_current(self.store().update_objective(id, version, patch).await, self.store().get_objective(id)).await?;
+        or_current(
+            self.store().update_objective(&self.ctx(), id, version, patch).await,
+            self.store().get_objective(id),
+        )
+        .await?;
         self.get_objective(id).await
     }
 
@@ -163,7 +167,7 @@ impl App {
         };
         let version = version.or(input.version);
         or_current(
-            self.store().set_objective_status(id, version, input.status, reason).await,
+            self.store().set_objective_status(&self.ctx(), id, version, input.status, reason).await,
             self.store().get_objective(id),
         )
         .await?;

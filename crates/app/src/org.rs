@@ -85,7 +85,10 @@ impl App {
                 AppError::new(Code::InvalidSlug, "no slug can be made from this name; give one").with_field("slug")
             })?,
         };
-        Ok(self.store().create_unit(NewUnit { slug, name, kind: input.kind, parent_id: input.parent_id }).await?)
+        Ok(self
+            .store()
+            .create_unit(&self.ctx(), NewUnit { slug, name, kind: input.kind, parent_id: input.parent_id })
+            .await?)
     }
 
     /// A unit by id or slug.
@@ -100,7 +103,7 @@ impl App {
             kind: input.kind,
             parent_id: input.parent_id,
         };
-        or_current(self.store().update_unit(id, version, patch).await, self.store().get_unit(id)).await
+        or_current(self.store().update_unit(&self.ctx(), id, version, patch).await, self.store().get_unit(id)).await
     }
 
     pub async fn list_people(
@@ -120,7 +123,7 @@ impl App {
             unit_id: input.unit_id,
             manager_id: input.manager_id,
         };
-        Ok(self.store().create_person(new).await?)
+        Ok(self.store().create_person(&self.ctx(), new).await?)
     }
 
     pub async fn get_person(&self, id: PersonId) -> AppResult<Person> {
@@ -134,6 +137,6 @@ impl App {
             unit_id: input.unit_id,
             manager_id: input.manager_id,
         };
-        or_current(self.store().update_person(id, version, patch).await, self.store().get_person(id)).await
+        or_current(self.store().update_person(&self.ctx(), id, version, patch).await, self.store().get_person(id)).await
     }
 }

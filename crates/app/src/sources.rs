@@ -134,7 +134,7 @@ impl App {
         let spec = DataSourceSpec::parse(input.kind, &draft)?;
         let (interval_seconds, timeout_seconds) = check_schedule(input.interval_seconds, input.timeout_seconds)?;
         let new = NewDataSource { kpi_id: kpi.id, spec, interval_seconds, timeout_seconds, enabled: input.enabled };
-        Ok(self.store().create_data_source(new).await?)
+        Ok(self.store().create_data_source(&self.ctx(), new).await?)
     }
 
     pub async fn list_data_sources(&self, kpi: Option<KpiId>, page: PageRequest) -> AppResult<ListPage<DataSource>> {
@@ -146,7 +146,7 @@ impl App {
     }
 
     pub async fn delete_data_source(&self, id: DataSourceId) -> AppResult<()> {
-        Ok(self.store().delete_data_source(id).await?)
+        Ok(self.store().delete_data_source(&self.ctx(), id).await?)
     }
 
     /// "Run now": claims one source whatever its schedule, runs it, and answers with what
@@ -212,7 +212,8 @@ impl App {
             points.push(NewMeasurement { kpi_id: source.source.kpi_id, at: p.at, value: p.value, segment });
         }
         let n = points.len();
-        let report = self.store().ingest(points).await.map_err(|e| format!("storing the points failed: {e}"))?;
+        let report =
+            self.store().ingest(&self.ctx(), points).await.map_err(|e| format!("storing the points failed: {e}"))?;
         Ok((n, report))
     }
 }

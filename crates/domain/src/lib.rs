@@ -3,9 +3,11 @@
 //! Nothing in this crate reads a clock, a file or a database: "today" and every policy
 //! number arrive as arguments, so each rule can be tested on its own.
 
+pub mod actor;
 pub mod alignment;
 pub mod cycle;
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod kpi;
 pub mod okr;

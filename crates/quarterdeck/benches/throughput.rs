@@ -21,7 +21,7 @@ use chrono::{Duration as Days, TimeZone, Utc};
 use quarterdeck_domain::kpi::definition::*;
 use quarterdeck_store::Store;
 use quarterdeck_store::kpi::NewKpi;
-use quarterdeck_store_sql::{PgStore, SqliteStore};
+use quarterdeck_store_sql::SqlStore;
 use quarterdeck_web::{AppState, router};
 use sqlx::Connection;
 use std::sync::Arc;
@@ -73,6 +73,11 @@ fn main() {
     if all || which.iter().any(|w| w == "list") {
         rt.block_on(list_page());
     }
+}
+
+/// The benchmark's own set-up writes, as an import.
+fn ctx() -> quarterdeck_store::Ctx {
+    quarterdeck_store::Ctx::new(quarterdeck_domain::actor::Actor::Import, Utc::now())
 }
 
 fn kpi(key: &str) -> NewKpi {
@@ -149,9 +154,9 @@ fn report_ingest(backend: &str, api: (f64, Duration), small: (f64, Duration), ra
 async fn ingest_sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bench.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap()).await.expect("open"));
-    store.create_kpi(kpi("api_points")).await.expect("kpi");
-    let raw_kpi = store.create_kpi(kpi("raw_points")).await.expect("kpi");
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_sqlite(path.to_str().unwrap()).await.expect("open"));
+    store.create_kpi(&ctx(), kpi("api_points")).await.expect("kpi");
+    let raw_kpi = store.create_kpi(&ctx(), kpi("raw_points")).await.expect("kpi");
     let api = http_ingest(store.clone(), "api_points", BATCH, BATCHES, 0).await;
     let small = http_ingest(store.clone(), "api_points", SMALL_BATCH, 200, BATCH * BATCHES).await;
 
@@ -168,9 +173,9 @@ async fn ingest_sqlite() {
 
 async fn ingest_postgres(url: &str) {
     let schema = format!("bench_{}", std::process::id());
-    let store: Arc<dyn Store> = Arc::new(PgStore::open(url, Some(&schema)).await.expect("open"));
-    store.create_kpi(kpi("api_points")).await.expect("kpi");
-    let raw_kpi = store.create_kpi(kpi("raw_points")).await.expect("kpi");
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_postgres(url, Some(&schema)).await.expect("open"));
+    store.create_kpi(&ctx(), kpi("api_points")).await.expect("kpi");
+    let raw_kpi = store.create_kpi(&ctx(), kpi("raw_points")).await.expect("kpi");
     let api = http_ingest(store.clone(), "api_points", BATCH, BATCHES, 0).await;
     let small = http_ingest(store.clone(), "api_points", SMALL_BATCH, 200, BATCH * BATCHES).await;
     let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
@@ -217,7 +222,7 @@ async fn list_page() {
         .status()
         .expect("run the demo loader");
     assert!(status.success());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap()).await.expect("open"));
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_sqlite(path.to_str().unwrap()).await.expect("open"));
     let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
     let path_q = format!("/api/v1/objectives?cycle={}&limit=50&include=key_results", cycle.id);
     let app = router(AppState::new(quarterdeck_app::App::new(store.clone())));
@@ -270,52 +275,64 @@ async fn check_ins() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bench.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().unwrap()).await.expect("open"));
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_sqlite(path.to_str().unwrap()).await.expect("open"));
     let person = store
-        .create_person(NewPerson {
-            name: Name::parse("name", "Ada").unwrap(),
-            email: Email::parse("email", "ada@bench.example").unwrap(),
-            unit_id: None,
-            manager_id: None,
-        })
+        .create_person(
+            &ctx(),
+            NewPerson {
+                name: Name::parse("name", "Ada").unwrap(),
+                email: Email::parse("email", "ada@bench.example").unwrap(),
+                unit_id: None,
+                manager_id: None,
+            },
+        )
         .await
         .expect("person");
     let dates = CycleDates::quarter_of(Utc::now().date_naive());
     let cycle = store
-        .create_cycle(NewCycle {
-            name: Title::parse("n", "Now").unwrap(),
-            kind: CycleKind::Quarter,
-            dates,
-            state: CycleState::Active,
-        })
+        .create_cycle(
+            &ctx(),
+            NewCycle {
+                name: Title::parse("n", "Now").unwrap(),
+                kind: CycleKind::Quarter,
+                dates,
+                state: CycleState::Active,
+            },
+        )
         .await
         .expect("cycle");
     let mut krs = Vec::new();
     for o in 0..20 {
         let objective = store
-            .create_objective(NewObjective {
-                cycle_id: cycle.id,
-                title: Title::parse("t", &format!("Objective {o}")).unwrap(),
-                description: LongText::parse("d", "").unwrap(),
-                owner_id: person.id,
-                unit_id: None,
-                kind: ObjectiveKind::Aspirational,
-                status: ObjectiveStatus::Active,
-            })
+            .create_objective(
+                &ctx(),
+                NewObjective {
+                    cycle_id: cycle.id,
+                    title: Title::parse("t", &format!("Objective {o}")).unwrap(),
+                    description: LongText::parse("d", "").unwrap(),
+                    owner_id: person.id,
+                    unit_id: None,
+                    kind: ObjectiveKind::Aspirational,
+                    status: ObjectiveStatus::Active,
+                },
+            )
             .await
             .expect("objective");
         for k in 0..4 {
             let kr = store
-                .create_key_result(NewKeyResult {
-                    objective_id: objective.id,
-                    title: Title::parse("t", &format!("KR {k} from 0 to 100")).unwrap(),
-                    kind: KeyResultKind::Metric,
-                    unit_of_measure: UnitOfMeasure::parse("u", "").unwrap(),
-                    measure: Measure::new(0.0, 100.0, None).unwrap(),
-                    weight: Weight::ONE,
-                    owner_id: None,
-                    kpi_id: None,
-                })
+                .create_key_result(
+                    &ctx(),
+                    NewKeyResult {
+                        objective_id: objective.id,
+                        title: Title::parse("t", &format!("KR {k} from 0 to 100")).unwrap(),
+                        kind: KeyResultKind::Metric,
+                        unit_of_measure: UnitOfMeasure::parse("u", "").unwrap(),
+                        measure: Measure::new(0.0, 100.0, None).unwrap(),
+                        weight: Weight::ONE,
+                        owner_id: None,
+                        kpi_id: None,
+                    },
+                )
                 .await
                 .expect("kr");
             krs.push(kr.id.to_string());

@@ -1,23 +1,44 @@
 //! The [`Store`] on SQLite (embedded, the default) and PostgreSQL (several stateless servers
-//! on one database). Both run one implementation (`imp.rs`) over the same SQL text.
+//! on one database): one implementation, one file per port, over the same SQL text. What
+//! differs between the two databases lives in `db.rs` (pools, binding), `sqlite.rs` and
+//! `postgres.rs` (connection set-up, change tokens).
 
-mod check_in_writer;
-mod derive;
-mod imp;
-mod kpi_imp;
+mod cycles;
+mod db;
+mod import;
+mod journal;
+mod kpi;
 mod kpi_rows;
+mod okr;
+mod org;
 pub mod postgres;
 mod rows;
+mod scores;
+mod sources;
 mod sql;
 pub mod sqlite;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod write;
 
 use quarterdeck_store::{Store, StoreError, StoreResult};
 use std::sync::Arc;
 
-pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+/// The store on either database.
+pub struct SqlStore {
+    pools: db::Pools,
+    /// SQLite only: the connection whose `data_version` is the change token.
+    watcher: Option<tokio::sync::Mutex<sqlx::SqliteConnection>>,
+    check_ins: okr::check_ins::CheckInQueue,
+}
+
+impl SqlStore {
+    fn new(pools: db::Pools, watcher: Option<sqlx::SqliteConnection>) -> SqlStore {
+        let check_ins = okr::check_ins::spawn_writer(pools.clone());
+        SqlStore { pools, watcher: watcher.map(tokio::sync::Mutex::new), check_ins }
+    }
+}
 
 /// Where the data lives, parsed from `--db` / `QUARTERDECK_DB`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,8 +100,8 @@ pub fn mask_password(url: &str) -> String {
 /// Opens (and migrates) the store the URL names.
 pub async fn open(url: &DbUrl) -> StoreResult<Arc<dyn Store>> {
     Ok(match url {
-        DbUrl::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
-        DbUrl::Postgres(url) => Arc::new(PgStore::open(url, None).await?),
+        DbUrl::Sqlite(path) => Arc::new(SqlStore::open_sqlite(path).await?),
+        DbUrl::Postgres(url) => Arc::new(SqlStore::open_postgres(url, None).await?),
     })
 }
 
@@ -135,6 +156,21 @@ pub(crate) fn applied(entity: &'static str, id: &str, rows: u64, seen: i64) -> S
     } else {
         Err(StoreError::Stale { entity, id: id.to_owned(), sent: seen, current_version: seen + 1 })
     }
+}
+
+/// A record that must exist, or `NotFound` naming it.
+pub(crate) fn found<T>(entity: &'static str, id: impl ToString, v: Option<T>) -> StoreResult<T> {
+    v.ok_or_else(|| StoreError::NotFound { entity, id: id.to_string() })
+}
+
+/// An id given in an input that must name an existing record, or `UnknownReference`.
+pub(crate) fn referenced<T>(
+    field: &'static str,
+    entity: &'static str,
+    id: impl ToString,
+    v: Option<T>,
+) -> StoreResult<T> {
+    v.ok_or_else(|| StoreError::UnknownReference { field, entity, id: id.to_string() })
 }
 
 /// Time-ordered ids, so keyset pagination by id lists in creation order.

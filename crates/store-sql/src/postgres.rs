@@ -1,21 +1,22 @@
 //! PostgreSQL: for organisations that outgrow one machine. Several `quarterdeck serve`
 //! processes share one database; nothing they need lives in process memory.
 
-use quarterdeck_store::StoreError;
+use crate::SqlStore;
+use crate::db::Pools;
+use quarterdeck_store::{StoreError, StoreResult};
 use sqlx::Executor;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
+use std::time::Duration;
 
-pub struct PgStore {
-    read: PgPool,
-    write: PgPool,
-    check_ins: crate::check_in_writer::CheckInQueue,
-}
+/// How long a request waits for a connection before it is told the database is unavailable
+/// (503): a few seconds, not the pool's default 30, so an outage fails fast.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
-impl PgStore {
+impl SqlStore {
     /// Connects, optionally inside `schema` (created if missing; tests use one per test),
     /// and applies pending migrations.
-    pub async fn open(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+    pub async fn open_postgres(url: &str, schema: Option<&str>) -> StoreResult<SqlStore> {
         let shown = crate::mask_password(url);
         let mut options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Backend(format!("'{shown}' is not a PostgreSQL URL: {e}")))?;
@@ -36,6 +37,7 @@ impl PgStore {
         }
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Backend(format!("cannot connect to {shown}: {e}")))?;
@@ -43,34 +45,16 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrating {shown} failed: {e}")))?;
-        let check_ins = Self::spawn_check_in_writer(pool.clone());
-        Ok(PgStore { read: pool.clone(), write: pool, check_ins })
+        Ok(SqlStore::new(Pools::Pg(pool), None))
     }
 
     /// A counter that every server moves after each committed write. A sequence, so that
     /// concurrent writers never wait on each other for it.
-    pub(crate) async fn token(&self) -> Result<String, StoreError> {
+    pub(crate) async fn pg_token(pool: &PgPool) -> StoreResult<String> {
         let (value, called): (i64, bool) = sqlx::query_as("SELECT last_value, is_called FROM quarterdeck_writes")
-            .fetch_one(&self.read)
+            .fetch_one(pool)
             .await
             .map_err(crate::backend)?;
         Ok(format!("{value}.{called}"))
     }
-
-    /// Moves the write counter, after the commit so that no reader can see the new token
-    /// before the data it stands for. (If the process dies between the two, caches refresh
-    /// at the next write.)
-    pub(crate) async fn after_commit(&self) {
-        Self::bump_counter(&self.write).await
-    }
-
-    pub(crate) async fn bump_counter(pool: &PgPool) {
-        if let Err(e) = sqlx::query("SELECT nextval('quarterdeck_writes')").execute(pool).await {
-            tracing::warn!(error = %e, "could not move the write counter; list caches may lag until the next write");
-        }
-    }
 }
-
-crate::imp::sql_store!(PgStore, sqlx::Postgres, sqlx::PgConnection, "postgres");
-crate::kpi_imp::sql_kpi_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);
-crate::check_in_writer::sql_check_in_writer!(PgStore, sqlx::Postgres, sqlx::PgConnection, row_locks: true);

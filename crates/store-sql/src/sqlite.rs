@@ -1,23 +1,16 @@
 //! SQLite: the zero-set-up default. WAL so readers never wait for the writer, and exactly
 //! one writer connection so write transactions queue instead of failing with SQLITE_BUSY.
 
-use quarterdeck_store::StoreError;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use crate::SqlStore;
+use crate::db::Pools;
+use quarterdeck_store::{StoreError, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub struct SqliteStore {
-    read: SqlitePool,
-    write: SqlitePool,
-    /// A connection of its own whose `PRAGMA data_version` changes on every commit made
-    /// through any other connection: this process's writer, or another process (the CLI).
-    watcher: tokio::sync::Mutex<sqlx::SqliteConnection>,
-    check_ins: crate::check_in_writer::CheckInQueue,
-}
-
-impl SqliteStore {
-    /// Opens the file at `path` (created if missing) and applies pending migrations.
-    pub async fn open(path: &str) -> Result<Self, StoreError> {
+impl SqlStore {
+    /// Opens the SQLite file at `path` (created if missing) and applies pending migrations.
+    pub async fn open_sqlite(path: &str) -> StoreResult<SqlStore> {
         let options = SqliteConnectOptions::from_str(&format!("sqlite:{path}"))
             .map_err(|e| StoreError::Backend(format!("cannot use '{path}' as an SQLite file: {e}")))?
             .create_if_missing(true)
@@ -26,12 +19,9 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("cache_size", "-32000");
-        let options_for_watch = options.clone();
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .map_err(|e| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}")))?;
+        let cannot_open = |e: sqlx::Error| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}"));
+        let write =
+            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(cannot_open)?;
         sqlx::migrate!("migrations/sqlite")
             .run(&write)
             .await
@@ -39,28 +29,18 @@ impl SqliteStore {
         let readers = std::thread::available_parallelism().map(|n| n.get() as u32 * 2).unwrap_or(4).max(4);
         let read = SqlitePoolOptions::new()
             .max_connections(readers)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}")))?;
-        let watcher = sqlx::ConnectOptions::connect(&options_for_watch)
-            .await
-            .map_err(|e| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}")))?;
-        let check_ins = Self::spawn_check_in_writer(write.clone());
-        Ok(SqliteStore { read, write, watcher: tokio::sync::Mutex::new(watcher), check_ins })
+            .map_err(cannot_open)?;
+        // A connection of its own whose `PRAGMA data_version` changes on every commit made
+        // through any other connection: this process's writer, or another process (the CLI).
+        let watcher = sqlx::ConnectOptions::connect(&options).await.map_err(cannot_open)?;
+        Ok(SqlStore::new(Pools::Sqlite { read, write }, Some(watcher)))
     }
 
-    /// Nothing to do: `PRAGMA data_version` already moves with every commit.
-    pub(crate) async fn after_commit(&self) {}
-
-    pub(crate) async fn bump_counter(_: &SqlitePool) {}
-
-    pub(crate) async fn token(&self) -> Result<String, StoreError> {
-        let mut conn = self.watcher.lock().await;
+    pub(crate) async fn sqlite_token(watcher: &tokio::sync::Mutex<sqlx::SqliteConnection>) -> StoreResult<String> {
+        let mut conn = watcher.lock().await;
         let (v,): (i64,) = sqlx::query_as("PRAGMA data_version").fetch_one(&mut *conn).await.map_err(crate::backend)?;
         Ok(v.to_string())
     }
 }
-
-crate::imp::sql_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, "sqlite");
-crate::kpi_imp::sql_kpi_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
-crate::check_in_writer::sql_check_in_writer!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection, row_locks: false);

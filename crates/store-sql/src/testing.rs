@@ -2,7 +2,7 @@
 //! `QUARTERDECK_TEST_PG` names a server. `QUARTERDECK_REQUIRE_PG=1` (set by CI) turns a
 //! missing PostgreSQL into a failure instead of a skip.
 
-use crate::{PgStore, SqliteStore};
+use crate::SqlStore;
 use quarterdeck_store::Store;
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use std::sync::Arc;
 pub async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("test.db");
-    let store = SqliteStore::open(path.to_str().expect("utf-8 temp path")).await.expect("open SQLite");
+    let store = SqlStore::open_sqlite(path.to_str().expect("utf-8 temp path")).await.expect("open SQLite");
     (Arc::new(store), dir)
 }
 
@@ -19,7 +19,8 @@ pub async fn postgres_store() -> Option<Arc<dyn Store>> {
     match std::env::var("QUARTERDECK_TEST_PG") {
         Ok(url) if !url.is_empty() => {
             let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-            let store = PgStore::open(&url, Some(&schema)).await.expect("QUARTERDECK_TEST_PG is set but unusable");
+            let store =
+                SqlStore::open_postgres(&url, Some(&schema)).await.expect("QUARTERDECK_TEST_PG is set but unusable");
             Some(Arc::new(store))
         }
         _ => {

@@ -12,11 +12,16 @@ use quarterdeck_domain::text::*;
 use quarterdeck_store::input::*;
 use quarterdeck_store::records::*;
 use quarterdeck_store::snapshot::Snapshot;
-use quarterdeck_store::{PageRequest, Store, StoreError};
+use quarterdeck_store::{OrgStore, PageRequest, Store, StoreError};
 use quarterdeck_store_sql::testing::sqlite_store;
 use std::sync::Arc;
 
 type S = Arc<dyn Store>;
+
+/// Writes in these tests are made by an API client, now.
+fn ctx() -> quarterdeck_store::Ctx {
+    quarterdeck_store::Ctx::new(quarterdeck_domain::actor::Actor::Api, chrono::Utc::now())
+}
 
 use quarterdeck_store_sql::backend_tests;
 
@@ -52,11 +57,11 @@ fn today() -> NaiveDate {
 }
 
 async fn org(s: &S) -> Org {
-    let company = s.create_unit(new_unit("acme", "Acme", UnitKind::Company, None)).await.unwrap();
-    let team = s.create_unit(new_unit("growth", "Growth", UnitKind::Team, Some(company.id))).await.unwrap();
-    let ceo = s.create_person(new_person("Ada", "ada@acme.test", Some(company.id), None)).await.unwrap();
-    let lead = s.create_person(new_person("Bo", "bo@acme.test", Some(team.id), Some(ceo.id))).await.unwrap();
-    let cycle = s.create_cycle(quarter(CycleState::Active)).await.unwrap();
+    let company = s.create_unit(&ctx(), new_unit("acme", "Acme", UnitKind::Company, None)).await.unwrap();
+    let team = s.create_unit(&ctx(), new_unit("growth", "Growth", UnitKind::Team, Some(company.id))).await.unwrap();
+    let ceo = s.create_person(&ctx(), new_person("Ada", "ada@acme.test", Some(company.id), None)).await.unwrap();
+    let lead = s.create_person(&ctx(), new_person("Bo", "bo@acme.test", Some(team.id), Some(ceo.id))).await.unwrap();
+    let cycle = s.create_cycle(&ctx(), quarter(CycleState::Active)).await.unwrap();
     Org { company, team, ceo, lead, cycle }
 }
 
@@ -130,21 +135,23 @@ async fn organisation_tree_and_people(s: S) {
     assert_eq!(o.lead.manager_id, Some(o.ceo.id));
     assert_eq!(s.find_unit_by_slug("growth").await.unwrap().id, o.team.id);
 
-    let dup = s.create_unit(new_unit("growth", "Other", UnitKind::Team, None)).await.unwrap_err();
+    let dup = s.create_unit(&ctx(), new_unit("growth", "Other", UnitKind::Team, None)).await.unwrap_err();
     assert!(matches!(dup, StoreError::Duplicate { field: "slug", .. }), "{dup:?}");
-    let dup = s.create_person(new_person("Cy", "BO@acme.test", None, None)).await.unwrap_err();
+    let dup = s.create_person(&ctx(), new_person("Cy", "BO@acme.test", None, None)).await.unwrap_err();
     assert!(matches!(dup, StoreError::Duplicate { field: "email", .. }), "{dup:?}");
-    let unknown =
-        s.create_unit(new_unit("x", "X", UnitKind::Team, Some(UnitId(uuid::Uuid::now_v7())))).await.unwrap_err();
+    let unknown = s
+        .create_unit(&ctx(), new_unit("x", "X", UnitKind::Team, Some(UnitId(uuid::Uuid::now_v7()))))
+        .await
+        .unwrap_err();
     assert!(matches!(unknown, StoreError::UnknownReference { field: "parent_id", .. }), "{unknown:?}");
 
     // The company cannot move below its own team.
     let patch = UnitPatch { parent_id: Some(Some(o.team.id)), ..Default::default() };
-    let err = s.update_unit(o.company.id, o.company.version, patch).await.unwrap_err();
+    let err = s.update_unit(&ctx(), o.company.id, o.company.version, patch).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "unit_cycle"), "{err:?}");
     // Nor can the CEO report to her own report.
     let patch = PersonPatch { manager_id: Some(Some(o.lead.id)), ..Default::default() };
-    let err = s.update_person(o.ceo.id, o.ceo.version, patch).await.unwrap_err();
+    let err = s.update_person(&ctx(), o.ceo.id, o.ceo.version, patch).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "manager_cycle"), "{err:?}");
 
     let team_people = s
@@ -160,6 +167,7 @@ async fn organisation_tree_and_people(s: S) {
 
     let renamed = s
         .update_unit(
+            &ctx(),
             o.team.id,
             1,
             UnitPatch { name: Some(Name::parse("name", "Growth & Retention").unwrap()), ..Default::default() },
@@ -170,36 +178,42 @@ async fn organisation_tree_and_people(s: S) {
 }
 
 async fn cycles_move_forward_and_current_is_derived(s: S) {
-    let planning = s.create_cycle(quarter(CycleState::Planning)).await.unwrap();
+    let planning = s.create_cycle(&ctx(), quarter(CycleState::Planning)).await.unwrap();
     let six = CycleDates::for_kind(CycleKind::SixWeeks, today() - Duration::days(3), None).unwrap();
-    s.create_cycle(NewCycle {
-        name: Title::parse("name", "Sprint").unwrap(),
-        kind: CycleKind::SixWeeks,
-        dates: six,
-        state: CycleState::Planning,
-    })
+    s.create_cycle(
+        &ctx(),
+        NewCycle {
+            name: Title::parse("name", "Sprint").unwrap(),
+            kind: CycleKind::SixWeeks,
+            dates: six,
+            state: CycleState::Planning,
+        },
+    )
     .await
     .unwrap();
     let old = CycleDates::quarter_of(today() - Duration::days(200));
-    s.create_cycle(NewCycle {
-        name: Title::parse("name", "Old").unwrap(),
-        kind: CycleKind::Quarter,
-        dates: old,
-        state: CycleState::Active,
-    })
+    s.create_cycle(
+        &ctx(),
+        NewCycle {
+            name: Title::parse("name", "Old").unwrap(),
+            kind: CycleKind::Quarter,
+            dates: old,
+            state: CycleState::Active,
+        },
+    )
     .await
     .unwrap();
 
     // Both planning cycles hold today: the quarter wins.
     assert_eq!(s.current_cycle(today()).await.unwrap().unwrap().id, planning.id);
-    let active = s.set_cycle_state(planning.id, Some(1), CycleState::Active).await.unwrap();
+    let active = s.set_cycle_state(&ctx(), planning.id, Some(1), CycleState::Active).await.unwrap();
     assert_eq!((active.state, active.version), (CycleState::Active, 2));
     assert_eq!(s.current_cycle(today()).await.unwrap().unwrap().id, planning.id);
     assert!(s.current_cycle(today() + Duration::days(3650)).await.unwrap().is_none());
 
-    let err = s.set_cycle_state(planning.id, None, CycleState::Planning).await.unwrap_err();
+    let err = s.set_cycle_state(&ctx(), planning.id, None, CycleState::Planning).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(_)), "{err:?}");
-    let closed = s.set_cycle_state(planning.id, None, CycleState::Closed).await.unwrap();
+    let closed = s.set_cycle_state(&ctx(), planning.id, None, CycleState::Closed).await.unwrap();
     assert_eq!(closed.state, CycleState::Closed);
 
     let on_today =
@@ -212,31 +226,34 @@ async fn cycles_move_forward_and_current_is_derived(s: S) {
 
 async fn nps_example_scores_a_half_and_objectives_average_active_krs(s: S) {
     let o = org(&s).await;
-    let obj = s.create_objective(objective(&o, "Make onboarding a delight", Some(o.team.id))).await.unwrap();
-    let nps = s.create_key_result(kr(obj.id, "Raise onboarding NPS from 32 to 50", 32.0, 50.0, 1.0)).await.unwrap();
-    let (ci, nps) = s.record_check_in(nps.id, check_in(41.0)).await.unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Make onboarding a delight", Some(o.team.id))).await.unwrap();
+    let nps =
+        s.create_key_result(&ctx(), kr(obj.id, "Raise onboarding NPS from 32 to 50", 32.0, 50.0, 1.0)).await.unwrap();
+    let (ci, nps) = s.record_check_in(&ctx(), nps.id, check_in(41.0)).await.unwrap();
     assert_eq!(ci.value, 41.0);
     assert_eq!(nps.current_value, Some(41.0));
     assert!(close(nps.score, 0.5));
     assert!(close(s.get_objective(obj.id).await.unwrap().score, 0.5));
 
     // A reduce KR with weight 3: time-to-value 14 → 5 days, at 5 → 1.0. Weighted: (0.5 + 3) / 4.
-    let ttv = s.create_key_result(kr(obj.id, "Time to first value from 14 to 5 days", 14.0, 5.0, 3.0)).await.unwrap();
+    let ttv =
+        s.create_key_result(&ctx(), kr(obj.id, "Time to first value from 14 to 5 days", 14.0, 5.0, 3.0)).await.unwrap();
     assert!(close(s.get_objective(obj.id).await.unwrap().score, 0.5 / 4.0), "a new KR counts from zero");
-    s.record_check_in(ttv.id, check_in(5.0)).await.unwrap();
+    s.record_check_in(&ctx(), ttv.id, check_in(5.0)).await.unwrap();
     let scored = s.get_objective(obj.id).await.unwrap();
     assert!(close(scored.score, 3.5 / 4.0), "{}", scored.score);
     assert_eq!(scored.key_result_count, 2);
 
     // Decimals are kept: CSAT 4.1 → 4.5.
-    let csat = s.create_key_result(kr(obj.id, "CSAT from 4.1 to 4.5", 4.1, 4.5, 1.0)).await.unwrap();
-    let (_, csat) = s.record_check_in(csat.id, check_in(4.3)).await.unwrap();
+    let csat = s.create_key_result(&ctx(), kr(obj.id, "CSAT from 4.1 to 4.5", 4.1, 4.5, 1.0)).await.unwrap();
+    let (_, csat) = s.record_check_in(&ctx(), csat.id, check_in(4.3)).await.unwrap();
     assert_eq!((csat.baseline, csat.target, csat.current_value), (4.1, 4.5, Some(4.3)));
     assert!((csat.score - 0.5).abs() < 1e-9);
 
     // Killing a KR takes it out of the score.
     let killed = s
         .set_key_result_status(
+            &ctx(),
             csat.id,
             Some(csat.version),
             KeyResultStatusChange::Kill { reason: Reason::parse("reason", "metric retired").unwrap() },
@@ -248,7 +265,7 @@ async fn nps_example_scores_a_half_and_objectives_average_active_krs(s: S) {
 
     // Changing the target rescores from the current value.
     let patch = KeyResultPatch { measure: Some(Measure::new(32.0, 59.0, None).unwrap()), ..Default::default() };
-    let nps = s.update_key_result(nps.id, nps.version, patch).await.unwrap();
+    let nps = s.update_key_result(&ctx(), nps.id, nps.version, patch).await.unwrap();
     assert!(close(nps.score, 9.0 / 27.0));
     let krs = s.key_results_of(&[obj.id]).await.unwrap();
     assert_eq!(krs.len(), 3);
@@ -256,14 +273,14 @@ async fn nps_example_scores_a_half_and_objectives_average_active_krs(s: S) {
 
 async fn alignment_rolls_up_contributions_and_refuses_loops(s: S) {
     let o = org(&s).await;
-    let company = s.create_objective(objective(&o, "Stop the leaky bucket", Some(o.company.id))).await.unwrap();
-    let churn = s.create_key_result(kr(company.id, "Churn from 3.1 to 2.0", 3.1, 2.0, 1.0)).await.unwrap();
-    let a = s.create_objective(objective(&o, "Guide every new customer", Some(o.team.id))).await.unwrap();
-    let b = s.create_objective(objective(&o, "Win back quiet accounts", Some(o.team.id))).await.unwrap();
-    let c = s.create_objective(objective(&o, "Know every account's health", Some(o.team.id))).await.unwrap();
-    let ka = s.create_key_result(kr(a.id, "Activation from 40 to 60", 40.0, 60.0, 1.0)).await.unwrap();
-    let kb = s.create_key_result(kr(b.id, "Reactivated from 0 to 10", 0.0, 10.0, 1.0)).await.unwrap();
-    let kc = s.create_key_result(kr(c.id, "Coverage from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
+    let company = s.create_objective(&ctx(), objective(&o, "Stop the leaky bucket", Some(o.company.id))).await.unwrap();
+    let churn = s.create_key_result(&ctx(), kr(company.id, "Churn from 3.1 to 2.0", 3.1, 2.0, 1.0)).await.unwrap();
+    let a = s.create_objective(&ctx(), objective(&o, "Guide every new customer", Some(o.team.id))).await.unwrap();
+    let b = s.create_objective(&ctx(), objective(&o, "Win back quiet accounts", Some(o.team.id))).await.unwrap();
+    let c = s.create_objective(&ctx(), objective(&o, "Know every account's health", Some(o.team.id))).await.unwrap();
+    let ka = s.create_key_result(&ctx(), kr(a.id, "Activation from 40 to 60", 40.0, 60.0, 1.0)).await.unwrap();
+    let kb = s.create_key_result(&ctx(), kr(b.id, "Reactivated from 0 to 10", 0.0, 10.0, 1.0)).await.unwrap();
+    let kc = s.create_key_result(&ctx(), kr(c.id, "Coverage from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
 
     let contributes = |child, parent, weight| NewAlignment {
         child_id: child,
@@ -271,35 +288,39 @@ async fn alignment_rolls_up_contributions_and_refuses_loops(s: S) {
         kind: LinkKind::Contributes,
         weight: Weight::new("weight", weight).unwrap(),
     };
-    s.create_alignment(contributes(a.id, AlignmentTarget::Objective(company.id), 1.0)).await.unwrap();
-    let via_kr = s.create_alignment(contributes(b.id, AlignmentTarget::KeyResult(churn.id), 3.0)).await.unwrap();
+    s.create_alignment(&ctx(), contributes(a.id, AlignmentTarget::Objective(company.id), 1.0)).await.unwrap();
+    let via_kr =
+        s.create_alignment(&ctx(), contributes(b.id, AlignmentTarget::KeyResult(churn.id), 3.0)).await.unwrap();
     assert_eq!((via_kr.parent_objective_id, via_kr.parent_key_result_id), (company.id, Some(churn.id)));
-    s.create_alignment(NewAlignment {
-        kind: LinkKind::Supports,
-        ..contributes(c.id, AlignmentTarget::Objective(company.id), 1.0)
-    })
+    s.create_alignment(
+        &ctx(),
+        NewAlignment { kind: LinkKind::Supports, ..contributes(c.id, AlignmentTarget::Objective(company.id), 1.0) },
+    )
     .await
     .unwrap();
     assert_eq!(s.get_objective(company.id).await.unwrap().rollup, Some(0.0));
 
-    s.record_check_in(ka.id, check_in(50.0)).await.unwrap(); // a: 0.5
-    s.record_check_in(kb.id, check_in(10.0)).await.unwrap(); // b: 1.0, weight 3
-    s.record_check_in(kc.id, check_in(100.0)).await.unwrap(); // supports: not counted
+    s.record_check_in(&ctx(), ka.id, check_in(50.0)).await.unwrap(); // a: 0.5
+    s.record_check_in(&ctx(), kb.id, check_in(10.0)).await.unwrap(); // b: 1.0, weight 3
+    s.record_check_in(&ctx(), kc.id, check_in(100.0)).await.unwrap(); // supports: not counted
     let parent = s.get_objective(company.id).await.unwrap();
     assert!(close(parent.rollup.unwrap(), (0.5 + 3.0) / 4.0), "{:?}", parent.rollup);
     assert!(close(parent.score, 0.0), "the parent's own score stays its KRs'");
 
     // Loops and self-links are refused; duplicates too.
-    let err = s.create_alignment(contributes(company.id, AlignmentTarget::KeyResult(ka.id), 1.0)).await.unwrap_err();
+    let err =
+        s.create_alignment(&ctx(), contributes(company.id, AlignmentTarget::KeyResult(ka.id), 1.0)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::AlignmentCycle)), "{err:?}");
-    let err = s.create_alignment(contributes(a.id, AlignmentTarget::Objective(a.id), 1.0)).await.unwrap_err();
+    let err = s.create_alignment(&ctx(), contributes(a.id, AlignmentTarget::Objective(a.id), 1.0)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::SelfAlignment)), "{err:?}");
-    let err = s.create_alignment(contributes(a.id, AlignmentTarget::Objective(company.id), 1.0)).await.unwrap_err();
+    let err =
+        s.create_alignment(&ctx(), contributes(a.id, AlignmentTarget::Objective(company.id), 1.0)).await.unwrap_err();
     assert!(matches!(err, StoreError::Duplicate { .. }), "{err:?}");
 
     // A child may align to several parents (a graph, not a tree).
-    let other = s.create_objective(objective(&o, "Earn the right to sell upmarket", Some(o.company.id))).await.unwrap();
-    s.create_alignment(contributes(a.id, AlignmentTarget::Objective(other.id), 1.0)).await.unwrap();
+    let other =
+        s.create_objective(&ctx(), objective(&o, "Earn the right to sell upmarket", Some(o.company.id))).await.unwrap();
+    s.create_alignment(&ctx(), contributes(a.id, AlignmentTarget::Objective(other.id), 1.0)).await.unwrap();
     assert!(close(s.get_objective(other.id).await.unwrap().rollup.unwrap(), 0.5));
 
     let links = s
@@ -310,22 +331,22 @@ async fn alignment_rolls_up_contributions_and_refuses_loops(s: S) {
         .await
         .unwrap();
     assert_eq!(links.items.len(), 3);
-    s.delete_alignment(via_kr.id).await.unwrap();
+    s.delete_alignment(&ctx(), via_kr.id).await.unwrap();
     assert!(close(s.get_objective(company.id).await.unwrap().rollup.unwrap(), 0.5));
 
     // Retiring a child takes it out of the roll-up.
-    s.set_objective_status(a.id, None, ObjectiveStatus::Retired, Some("replaced".into())).await.unwrap();
+    s.set_objective_status(&ctx(), a.id, None, ObjectiveStatus::Retired, Some("replaced".into())).await.unwrap();
     assert_eq!(s.get_objective(company.id).await.unwrap().rollup, None);
 }
 
 async fn stale_versions_conflict_and_one_concurrent_writer_wins(s: S) {
     let o = org(&s).await;
-    let obj = s.create_objective(objective(&o, "Make inbound our biggest source", None)).await.unwrap();
-    let k = s.create_key_result(kr(obj.id, "Demos from 80 to 200", 80.0, 200.0, 1.0)).await.unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Make inbound our biggest source", None)).await.unwrap();
+    let k = s.create_key_result(&ctx(), kr(obj.id, "Demos from 80 to 200", 80.0, 200.0, 1.0)).await.unwrap();
     let title = |t: &str| KeyResultPatch { title: Some(Title::parse("title", t).unwrap()), ..Default::default() };
-    let first = s.update_key_result(k.id, k.version, title("Organic demos from 80 to 200")).await.unwrap();
+    let first = s.update_key_result(&ctx(), k.id, k.version, title("Organic demos from 80 to 200")).await.unwrap();
     assert_eq!(first.version, k.version + 1);
-    let err = s.update_key_result(k.id, k.version, title("Lost edit")).await.unwrap_err();
+    let err = s.update_key_result(&ctx(), k.id, k.version, title("Lost edit")).await.unwrap_err();
     assert!(matches!(err, StoreError::Stale { current_version, .. } if current_version == first.version), "{err:?}");
     assert_eq!(s.get_key_result(k.id).await.unwrap().title, "Organic demos from 80 to 200");
 
@@ -340,7 +361,7 @@ async fn stale_versions_conflict_and_one_concurrent_writer_wins(s: S) {
                 title: Some(Title::parse("title", &format!("Edit {i}")).unwrap()),
                 ..Default::default()
             };
-            s.update_objective(id, version, patch).await
+            s.update_objective(&ctx(), id, version, patch).await
         }));
     }
     let mut won = 0;
@@ -357,12 +378,12 @@ async fn stale_versions_conflict_and_one_concurrent_writer_wins(s: S) {
 
 async fn check_in_rules(s: S) {
     let o = org(&s).await;
-    let obj = s.create_objective(objective(&o, "Earn enterprise-grade reliability", None)).await.unwrap();
-    let k = s.create_key_result(kr(obj.id, "P1 incidents from 9 to 3", 9.0, 3.0, 1.0)).await.unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Earn enterprise-grade reliability", None)).await.unwrap();
+    let k = s.create_key_result(&ctx(), kr(obj.id, "P1 incidents from 9 to 3", 9.0, 3.0, 1.0)).await.unwrap();
 
     let mut future = check_in(5.0);
     future.at = Some(Utc::now() + Duration::days(2));
-    let err = s.record_check_in(k.id, future).await.unwrap_err();
+    let err = s.record_check_in(&ctx(), k.id, future).await.unwrap_err();
     assert!(
         matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "check_in_in_future" && d.field() == Some("at")),
         "{err:?}"
@@ -370,25 +391,25 @@ async fn check_in_rules(s: S) {
 
     let mut before = check_in(5.0);
     before.at = Some((o.cycle.start - Duration::days(1)).and_hms_opt(12, 0, 0).unwrap().and_utc());
-    let err = s.record_check_in(k.id, before).await.unwrap_err();
+    let err = s.record_check_in(&ctx(), k.id, before).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "check_in_before_cycle"), "{err:?}");
 
-    let err = s.record_check_in(k.id, check_in(f64::NAN)).await.unwrap_err();
+    let err = s.record_check_in(&ctx(), k.id, check_in(f64::NAN)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(_)), "{err:?}");
     let mut ghost = check_in(5.0);
     ghost.author_id = Some(PersonId(uuid::Uuid::now_v7()));
-    let err = s.record_check_in(k.id, ghost).await.unwrap_err();
+    let err = s.record_check_in(&ctx(), k.id, ghost).await.unwrap_err();
     assert!(matches!(err, StoreError::UnknownReference { field: "author_id", .. }), "{err:?}");
-    let err = s.record_check_in(KeyResultId(uuid::Uuid::now_v7()), check_in(5.0)).await.unwrap_err();
+    let err = s.record_check_in(&ctx(), KeyResultId(uuid::Uuid::now_v7()), check_in(5.0)).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
 
     // Today's value, then a back-dated one: the back-dated one joins the history only.
-    let (_, now) = s.record_check_in(k.id, check_in(6.0)).await.unwrap();
+    let (_, now) = s.record_check_in(&ctx(), k.id, check_in(6.0)).await.unwrap();
     assert!(close(now.score, 0.5));
     let mut back = check_in(8.0);
     back.at = Some(o.cycle.start.and_hms_opt(9, 0, 0).unwrap().and_utc());
     back.confidence = Confidence::AtRisk;
-    let (_, after) = s.record_check_in(k.id, back).await.unwrap();
+    let (_, after) = s.record_check_in(&ctx(), k.id, back).await.unwrap();
     assert_eq!((after.current_value, after.confidence), (Some(6.0), Some(Confidence::OnTrack)));
     let history = s.list_check_ins(k.id, PageRequest::default()).await.unwrap();
     assert_eq!(history.items.iter().map(|c| c.value).collect::<Vec<_>>(), vec![6.0, 8.0], "newest first");
@@ -396,37 +417,42 @@ async fn check_in_rules(s: S) {
     // Milestones take 0 or 1 only.
     let mut ms = kr(obj.id, "SOC 2 Type I readiness", 0.0, 1.0, 1.0);
     ms.kind = KeyResultKind::Milestone;
-    let ms = s.create_key_result(ms).await.unwrap();
-    let err = s.record_check_in(ms.id, check_in(0.5)).await.unwrap_err();
+    let ms = s.create_key_result(&ctx(), ms).await.unwrap();
+    let err = s.record_check_in(&ctx(), ms.id, check_in(0.5)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::MilestoneNotBinary { .. })), "{err:?}");
-    let (_, ms) = s.record_check_in(ms.id, check_in(1.0)).await.unwrap();
+    let (_, ms) = s.record_check_in(&ctx(), ms.id, check_in(1.0)).await.unwrap();
     assert_eq!(ms.score, 1.0);
 
     // No check-in on a killed key result.
     let killed = s
         .set_key_result_status(
+            &ctx(),
             k.id,
             None,
             KeyResultStatusChange::Kill { reason: Reason::parse("reason", "wrong metric").unwrap() },
         )
         .await
         .unwrap();
-    let err = s.record_check_in(killed.id, check_in(4.0)).await.unwrap_err();
+    let err = s.record_check_in(&ctx(), killed.id, check_in(4.0)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "key_result_not_active"), "{err:?}");
 
     // Nor in a cycle still being planned.
     let next = s
-        .create_cycle(NewCycle {
-            name: Title::parse("name", "Next").unwrap(),
-            kind: CycleKind::Quarter,
-            dates: CycleDates::quarter_of(o.cycle.end + Duration::days(1)),
-            state: CycleState::Planning,
-        })
+        .create_cycle(
+            &ctx(),
+            NewCycle {
+                name: Title::parse("name", "Next").unwrap(),
+                kind: CycleKind::Quarter,
+                dates: CycleDates::quarter_of(o.cycle.end + Duration::days(1)),
+                state: CycleState::Planning,
+            },
+        )
         .await
         .unwrap();
-    let planned = s.create_objective(NewObjective { cycle_id: next.id, ..objective(&o, "Later", None) }).await.unwrap();
-    let pk = s.create_key_result(kr(planned.id, "x from 1 to 2", 1.0, 2.0, 1.0)).await.unwrap();
-    let err = s.record_check_in(pk.id, check_in(1.5)).await.unwrap_err();
+    let planned =
+        s.create_objective(&ctx(), NewObjective { cycle_id: next.id, ..objective(&o, "Later", None) }).await.unwrap();
+    let pk = s.create_key_result(&ctx(), kr(planned.id, "x from 1 to 2", 1.0, 2.0, 1.0)).await.unwrap();
+    let err = s.record_check_in(&ctx(), pk.id, check_in(1.5)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "cycle_not_started"), "{err:?}");
 }
 
@@ -435,35 +461,40 @@ async fn closed_cycle_is_read_only(s: S) {
     // A cycle that ended last quarter but is not graded yet still takes late check-ins.
     let last = CycleDates::quarter_of(o.cycle.start - Duration::days(1));
     let past = s
-        .create_cycle(NewCycle {
-            name: Title::parse("name", "Last").unwrap(),
-            kind: CycleKind::Quarter,
-            dates: last,
-            state: CycleState::Active,
-        })
+        .create_cycle(
+            &ctx(),
+            NewCycle {
+                name: Title::parse("name", "Last").unwrap(),
+                kind: CycleKind::Quarter,
+                dates: last,
+                state: CycleState::Active,
+            },
+        )
         .await
         .unwrap();
     let obj = s
-        .create_objective(NewObjective { cycle_id: past.id, ..objective(&o, "Close the books faster", None) })
+        .create_objective(&ctx(), NewObjective { cycle_id: past.id, ..objective(&o, "Close the books faster", None) })
         .await
         .unwrap();
-    let k = s.create_key_result(kr(obj.id, "Month-close from 12 to 5 days", 12.0, 5.0, 1.0)).await.unwrap();
-    let (late, _) = s.record_check_in(k.id, check_in(8.5)).await.unwrap();
+    let k = s.create_key_result(&ctx(), kr(obj.id, "Month-close from 12 to 5 days", 12.0, 5.0, 1.0)).await.unwrap();
+    let (late, _) = s.record_check_in(&ctx(), k.id, check_in(8.5)).await.unwrap();
     assert!(late.at.date_naive() > past.end);
 
-    let closed = s.set_cycle_state(past.id, None, CycleState::Closed).await.unwrap();
+    let closed = s.set_cycle_state(&ctx(), past.id, None, CycleState::Closed).await.unwrap();
     assert_eq!(closed.state, CycleState::Closed);
-    let err = s.record_check_in(k.id, check_in(5.0)).await.unwrap_err();
+    let err = s.record_check_in(&ctx(), k.id, check_in(5.0)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
-    let err =
-        s.create_objective(NewObjective { cycle_id: past.id, ..objective(&o, "Too late", None) }).await.unwrap_err();
+    let err = s
+        .create_objective(&ctx(), NewObjective { cycle_id: past.id, ..objective(&o, "Too late", None) })
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
-    let err = s.create_key_result(kr(obj.id, "Too late from 1 to 2", 1.0, 2.0, 1.0)).await.unwrap_err();
+    let err = s.create_key_result(&ctx(), kr(obj.id, "Too late from 1 to 2", 1.0, 2.0, 1.0)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
     let patch = ObjectivePatch { title: Some(Title::parse("title", "Rewritten").unwrap()), ..Default::default() };
-    let err = s.update_objective(obj.id, obj.version, patch).await.unwrap_err();
+    let err = s.update_objective(&ctx(), obj.id, obj.version, patch).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
-    let err = s.update_cycle(past.id, closed.version, CyclePatch::default()).await.unwrap_err();
+    let err = s.update_cycle(&ctx(), past.id, closed.version, CyclePatch::default()).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(quarterdeck_domain::DomainError::CycleClosed)), "{err:?}");
     assert_eq!(s.get_key_result(k.id).await.unwrap().current_value, Some(8.5));
 }
@@ -472,9 +503,11 @@ async fn lists_paginate_without_gaps_or_repeats(s: S) {
     let o = org(&s).await;
     let mut made = Vec::new();
     for i in 0..7 {
-        made.push(s.create_objective(objective(&o, &format!("Objective {i}"), Some(o.team.id))).await.unwrap().id);
+        made.push(
+            s.create_objective(&ctx(), objective(&o, &format!("Objective {i}"), Some(o.team.id))).await.unwrap().id,
+        );
     }
-    s.create_objective(objective(&o, "Elsewhere", Some(o.company.id))).await.unwrap();
+    s.create_objective(&ctx(), objective(&o, "Elsewhere", Some(o.company.id))).await.unwrap();
     let filter = ObjectiveFilter { cycle_id: Some(o.cycle.id), unit_id: Some(o.team.id), ..Default::default() };
     let mut seen = Vec::new();
     let mut page = PageRequest::first(3);
@@ -489,10 +522,10 @@ async fn lists_paginate_without_gaps_or_repeats(s: S) {
     }
     assert_eq!(seen, made);
 
-    let obj = s.create_objective(objective(&o, "Check-in history", None)).await.unwrap();
-    let k = s.create_key_result(kr(obj.id, "x from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Check-in history", None)).await.unwrap();
+    let k = s.create_key_result(&ctx(), kr(obj.id, "x from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
     for v in 0..5 {
-        s.record_check_in(k.id, check_in(v as f64 * 10.0)).await.unwrap();
+        s.record_check_in(&ctx(), k.id, check_in(v as f64 * 10.0)).await.unwrap();
     }
     let first = s.list_check_ins(k.id, PageRequest::first(2)).await.unwrap();
     let cursor = first.next_cursor.clone().unwrap();
@@ -504,10 +537,12 @@ async fn lists_paginate_without_gaps_or_repeats(s: S) {
 
 async fn concurrent_check_ins_keep_the_objective_score_exact(s: S) {
     let o = org(&s).await;
-    let obj = s.create_objective(objective(&o, "Shift to proactive success", None)).await.unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Shift to proactive success", None)).await.unwrap();
     let mut krs = Vec::new();
     for i in 0..4 {
-        krs.push(s.create_key_result(kr(obj.id, &format!("KR {i} from 0 to 10"), 0.0, 10.0, 1.0)).await.unwrap().id);
+        krs.push(
+            s.create_key_result(&ctx(), kr(obj.id, &format!("KR {i} from 0 to 10"), 0.0, 10.0, 1.0)).await.unwrap().id,
+        );
     }
     let mut tasks = Vec::new();
     for (i, id) in krs.iter().enumerate() {
@@ -515,7 +550,7 @@ async fn concurrent_check_ins_keep_the_objective_score_exact(s: S) {
             let s = s.clone();
             let id = *id;
             tasks.push(tokio::spawn(async move {
-                s.record_check_in(id, check_in(if round == 4 { (i + 1) as f64 * 2.0 } else { 1.0 })).await
+                s.record_check_in(&ctx(), id, check_in(if round == 4 { (i + 1) as f64 * 2.0 } else { 1.0 })).await
             }));
         }
     }
@@ -532,20 +567,23 @@ async fn import_derives_the_same_numbers_as_check_ins(s: S) {
     // Build a small organisation through the API, then import the same facts into a
     // second store and compare the derived numbers.
     let o = org(&s).await;
-    let parent = s.create_objective(objective(&o, "Parent", Some(o.company.id))).await.unwrap();
-    let child = s.create_objective(objective(&o, "Child", Some(o.team.id))).await.unwrap();
-    s.create_alignment(NewAlignment {
-        child_id: child.id,
-        parent: AlignmentTarget::Objective(parent.id),
-        kind: LinkKind::Contributes,
-        weight: Weight::ONE,
-    })
+    let parent = s.create_objective(&ctx(), objective(&o, "Parent", Some(o.company.id))).await.unwrap();
+    let child = s.create_objective(&ctx(), objective(&o, "Child", Some(o.team.id))).await.unwrap();
+    s.create_alignment(
+        &ctx(),
+        NewAlignment {
+            child_id: child.id,
+            parent: AlignmentTarget::Objective(parent.id),
+            kind: LinkKind::Contributes,
+            weight: Weight::ONE,
+        },
+    )
     .await
     .unwrap();
-    let k1 = s.create_key_result(kr(child.id, "a from 10 to 20", 10.0, 20.0, 2.0)).await.unwrap();
-    let k2 = s.create_key_result(kr(child.id, "b from 5 to 1", 5.0, 1.0, 1.0)).await.unwrap();
-    s.record_check_in(k1.id, check_in(17.0)).await.unwrap();
-    s.record_check_in(k2.id, check_in(4.0)).await.unwrap();
+    let k1 = s.create_key_result(&ctx(), kr(child.id, "a from 10 to 20", 10.0, 20.0, 2.0)).await.unwrap();
+    let k2 = s.create_key_result(&ctx(), kr(child.id, "b from 5 to 1", 5.0, 1.0, 1.0)).await.unwrap();
+    s.record_check_in(&ctx(), k1.id, check_in(17.0)).await.unwrap();
+    s.record_check_in(&ctx(), k2.id, check_in(4.0)).await.unwrap();
     let live_child = s.get_objective(child.id).await.unwrap();
     let live_parent = s.get_objective(parent.id).await.unwrap();
 
@@ -573,7 +611,7 @@ async fn import_derives_the_same_numbers_as_check_ins(s: S) {
     }
     let (copy, _dir) = sqlite_store().await;
     assert!(copy.is_empty().await.unwrap());
-    let counts = copy.import(snapshot).await.unwrap();
+    let counts = copy.import(&ctx(), snapshot).await.unwrap();
     assert_eq!((counts.objectives, counts.key_results, counts.check_ins), (2, 2, 2));
     assert!(!copy.is_empty().await.unwrap());
     let c = copy.get_objective(child.id).await.unwrap();
@@ -593,7 +631,7 @@ async fn failed_requests_leave_nothing_behind(s: S) {
     let before = s.list_objectives(ObjectiveFilter::default(), PageRequest::default()).await.unwrap().items.len();
     let mut bad = objective(&o, "Orphan", None);
     bad.owner_id = PersonId(uuid::Uuid::now_v7());
-    let err = s.create_objective(bad).await.unwrap_err();
+    let err = s.create_objective(&ctx(), bad).await.unwrap_err();
     assert!(matches!(err, StoreError::UnknownReference { field: "owner_id", .. }), "{err:?}");
     assert_eq!(
         s.list_objectives(ObjectiveFilter::default(), PageRequest::default()).await.unwrap().items.len(),
@@ -601,11 +639,11 @@ async fn failed_requests_leave_nothing_behind(s: S) {
     );
 
     // A check-in refused after the objective was locked leaves no check-in and no score change.
-    let obj = s.create_objective(objective(&o, "Atomic", None)).await.unwrap();
-    let k = s.create_key_result(kr(obj.id, "x from 0 to 10", 0.0, 10.0, 1.0)).await.unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Atomic", None)).await.unwrap();
+    let k = s.create_key_result(&ctx(), kr(obj.id, "x from 0 to 10", 0.0, 10.0, 1.0)).await.unwrap();
     let mut ghost = check_in(5.0);
     ghost.author_id = Some(PersonId(uuid::Uuid::now_v7()));
-    assert!(s.record_check_in(k.id, ghost).await.is_err());
+    assert!(s.record_check_in(&ctx(), k.id, ghost).await.is_err());
     assert!(s.list_check_ins(k.id, PageRequest::default()).await.unwrap().items.is_empty());
     assert_eq!(s.get_objective(obj.id).await.unwrap().score, 0.0);
     let _ = o.company;
@@ -613,21 +651,25 @@ async fn failed_requests_leave_nothing_behind(s: S) {
 
 async fn initiatives_are_tracked_not_scored(s: S) {
     let o = org(&s).await;
-    let obj = s.create_objective(objective(&o, "Make mobile the preferred channel", None)).await.unwrap();
-    let k = s.create_key_result(kr(obj.id, "Mobile share from 10 to 30", 10.0, 30.0, 1.0)).await.unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Make mobile the preferred channel", None)).await.unwrap();
+    let k = s.create_key_result(&ctx(), kr(obj.id, "Mobile share from 10 to 30", 10.0, 30.0, 1.0)).await.unwrap();
     let i = s
-        .create_initiative(NewInitiative {
-            key_result_id: k.id,
-            title: Title::parse("title", "A/B test the install prompt").unwrap(),
-            kind: InitiativeKind::Experiment,
-            status: InitiativeStatus::Planned,
-            owner_id: Some(o.lead.id),
-            link: Some("https://tracker.example/EXP-1".into()),
-        })
+        .create_initiative(
+            &ctx(),
+            NewInitiative {
+                key_result_id: k.id,
+                title: Title::parse("title", "A/B test the install prompt").unwrap(),
+                kind: InitiativeKind::Experiment,
+                status: InitiativeStatus::Planned,
+                owner_id: Some(o.lead.id),
+                link: Some("https://tracker.example/EXP-1".into()),
+            },
+        )
         .await
         .unwrap();
     let done = s
         .update_initiative(
+            &ctx(),
             i.id,
             i.version,
             InitiativePatch { status: Some(InitiativeStatus::Done), ..Default::default() },
@@ -651,10 +693,10 @@ async fn the_change_token_moves_with_every_write(s: S) {
     let o = org(&s).await;
     let after_org = s.change_token().await.unwrap();
     assert_ne!(after_org, before);
-    let obj = s.create_objective(objective(&o, "Token", None)).await.unwrap();
-    let k = s.create_key_result(kr(obj.id, "x from 0 to 1", 0.0, 1.0, 1.0)).await.unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Token", None)).await.unwrap();
+    let k = s.create_key_result(&ctx(), kr(obj.id, "x from 0 to 1", 0.0, 1.0, 1.0)).await.unwrap();
     let t1 = s.change_token().await.unwrap();
-    s.record_check_in(k.id, check_in(0.5)).await.unwrap();
+    s.record_check_in(&ctx(), k.id, check_in(0.5)).await.unwrap();
     assert_ne!(s.change_token().await.unwrap(), t1, "a check-in changes what lists show");
 }
 
@@ -663,15 +705,18 @@ async fn sqlite_sees_writes_of_another_process() {
     // The CLI writes to the same file as a running server: the server's token must move.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.db");
-    let server = quarterdeck_store_sql::SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-    let cli = quarterdeck_store_sql::SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+    let server = quarterdeck_store_sql::SqlStore::open_sqlite(path.to_str().unwrap()).await.unwrap();
+    let cli = quarterdeck_store_sql::SqlStore::open_sqlite(path.to_str().unwrap()).await.unwrap();
     let before = server.change_token().await.unwrap();
-    cli.create_unit(NewUnit {
-        slug: Slug::parse("slug", "ops").unwrap(),
-        name: Name::parse("name", "Ops").unwrap(),
-        kind: UnitKind::Team,
-        parent_id: None,
-    })
+    cli.create_unit(
+        &ctx(),
+        NewUnit {
+            slug: Slug::parse("slug", "ops").unwrap(),
+            name: Name::parse("name", "Ops").unwrap(),
+            kind: UnitKind::Team,
+            parent_id: None,
+        },
+    )
     .await
     .unwrap();
     assert_ne!(server.change_token().await.unwrap(), before);
@@ -680,10 +725,11 @@ async fn sqlite_sees_writes_of_another_process() {
 async fn concurrent_check_ins_are_answered_each_on_its_own(s: S) {
     // Check-ins arriving together are written together; each still gets its own answer.
     let o = org(&s).await;
-    let obj = s.create_objective(objective(&o, "Batched", None)).await.unwrap();
-    let good = s.create_key_result(kr(obj.id, "good from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
-    let dead = s.create_key_result(kr(obj.id, "dead from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Batched", None)).await.unwrap();
+    let good = s.create_key_result(&ctx(), kr(obj.id, "good from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
+    let dead = s.create_key_result(&ctx(), kr(obj.id, "dead from 0 to 100", 0.0, 100.0, 1.0)).await.unwrap();
     s.set_key_result_status(
+        &ctx(),
         dead.id,
         None,
         KeyResultStatusChange::Kill { reason: Reason::parse("reason", "gone").unwrap() },
@@ -699,7 +745,7 @@ async fn concurrent_check_ins_are_answered_each_on_its_own(s: S) {
             if i % 4 == 0 {
                 c.author_id = Some(PersonId(uuid::Uuid::now_v7()));
             }
-            (i, s.record_check_in(target, c).await)
+            (i, s.record_check_in(&ctx(), target, c).await)
         }));
     }
     let mut stored = 0;

@@ -22,6 +22,11 @@ use std::sync::Arc;
 
 type S = Arc<dyn Store>;
 
+/// Writes in these tests are made by an API client, now.
+fn ctx() -> quarterdeck_store::Ctx {
+    quarterdeck_store::Ctx::new(quarterdeck_domain::actor::Actor::Api, chrono::Utc::now())
+}
+
 backend_tests!(
     dictionary_entries_keep_their_target_history,
     ingest_keeps_period_values_current_and_is_idempotent,
@@ -55,23 +60,26 @@ async fn period(s: &S, kpi: KpiId, g: Granularity, day: &str, segment: Option<&s
 async fn dictionary_entries_keep_their_target_history(s: S) {
     let mut nps = kpi("nps", Aggregation::Mean, KpiDirection::HigherIsBetter, Some(Target::Value { value: 40.0 }));
     nps.target_set_on = Some("2026-01-01".parse().unwrap());
-    let created = s.create_kpi(nps.clone()).await.unwrap();
+    let created = s.create_kpi(&ctx(), nps.clone()).await.unwrap();
     assert_eq!(created.target, Some(Target::Value { value: 40.0 }));
-    let err = s.create_kpi(nps).await.unwrap_err();
+    let err = s.create_kpi(&ctx(), nps).await.unwrap_err();
     assert!(matches!(err, StoreError::Duplicate { field: "key", .. }), "{err:?}");
     let mut ghost = kpi("ghost", Aggregation::Sum, KpiDirection::HigherIsBetter, None);
     ghost.owner_id = Some(PersonId(uuid::Uuid::now_v7()));
-    assert!(matches!(s.create_kpi(ghost).await.unwrap_err(), StoreError::UnknownReference { field: "owner_id", .. }));
+    assert!(matches!(
+        s.create_kpi(&ctx(), ghost).await.unwrap_err(),
+        StoreError::UnknownReference { field: "owner_id", .. }
+    ));
     let mut guard = kpi("refunds", Aggregation::Mean, KpiDirection::LowerIsBetter, None);
     guard.guardrail = true;
-    let err = s.create_kpi(guard).await.unwrap_err();
+    let err = s.create_kpi(&ctx(), guard).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "guardrail_needs_threshold"), "{err:?}");
 
     let patch = KpiPatch {
         target: Some((Some(Target::Value { value: 50.0 }), Some("2026-07-01".parse().unwrap()))),
         ..Default::default()
     };
-    let updated = s.update_kpi(created.id, created.version, patch).await.unwrap();
+    let updated = s.update_kpi(&ctx(), created.id, created.version, patch).await.unwrap();
     assert_eq!(updated.target, Some(Target::Value { value: 50.0 }));
     let history = s.kpi_target_history(created.id).await.unwrap();
     assert_eq!(
@@ -79,16 +87,19 @@ async fn dictionary_entries_keep_their_target_history(s: S) {
         vec![Some(Target::Value { value: 40.0 }), Some(Target::Value { value: 50.0 })]
     );
     assert_eq!(history[1].set_on, Some("2026-07-01".parse().unwrap()));
-    let err = s.update_kpi(created.id, created.version, KpiPatch::default()).await.unwrap_err();
+    let err = s.update_kpi(&ctx(), created.id, created.version, KpiPatch::default()).await.unwrap_err();
     assert!(matches!(err, StoreError::Stale { .. }), "{err:?}");
     let bad = KpiPatch { target: Some((Some(Target::Range { low: 1.0, high: 2.0 }), None)), ..Default::default() };
-    assert!(s.update_kpi(created.id, updated.version, bad).await.is_err(), "a range needs within_range");
+    assert!(s.update_kpi(&ctx(), created.id, updated.version, bad).await.is_err(), "a range needs within_range");
     assert_eq!(s.find_kpi_by_key("nps").await.unwrap().id, created.id);
 }
 
 async fn ingest_keeps_period_values_current_and_is_idempotent(s: S) {
     let k = s
-        .create_kpi(kpi("signups", Aggregation::Sum, KpiDirection::HigherIsBetter, Some(Target::Value { value: 10.0 })))
+        .create_kpi(
+            &ctx(),
+            kpi("signups", Aggregation::Sum, KpiDirection::HigherIsBetter, Some(Target::Value { value: 10.0 })),
+        )
         .await
         .unwrap();
     let batch = vec![
@@ -97,7 +108,7 @@ async fn ingest_keeps_period_values_current_and_is_idempotent(s: S) {
         point(k.id, at("2026-11-24", 9), 5.0, Some("emea")),
         point(k.id, at("2026-11-24", 11), 7.0, None),
     ];
-    let report = s.ingest(batch.clone()).await.unwrap();
+    let report = s.ingest(&ctx(), batch.clone()).await.unwrap();
     assert_eq!((report.inserted, report.replaced, report.unchanged), (4, 0, 0));
     assert_eq!(period(&s, k.id, Granularity::Day, "2026-11-23", None).await.unwrap().value, Some(7.0));
     assert_eq!(period(&s, k.id, Granularity::Day, "2026-11-24", None).await.unwrap().value, Some(12.0));
@@ -110,11 +121,11 @@ async fn ingest_keeps_period_values_current_and_is_idempotent(s: S) {
     assert_eq!(s.kpi_segments(k.id).await.unwrap(), vec!["amer".to_owned(), "emea".to_owned()]);
 
     // Sending the same batch again counts nothing twice.
-    let again = s.ingest(batch).await.unwrap();
+    let again = s.ingest(&ctx(), batch).await.unwrap();
     assert_eq!((again.inserted, again.replaced, again.unchanged), (0, 0, 4));
     assert_eq!(period(&s, k.id, Granularity::Week, "2026-11-24", None).await.unwrap().value, Some(19.0));
     // A corrected value replaces the old one everywhere.
-    let fix = s.ingest(vec![point(k.id, at("2026-11-24", 11), 1.0, None)]).await.unwrap();
+    let fix = s.ingest(&ctx(), vec![point(k.id, at("2026-11-24", 11), 1.0, None)]).await.unwrap();
     assert_eq!(fix.replaced, 1);
     assert_eq!(period(&s, k.id, Granularity::Week, "2026-11-24", None).await.unwrap().value, Some(13.0));
     let day = period(&s, k.id, Granularity::Day, "2026-11-24", None).await.unwrap();
@@ -133,23 +144,26 @@ async fn ingest_keeps_period_values_current_and_is_idempotent(s: S) {
 
 async fn percentiles_and_means_match_the_definitions(s: S) {
     let p90 = s
-        .create_kpi(kpi("inp_p90", Aggregation::P90, KpiDirection::LowerIsBetter, Some(Target::Value { value: 200.0 })))
+        .create_kpi(
+            &ctx(),
+            kpi("inp_p90", Aggregation::P90, KpiDirection::LowerIsBetter, Some(Target::Value { value: 200.0 })),
+        )
         .await
         .unwrap();
-    let mean = s.create_kpi(kpi("csat", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await.unwrap();
+    let mean = s.create_kpi(&ctx(), kpi("csat", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await.unwrap();
     let values = [120.0, 180.0, 90.0, 450.0, 210.0, 160.0, 300.0];
     let mut batch = Vec::new();
     for (i, v) in values.iter().enumerate() {
         batch.push(point(p90.id, at("2026-11-02", i as u32), *v, None));
         batch.push(point(mean.id, at("2026-11-02", i as u32), *v / 100.0, None));
     }
-    s.ingest(batch).await.unwrap();
+    s.ingest(&ctx(), batch).await.unwrap();
     let want = percentile(&values, 0.9).unwrap();
     assert!(
         (period(&s, p90.id, Granularity::Day, "2026-11-02", None).await.unwrap().value.unwrap() - want).abs() < 1e-9
     );
     // A later point in the same week recomputes the week's percentile from that week only.
-    s.ingest(vec![point(p90.id, at("2026-11-03", 1), 100.0, None)]).await.unwrap();
+    s.ingest(&ctx(), vec![point(p90.id, at("2026-11-03", 1), 100.0, None)]).await.unwrap();
     let mut week: Vec<f64> = values.to_vec();
     week.push(100.0);
     let got = period(&s, p90.id, Granularity::Week, "2026-11-03", None).await.unwrap().value.unwrap();
@@ -161,77 +175,92 @@ async fn percentiles_and_means_match_the_definitions(s: S) {
 async fn derived_kpis_follow_their_inputs(s: S) {
     let mut won = kpi("won", Aggregation::Sum, KpiDirection::HigherIsBetter, None);
     won.cadence = Cadence::Weekly;
-    let won = s.create_kpi(won).await.unwrap();
+    let won = s.create_kpi(&ctx(), won).await.unwrap();
     let mut qualified = kpi("qualified", Aggregation::Sum, KpiDirection::HigherIsBetter, None);
     qualified.cadence = Cadence::Weekly;
-    let qualified = s.create_kpi(qualified).await.unwrap();
-    s.ingest(vec![point(won.id, at("2026-11-02", 9), 9.0, None), point(qualified.id, at("2026-11-02", 9), 36.0, None)])
-        .await
-        .unwrap();
+    let qualified = s.create_kpi(&ctx(), qualified).await.unwrap();
+    s.ingest(
+        &ctx(),
+        vec![point(won.id, at("2026-11-02", 9), 9.0, None), point(qualified.id, at("2026-11-02", 9), 36.0, None)],
+    )
+    .await
+    .unwrap();
 
     let mut rate =
         kpi("win_rate", Aggregation::Formula, KpiDirection::HigherIsBetter, Some(Target::Value { value: 23.0 }));
     rate.cadence = Cadence::Weekly;
     rate.formula = Some(Formula::parse("won / qualified * 100").unwrap());
-    let rate = s.create_kpi(rate).await.unwrap();
+    let rate = s.create_kpi(&ctx(), rate).await.unwrap();
     // Backfilled at creation from the inputs' existing periods.
     assert_eq!(period(&s, rate.id, Granularity::Week, "2026-11-02", None).await.unwrap().value, Some(25.0));
     assert_eq!(rate.current_value, Some(25.0));
 
     let report = s
-        .ingest(vec![
-            point(won.id, at("2026-11-10", 9), 4.0, None),
-            point(qualified.id, at("2026-11-10", 9), 40.0, None),
-        ])
+        .ingest(
+            &ctx(),
+            vec![point(won.id, at("2026-11-10", 9), 4.0, None), point(qualified.id, at("2026-11-10", 9), 40.0, None)],
+        )
         .await
         .unwrap();
     assert!(report.kpis_updated.contains(&rate.id));
     let now = s.get_kpi(rate.id).await.unwrap();
     assert_eq!((now.current_value, now.current_status), (Some(10.0), Some(HealthStatus::Breached)));
     // Division by zero leaves the period without a value instead of storing nonsense.
-    s.ingest(vec![point(won.id, at("2026-11-17", 9), 1.0, None), point(qualified.id, at("2026-11-17", 9), 0.0, None)])
-        .await
-        .unwrap();
+    s.ingest(
+        &ctx(),
+        vec![point(won.id, at("2026-11-17", 9), 1.0, None), point(qualified.id, at("2026-11-17", 9), 0.0, None)],
+    )
+    .await
+    .unwrap();
     assert!(period(&s, rate.id, Granularity::Week, "2026-11-17", None).await.is_none());
 
     let mut bad = kpi("lost_rate", Aggregation::Formula, KpiDirection::LowerIsBetter, None);
     bad.formula = Some(Formula::parse("lost / qualified").unwrap());
-    let err = s.create_kpi(bad.clone()).await.unwrap_err();
+    let err = s.create_kpi(&ctx(), bad.clone()).await.unwrap_err();
     assert!(matches!(&err, StoreError::Domain(d) if d.code().as_str() == "formula_unknown_name"), "{err:?}");
     bad.formula = Some(Formula::parse("lost_rate + won").unwrap());
-    let err = s.create_kpi(bad).await.unwrap_err();
+    let err = s.create_kpi(&ctx(), bad).await.unwrap_err();
     assert!(matches!(&err, StoreError::Domain(d) if d.code().as_str() == "formula_self_reference"), "{err:?}");
-    let err = s.ingest(vec![point(rate.id, at("2026-11-10", 9), 1.0, None)]).await.unwrap_err();
+    let err = s.ingest(&ctx(), vec![point(rate.id, at("2026-11-10", 9), 1.0, None)]).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "derived_kpi"), "{err:?}");
 }
 
 async fn org(s: &S) -> (Person, Cycle) {
     let unit = s
-        .create_unit(NewUnit {
-            slug: Slug::parse("slug", "growth").unwrap(),
-            name: Name::parse("name", "Growth").unwrap(),
-            kind: UnitKind::Team,
-            parent_id: None,
-        })
+        .create_unit(
+            &ctx(),
+            NewUnit {
+                slug: Slug::parse("slug", "growth").unwrap(),
+                name: Name::parse("name", "Growth").unwrap(),
+                kind: UnitKind::Team,
+                parent_id: None,
+            },
+        )
         .await
         .unwrap();
     let person = s
-        .create_person(NewPerson {
-            name: Name::parse("name", "Ada").unwrap(),
-            email: Email::parse("email", "ada@x.example").unwrap(),
-            unit_id: Some(unit.id),
-            manager_id: None,
-        })
+        .create_person(
+            &ctx(),
+            NewPerson {
+                name: Name::parse("name", "Ada").unwrap(),
+                email: Email::parse("email", "ada@x.example").unwrap(),
+                unit_id: Some(unit.id),
+                manager_id: None,
+            },
+        )
         .await
         .unwrap();
     let dates = CycleDates::quarter_of(Utc::now().date_naive());
     let cycle = s
-        .create_cycle(NewCycle {
-            name: Title::parse("name", "Now").unwrap(),
-            kind: CycleKind::Quarter,
-            dates,
-            state: CycleState::Active,
-        })
+        .create_cycle(
+            &ctx(),
+            NewCycle {
+                name: Title::parse("name", "Now").unwrap(),
+                kind: CycleKind::Quarter,
+                dates,
+                state: CycleState::Active,
+            },
+        )
         .await
         .unwrap();
     (person, cycle)
@@ -251,21 +280,24 @@ fn objective(person: &Person, cycle: &Cycle, title: &str) -> NewObjective {
 
 async fn a_breached_guardrail_pauses_its_objective_and_recovery_resumes_it(s: S) {
     let (person, cycle) = org(&s).await;
-    let o = s.create_objective(objective(&person, &cycle, "Grow expansion revenue")).await.unwrap();
-    let other = s.create_objective(objective(&person, &cycle, "Unrelated")).await.unwrap();
+    let o = s.create_objective(&ctx(), objective(&person, &cycle, "Grow expansion revenue")).await.unwrap();
+    let other = s.create_objective(&ctx(), objective(&person, &cycle, "Unrelated")).await.unwrap();
     let mut refunds =
         kpi("refund_rate", Aggregation::Mean, KpiDirection::LowerIsBetter, Some(Target::Value { value: 1.0 }));
     refunds.guardrail = true;
     refunds.guardrail_threshold = Some(1.2);
-    let refunds = s.create_kpi(refunds).await.unwrap();
-    let (_, report) = s.link_guardrail(refunds.id, o.id).await.unwrap();
+    let refunds = s.create_kpi(&ctx(), refunds).await.unwrap();
+    let (_, report) = s.link_guardrail(&ctx(), refunds.id, o.id).await.unwrap();
     assert!(report.objectives_paused.is_empty());
-    let err = s.link_guardrail(refunds.id, o.id).await.unwrap_err();
+    let err = s.link_guardrail(&ctx(), refunds.id, o.id).await.unwrap_err();
     assert!(matches!(err, StoreError::Duplicate { .. }), "{err:?}");
 
     let today = Utc::now() - Duration::hours(1);
     let report = s
-        .ingest(vec![point(refunds.id, today - Duration::days(1), 1.1, None), point(refunds.id, today, 1.5, None)])
+        .ingest(
+            &ctx(),
+            vec![point(refunds.id, today - Duration::days(1), 1.1, None), point(refunds.id, today, 1.5, None)],
+        )
         .await
         .unwrap();
     assert_eq!(report.objectives_paused, vec![o.id], "paused within the same request");
@@ -276,10 +308,13 @@ async fn a_breached_guardrail_pauses_its_objective_and_recovery_resumes_it(s: S)
     assert!(s.get_kpi(refunds.id).await.unwrap().guardrail_breached);
 
     // Another breached point changes nothing more; the recovery resumes it.
-    let report = s.ingest(vec![point(refunds.id, today + Duration::minutes(1), 1.7, None)]).await.unwrap();
+    let report = s.ingest(&ctx(), vec![point(refunds.id, today + Duration::minutes(1), 1.7, None)]).await.unwrap();
     assert!(report.objectives_paused.is_empty());
     let report = s
-        .ingest(vec![point(refunds.id, today, 0.5, None), point(refunds.id, today + Duration::minutes(1), 0.6, None)])
+        .ingest(
+            &ctx(),
+            vec![point(refunds.id, today, 0.5, None), point(refunds.id, today + Duration::minutes(1), 0.6, None)],
+        )
         .await
         .unwrap();
     assert_eq!(report.objectives_resumed, vec![o.id]);
@@ -288,33 +323,41 @@ async fn a_breached_guardrail_pauses_its_objective_and_recovery_resumes_it(s: S)
     assert!(!s.get_kpi(refunds.id).await.unwrap().guardrail_breached);
 
     // A manually paused objective is not resumed by a guardrail.
-    let manual =
-        s.set_objective_status(other.id, None, ObjectiveStatus::Paused, Some("waiting on legal".into())).await.unwrap();
-    s.link_guardrail(refunds.id, other.id).await.unwrap();
-    s.ingest(vec![point(refunds.id, today + Duration::minutes(2), 0.4, None)]).await.unwrap();
+    let manual = s
+        .set_objective_status(&ctx(), other.id, None, ObjectiveStatus::Paused, Some("waiting on legal".into()))
+        .await
+        .unwrap();
+    s.link_guardrail(&ctx(), refunds.id, other.id).await.unwrap();
+    s.ingest(&ctx(), vec![point(refunds.id, today + Duration::minutes(2), 0.4, None)]).await.unwrap();
     assert_eq!(s.get_objective(manual.id).await.unwrap().status, ObjectiveStatus::Paused);
 }
 
 async fn key_results_linked_to_a_kpi_take_its_value(s: S) {
     let (person, cycle) = org(&s).await;
-    let o = s.create_objective(objective(&person, &cycle, "Delight new customers")).await.unwrap();
-    let nps = s.create_kpi(kpi("onboarding_nps", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await.unwrap();
+    let o = s.create_objective(&ctx(), objective(&person, &cycle, "Delight new customers")).await.unwrap();
+    let nps = s
+        .create_kpi(&ctx(), kpi("onboarding_nps", Aggregation::Mean, KpiDirection::HigherIsBetter, None))
+        .await
+        .unwrap();
     let kr = s
-        .create_key_result(NewKeyResult {
-            objective_id: o.id,
-            title: Title::parse("title", "Onboarding NPS from 32 to 50").unwrap(),
-            kind: KeyResultKind::Metric,
-            unit_of_measure: UnitOfMeasure::parse("u", "NPS").unwrap(),
-            measure: Measure::new(32.0, 50.0, None).unwrap(),
-            weight: Weight::ONE,
-            owner_id: None,
-            kpi_id: Some(nps.id),
-        })
+        .create_key_result(
+            &ctx(),
+            NewKeyResult {
+                objective_id: o.id,
+                title: Title::parse("title", "Onboarding NPS from 32 to 50").unwrap(),
+                kind: KeyResultKind::Metric,
+                unit_of_measure: UnitOfMeasure::parse("u", "NPS").unwrap(),
+                measure: Measure::new(32.0, 50.0, None).unwrap(),
+                weight: Weight::ONE,
+                owner_id: None,
+                kpi_id: Some(nps.id),
+            },
+        )
         .await
         .unwrap();
     let when = Utc::now() - Duration::minutes(5);
     let report = s
-        .ingest(vec![point(nps.id, when, 40.0, None), point(nps.id, when - Duration::minutes(1), 42.0, None)])
+        .ingest(&ctx(), vec![point(nps.id, when, 40.0, None), point(nps.id, when - Duration::minutes(1), 42.0, None)])
         .await
         .unwrap();
     assert_eq!(report.key_results_updated, vec![kr.id]);
@@ -327,13 +370,14 @@ async fn key_results_linked_to_a_kpi_take_its_value(s: S) {
 async fn driver_trees_kras_and_counterweights(s: S) {
     let mut nsm = kpi("weekly_active_teams", Aggregation::Last, KpiDirection::HigherIsBetter, None);
     nsm.north_star = true;
-    let nsm = s.create_kpi(nsm).await.unwrap();
+    let nsm = s.create_kpi(&ctx(), nsm).await.unwrap();
     let mut other_nsm = kpi("orders", Aggregation::Sum, KpiDirection::HigherIsBetter, None);
     other_nsm.north_star = true;
-    let other_nsm = s.create_kpi(other_nsm).await.unwrap();
+    let other_nsm = s.create_kpi(&ctx(), other_nsm).await.unwrap();
     let activation =
-        s.create_kpi(kpi("activation", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await.unwrap();
-    let ttv = s.create_kpi(kpi("time_to_value", Aggregation::P50, KpiDirection::LowerIsBetter, None)).await.unwrap();
+        s.create_kpi(&ctx(), kpi("activation", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await.unwrap();
+    let ttv =
+        s.create_kpi(&ctx(), kpi("time_to_value", Aggregation::P50, KpiDirection::LowerIsBetter, None)).await.unwrap();
     let edge = |p: KpiId, c: KpiId| NewKpiEdge {
         parent_id: p,
         child_id: c,
@@ -341,15 +385,15 @@ async fn driver_trees_kras_and_counterweights(s: S) {
         confidence: Influence::Medium,
         sign: EdgeSign::Positive,
     };
-    s.create_kpi_edge(edge(nsm.id, activation.id)).await.unwrap();
-    s.create_kpi_edge(NewKpiEdge { sign: EdgeSign::Negative, ..edge(activation.id, ttv.id) }).await.unwrap();
-    let err = s.create_kpi_edge(edge(ttv.id, nsm.id)).await.unwrap_err();
+    s.create_kpi_edge(&ctx(), edge(nsm.id, activation.id)).await.unwrap();
+    s.create_kpi_edge(&ctx(), NewKpiEdge { sign: EdgeSign::Negative, ..edge(activation.id, ttv.id) }).await.unwrap();
+    let err = s.create_kpi_edge(&ctx(), edge(ttv.id, nsm.id)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "north_star_as_child"), "{err:?}");
-    let err = s.create_kpi_edge(edge(ttv.id, activation.id)).await.unwrap_err();
+    let err = s.create_kpi_edge(&ctx(), edge(ttv.id, activation.id)).await.unwrap_err();
     assert!(matches!(&err, StoreError::Domain(d) if d.code().as_str() == "kpi_tree_cycle"), "{err:?}");
-    let err = s.create_kpi_edge(edge(other_nsm.id, ttv.id)).await.unwrap_err();
+    let err = s.create_kpi_edge(&ctx(), edge(other_nsm.id, ttv.id)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "two_north_stars"), "{err:?}");
-    let err = s.create_kpi_edge(edge(nsm.id, activation.id)).await.unwrap_err();
+    let err = s.create_kpi_edge(&ctx(), edge(nsm.id, activation.id)).await.unwrap_err();
     assert!(matches!(err, StoreError::Duplicate { .. }), "{err:?}");
     let (nodes, edges) = s.kpi_tree(nsm.id, 100).await.unwrap();
     assert_eq!(
@@ -359,16 +403,19 @@ async fn driver_trees_kras_and_counterweights(s: S) {
     assert_eq!(edges.len(), 2);
 
     let kra = s
-        .create_kra(NewKra {
-            name: "Talent acquisition".into(),
-            role: "Recruiter".into(),
-            description: String::new(),
-            kpi_ids: vec![activation.id, ttv.id],
-        })
+        .create_kra(
+            &ctx(),
+            NewKra {
+                name: "Talent acquisition".into(),
+                role: "Recruiter".into(),
+                description: String::new(),
+                kpi_ids: vec![activation.id, ttv.id],
+            },
+        )
         .await
         .unwrap();
     assert_eq!(kra.kpi_ids, vec![activation.id, ttv.id]);
-    let kra = s.set_kra_kpis(kra.id, Some(kra.version), vec![ttv.id]).await.unwrap();
+    let kra = s.set_kra_kpis(&ctx(), kra.id, Some(kra.version), vec![ttv.id]).await.unwrap();
     assert_eq!((kra.kpi_ids.clone(), kra.version), (vec![ttv.id], 2));
     let in_kra =
         s.list_kpis(KpiFilter { kra_id: Some(kra.id), ..Default::default() }, PageRequest::default()).await.unwrap();
@@ -377,7 +424,7 @@ async fn driver_trees_kras_and_counterweights(s: S) {
     // Speed KPIs without a quality counterweight are listed; pairing one clears the warning.
     let mut speed = kpi("resolution_time", Aggregation::P90, KpiDirection::LowerIsBetter, None);
     speed.nature = Nature::Speed;
-    let speed = s.create_kpi(speed).await.unwrap();
+    let speed = s.create_kpi(&ctx(), speed).await.unwrap();
     let warn = KpiFilter { missing_counterweight: true, ..Default::default() };
     assert_eq!(
         s.list_kpis(warn.clone(), PageRequest::default()).await.unwrap().items.iter().map(|k| k.id).collect::<Vec<_>>(),
@@ -385,26 +432,34 @@ async fn driver_trees_kras_and_counterweights(s: S) {
     );
     let mut reopen = kpi("reopen_rate", Aggregation::Mean, KpiDirection::LowerIsBetter, None);
     reopen.nature = Nature::Quality;
-    let reopen = s.create_kpi(reopen).await.unwrap();
-    s.update_kpi(speed.id, speed.version, KpiPatch { counterweight_id: Some(Some(reopen.id)), ..Default::default() })
-        .await
-        .unwrap();
+    let reopen = s.create_kpi(&ctx(), reopen).await.unwrap();
+    s.update_kpi(
+        &ctx(),
+        speed.id,
+        speed.version,
+        KpiPatch { counterweight_id: Some(Some(reopen.id)), ..Default::default() },
+    )
+    .await
+    .unwrap();
     assert!(s.list_kpis(warn, PageRequest::default()).await.unwrap().items.is_empty());
 }
 
 async fn data_sources_are_claimed_exactly_once(s: S) {
-    let k = s.create_kpi(kpi("pipeline", Aggregation::Last, KpiDirection::HigherIsBetter, None)).await.unwrap();
+    let k = s.create_kpi(&ctx(), kpi("pipeline", Aggregation::Last, KpiDirection::HigherIsBetter, None)).await.unwrap();
     let source = s
-        .create_data_source(NewDataSource {
-            kpi_id: k.id,
-            spec: DataSourceSpec::Sql {
-                url: "postgres://reader:secret@db.internal/crm".into(),
-                query: "SELECT now(), 1".into(),
+        .create_data_source(
+            &ctx(),
+            NewDataSource {
+                kpi_id: k.id,
+                spec: DataSourceSpec::Sql {
+                    url: "postgres://reader:secret@db.internal/crm".into(),
+                    query: "SELECT now(), 1".into(),
+                },
+                interval_seconds: 3600,
+                timeout_seconds: 10,
+                enabled: true,
             },
-            interval_seconds: 3600,
-            timeout_seconds: 10,
-            enabled: true,
-        })
+        )
         .await
         .unwrap();
     assert_eq!(source.target, "postgres://reader:***@db.internal/crm", "the password never leaves the store");
@@ -430,10 +485,10 @@ async fn data_sources_are_claimed_exactly_once(s: S) {
 }
 
 async fn a_bad_row_rejects_the_whole_batch(s: S) {
-    let k = s.create_kpi(kpi("tickets", Aggregation::Count, KpiDirection::LowerIsBetter, None)).await.unwrap();
+    let k = s.create_kpi(&ctx(), kpi("tickets", Aggregation::Count, KpiDirection::LowerIsBetter, None)).await.unwrap();
     let ghost = KpiId(uuid::Uuid::now_v7());
     let err = s
-        .ingest(vec![point(k.id, at("2026-11-02", 1), 1.0, None), point(ghost, at("2026-11-02", 2), 1.0, None)])
+        .ingest(&ctx(), vec![point(k.id, at("2026-11-02", 1), 1.0, None), point(ghost, at("2026-11-02", 2), 1.0, None)])
         .await
         .unwrap_err();
     assert!(

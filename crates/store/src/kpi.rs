@@ -1,9 +1,8 @@
-//! The KPI half of the storage port: the metric dictionary, measurements and period values,
-//! driver trees, KRAs, guardrails and data sources. Separate from the OKR half; they meet
-//! through key results linked to KPIs and guardrails linked to objectives.
+//! Records and inputs of the KPI half of the storage port: the metric dictionary,
+//! measurements and period values, driver trees, KRAs, guardrails and data sources. Separate
+//! from the OKR half; they meet through key results linked to KPIs and guardrails linked to
+//! objectives.
 
-use crate::{ExpectedVersion, Page, PageRequest, StoreResult};
-use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use quarterdeck_domain::ids::*;
 use quarterdeck_domain::kpi::definition::*;
@@ -13,7 +12,7 @@ pub use quarterdeck_domain::kpi::source::DataSourceSpec;
 use quarterdeck_domain::kpi::tree::{EdgeSign, Influence};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Kpi {
     pub id: KpiId,
@@ -66,7 +65,7 @@ pub struct Kpi {
     pub guardrail_breached: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetChange {
     pub target: Option<Target>,
@@ -74,7 +73,7 @@ pub struct TargetChange {
     pub recorded_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Measurement {
     pub kpi_id: KpiId,
@@ -85,7 +84,7 @@ pub struct Measurement {
 }
 
 /// A KPI's value over one period (one segment, or all segments when `segment` is `None`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodValue {
     pub granularity: Granularity,
@@ -100,7 +99,7 @@ pub struct PeriodValue {
     pub value: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiEdge {
     pub id: KpiEdgeId,
@@ -114,7 +113,7 @@ pub struct KpiEdge {
     pub sign: EdgeSign,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Kra {
     pub id: KraId,
@@ -128,7 +127,7 @@ pub struct Kra {
     pub kpi_ids: Vec<KpiId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GuardrailLink {
     pub id: GuardrailLinkId,
@@ -138,7 +137,7 @@ pub struct GuardrailLink {
 }
 
 /// A data source as the API shows it: connection strings and header values stay secret.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataSource {
     pub id: DataSourceId,
@@ -357,72 +356,4 @@ pub struct PeriodRange {
     pub segment_all: bool,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-}
-
-#[async_trait]
-pub trait KpiStore: Send + Sync {
-    async fn create_kpi(&self, new: NewKpi) -> StoreResult<Kpi>;
-    async fn get_kpi(&self, id: KpiId) -> StoreResult<Kpi>;
-    async fn find_kpi_by_key(&self, key: &str) -> StoreResult<Kpi>;
-    async fn list_kpis(&self, filter: KpiFilter, page: PageRequest) -> StoreResult<Page<Kpi>>;
-    /// Changes a KPI; a new target is dated and the old one kept in the history. A formula
-    /// can only be set at creation (its inputs define the KPI).
-    async fn update_kpi(&self, id: KpiId, version: i64, patch: KpiPatch) -> StoreResult<Kpi>;
-    async fn kpi_target_history(&self, id: KpiId) -> StoreResult<Vec<TargetChange>>;
-
-    /// Stores raw points (idempotent per KPI, time and segment), brings period values,
-    /// derived KPIs, linked key results and guardrails up to date, all in one transaction.
-    /// `row` numbers in errors are 1-based positions in `points`.
-    async fn ingest(&self, points: Vec<NewMeasurement>) -> StoreResult<IngestReport>;
-    async fn list_measurements(
-        &self,
-        kpi: KpiId,
-        segment: Option<String>,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        page: PageRequest,
-    ) -> StoreResult<Page<Measurement>>;
-    /// Period values, oldest first; at most `limit` of them (the most recent ones).
-    async fn list_periods(
-        &self,
-        kpi: KpiId,
-        granularity: Granularity,
-        segment: Option<String>,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        limit: u32,
-    ) -> StoreResult<Vec<PeriodValue>>;
-    /// Segment labels a KPI has data for.
-    async fn kpi_segments(&self, kpi: KpiId) -> StoreResult<Vec<String>>;
-
-    async fn create_kpi_edge(&self, new: NewKpiEdge) -> StoreResult<KpiEdge>;
-    async fn delete_kpi_edge(&self, id: KpiEdgeId) -> StoreResult<()>;
-    /// The tree below `root`: its KPIs (root first) and edges. Bounded by `max_nodes`.
-    async fn kpi_tree(&self, root: KpiId, max_nodes: usize) -> StoreResult<(Vec<Kpi>, Vec<KpiEdge>)>;
-
-    async fn create_kra(&self, new: NewKra) -> StoreResult<Kra>;
-    async fn get_kra(&self, id: KraId) -> StoreResult<Kra>;
-    async fn list_kras(&self, page: PageRequest) -> StoreResult<Page<Kra>>;
-    async fn set_kra_kpis(&self, id: KraId, version: ExpectedVersion, kpi_ids: Vec<KpiId>) -> StoreResult<Kra>;
-
-    /// Links a guardrail KPI to an objective; a guardrail already breached pauses it at once.
-    async fn link_guardrail(&self, kpi: KpiId, objective: ObjectiveId) -> StoreResult<(GuardrailLink, IngestReport)>;
-    async fn unlink_guardrail(&self, id: GuardrailLinkId) -> StoreResult<()>;
-    async fn list_guardrail_links(
-        &self,
-        kpi: Option<KpiId>,
-        objective: Option<ObjectiveId>,
-        page: PageRequest,
-    ) -> StoreResult<Page<GuardrailLink>>;
-
-    async fn create_data_source(&self, new: NewDataSource) -> StoreResult<DataSource>;
-    async fn get_data_source(&self, id: DataSourceId) -> StoreResult<DataSource>;
-    async fn list_data_sources(&self, kpi: Option<KpiId>, page: PageRequest) -> StoreResult<Page<DataSource>>;
-    async fn delete_data_source(&self, id: DataSourceId) -> StoreResult<()>;
-    /// Claims up to `limit` sources due at `now`, moving each one's next run forward, so
-    /// several servers on one database never run the same pull twice.
-    async fn claim_due_sources(&self, now: DateTime<Utc>, limit: usize) -> StoreResult<Vec<DataSourceSecret>>;
-    /// Claims one source now, whatever its schedule ("run now").
-    async fn claim_source(&self, id: DataSourceId, now: DateTime<Utc>) -> StoreResult<DataSourceSecret>;
-    async fn record_source_run(&self, id: DataSourceId, at: DateTime<Utc>, run: SourceRun) -> StoreResult<DataSource>;
 }

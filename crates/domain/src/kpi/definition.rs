@@ -67,7 +67,7 @@ impl Nature {
 }
 
 /// A target value or a healthy range, consistent with the direction.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Target {
@@ -102,6 +102,17 @@ impl Target {
                 value.map(|v| finite("target", v).map(|value| Target::Value { value })).transpose()
             }
         }
+    }
+}
+
+impl Target {
+    /// Checks that this target fits a KPI of `direction` (the direction is fixed at creation).
+    pub fn fit(self, direction: KpiDirection) -> Result<Target, DomainError> {
+        let (v, lo, hi) = match self {
+            Target::Value { value } => (Some(value), None, None),
+            Target::Range { low, high } => (None, Some(low), Some(high)),
+        };
+        Ok(Target::new(direction, v, lo, hi)?.unwrap_or(self))
     }
 }
 

@@ -52,7 +52,8 @@ async fn load_seeded(store: &Arc<dyn Store>, size: DemoSize, seed: u64) -> anyho
         + snapshot.alignments.len()
         + snapshot.initiatives.len();
     bar.set_message(format!("writing {rows} rows in one transaction"));
-    let counts = store.import(snapshot).await.context("loading the demo organisation")?;
+    let ctx = quarterdeck_store::Ctx::new(quarterdeck_domain::actor::Actor::Import, chrono::Utc::now());
+    let counts = store.import(&ctx, snapshot).await.context("loading the demo organisation")?;
     bar.finish_and_clear();
     let kpi_bar =
         ProgressBar::new(0).with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} KPIs  {msg} [{elapsed}]")?);

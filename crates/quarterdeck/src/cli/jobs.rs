@@ -12,7 +12,8 @@ pub struct Cmd {
 /// separate the two. Several of these may run against one PostgreSQL: each pull runs once.
 pub async fn run(cmd: Cmd, config: &Config) -> anyhow::Result<()> {
     super::init_logging(&config.log);
-    let app = super::app(config).await?;
+    let app =
+        super::app(config).await?.acting_as(quarterdeck_domain::actor::Actor::Job { name: "data_sources".into() });
     if cmd.once {
         return json(&app.run_due_sources().await?);
     }

@@ -82,7 +82,13 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// The application over the configured database: what every verb calls.
 pub async fn app(config: &Config) -> anyhow::Result<App> {
-    Ok(App::new(open(config).await?))
+    Ok(App::new(open(config).await?).acting_as(cli_actor()))
+}
+
+/// The command line acts as the operating-system user who runs it.
+pub fn cli_actor() -> quarterdeck_domain::actor::Actor {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).ok().filter(|u| !u.is_empty());
+    quarterdeck_domain::actor::Actor::Cli { user }
 }
 
 /// Logs go to stderr so `--json` output on stdout stays clean.

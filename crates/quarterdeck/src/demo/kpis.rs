@@ -6,10 +6,12 @@ use super::builder::Rng;
 use anyhow::Context;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use indicatif::ProgressBar;
+use quarterdeck_domain::actor::Actor;
 use quarterdeck_domain::ids::{KpiId, ObjectiveId, UnitId};
 use quarterdeck_domain::kpi::definition::*;
 use quarterdeck_domain::kpi::formula::Formula;
 use quarterdeck_domain::kpi::tree::{EdgeSign, Influence};
+use quarterdeck_store::Ctx;
 use quarterdeck_store::input::{KeyResultPatch, ObjectiveFilter, UnitFilter};
 use quarterdeck_store::kpi::*;
 use quarterdeck_store::{PageRequest, Store};
@@ -396,6 +398,11 @@ async fn objective_titled(store: &Arc<dyn Store>, title: &str) -> anyhow::Result
     }
 }
 
+/// The demo is loaded as an import, at the time it is loaded.
+fn ctx() -> Ctx {
+    Ctx::new(Actor::Import, Utc::now())
+}
+
 pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) -> anyhow::Result<usize> {
     let units = unit_ids(store).await?;
     let mut rng = Rng::new(11);
@@ -414,7 +421,7 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
             new.guardrail_threshold = Some(200.0);
             new.query = "p95 of interaction-to-next-paint over all page views (RUM)".into();
         }
-        let kpi = store.create_kpi(new).await.with_context(|| format!("creating KPI {}", s.key))?;
+        let kpi = store.create_kpi(&ctx(), new).await.with_context(|| format!("creating KPI {}", s.key))?;
         ids.insert(s.key, kpi.id);
     }
     // The churn key result is measured from its KPI ("same query, same owner").
@@ -426,7 +433,7 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
         .find(|k| k.title.starts_with("Gross revenue churn"));
     if let Some(kr) = churn_kr {
         let patch = KeyResultPatch { kpi_id: Some(Some(ids["gross_revenue_churn"])), ..Default::default() };
-        store.update_key_result(kr.id, kr.version, patch).await?;
+        store.update_key_result(&ctx(), kr.id, kr.version, patch).await?;
     }
     let mut points = 0;
     bar.set_length(specs.len() as u64);
@@ -434,7 +441,7 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
         bar.set_message(format!("measurements of {}", s.key));
         let batch = series(s, ids[s.key], today, 365, &mut rng);
         points += batch.len();
-        store.ingest(batch).await.with_context(|| format!("loading measurements of {}", s.key))?;
+        store.ingest(&ctx(), batch).await.with_context(|| format!("loading measurements of {}", s.key))?;
         bar.inc(1);
     }
     // Derived after its inputs have data: the formula backfills every period.
@@ -450,45 +457,59 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
             units.get("sales").copied(),
         )
     };
-    ids.insert("win_rate", store.create_kpi(win_rate).await?.id);
+    ids.insert("win_rate", store.create_kpi(&ctx(), win_rate).await?.id);
     for (speed, quality) in COUNTERWEIGHTS {
         let k = store.get_kpi(ids[speed]).await?;
         store
-            .update_kpi(k.id, k.version, KpiPatch { counterweight_id: Some(Some(ids[quality])), ..Default::default() })
+            .update_kpi(
+                &ctx(),
+                k.id,
+                k.version,
+                KpiPatch { counterweight_id: Some(Some(ids[quality])), ..Default::default() },
+            )
             .await?;
     }
     for (parent, child, influence, confidence, sign) in TREE {
         store
-            .create_kpi_edge(NewKpiEdge {
-                parent_id: ids[parent],
-                child_id: ids[child],
-                influence: *influence,
-                confidence: *confidence,
-                sign: *sign,
-            })
+            .create_kpi_edge(
+                &ctx(),
+                NewKpiEdge {
+                    parent_id: ids[parent],
+                    child_id: ids[child],
+                    influence: *influence,
+                    confidence: *confidence,
+                    sign: *sign,
+                },
+            )
             .await?;
     }
     store
-        .create_kra(NewKra {
-            name: "Talent acquisition".into(),
-            role: "Recruiter".into(),
-            description: "Hire the right people quickly, and keep them.".into(),
-            kpi_ids: vec![ids["time_to_hire"], ids["retention_90_day"], ids["enps"]],
-        })
+        .create_kra(
+            &ctx(),
+            NewKra {
+                name: "Talent acquisition".into(),
+                role: "Recruiter".into(),
+                description: "Hire the right people quickly, and keep them.".into(),
+                kpi_ids: vec![ids["time_to_hire"], ids["retention_90_day"], ids["enps"]],
+            },
+        )
         .await?;
     store
-        .create_kra(NewKra {
-            name: "Customer support".into(),
-            role: "Support engineer".into(),
-            description: String::new(),
-            kpi_ids: vec![ids["resolution_time"], ids["reopen_rate"], ids["csat"]],
-        })
+        .create_kra(
+            &ctx(),
+            NewKra {
+                name: "Customer support".into(),
+                role: "Support engineer".into(),
+                description: String::new(),
+                kpi_ids: vec![ids["resolution_time"], ids["reopen_rate"], ids["csat"]],
+            },
+        )
         .await?;
     for (kpi, title) in
         [("refund_rate", "Earn the right to sell upmarket"), ("inp_p95", "Make onboarding a delight for new customers")]
     {
         if let Some(o) = objective_titled(store, title).await? {
-            store.link_guardrail(ids[kpi], o).await?;
+            store.link_guardrail(&ctx(), ids[kpi], o).await?;
         }
     }
     Ok(points)
@@ -546,10 +567,10 @@ pub async fn large(store: &Arc<dyn Store>, today: NaiveDate, seed: u64, bar: &Pr
         new.name = name;
         new.valid_min = Some(0.0);
         new.valid_max = None;
-        let kpi = store.create_kpi(new).await?;
+        let kpi = store.create_kpi(&ctx(), new).await?;
         let batch = series(&s, kpi.id, today, LARGE_DAYS - 1, &mut rng);
         points += batch.len();
-        store.ingest(batch).await?;
+        store.ingest(&ctx(), batch).await?;
         bar.inc(1);
     }
     Ok(points)

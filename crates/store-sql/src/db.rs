@@ -1,0 +1,356 @@
+//! The one place where SQLite and PostgreSQL differ in code: pools, connections and binding.
+//! Everything else in this crate builds an [`Sql`] (text with `$n` placeholders, which both
+//! databases accept, and its arguments) and runs it through a [`Conn`], written once.
+
+use crate::{DbResult, backend};
+use quarterdeck_store::{StoreError, StoreResult};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Arguments, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+
+/// A bound value. Ids, timestamps (microseconds) and dates (ISO text) are stored the same
+/// way in both databases, so these few types carry everything.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Bool(Option<bool>),
+}
+
+pub(crate) trait IntoArg {
+    fn into_arg(self) -> Arg;
+}
+
+macro_rules! args_from {
+    ($variant:ident: $($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
+        impl IntoArg for $t {
+            fn into_arg(self) -> Arg {
+                let $v = self;
+                Arg::$variant(Some($e))
+            }
+        }
+        impl IntoArg for Option<$t> {
+            fn into_arg(self) -> Arg {
+                Arg::$variant(self.map(|$v| $e))
+            }
+        }
+    )*};
+}
+
+args_from!(Text: String => |v| v, &str => |v| v.to_owned(), &String => |v| v.clone());
+args_from!(Int: i64 => |v| v, usize => |v| v as i64, u32 => |v| v as i64);
+args_from!(Real: f64 => |v| v);
+args_from!(Bool: bool => |v| v);
+
+/// Ids bind as their text.
+macro_rules! id_args {
+    ($($t:ty),*) => {$(
+        args_from!(Text: $t => |v| v.to_string());
+    )*};
+}
+use quarterdeck_domain::ids::*;
+id_args!(
+    UnitId,
+    PersonId,
+    CycleId,
+    ObjectiveId,
+    KeyResultId,
+    CheckInId,
+    InitiativeId,
+    AlignmentId,
+    KpiId,
+    KpiEdgeId,
+    KraId,
+    DataSourceId,
+    GuardrailLinkId
+);
+
+/// SQL text and its arguments. `bind` appends a `$n` placeholder; `arg` only adds the value,
+/// for text that names its placeholders itself.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+/// `q!("SELECT … WHERE id = $1", id)`: a statement and its arguments.
+macro_rules! q {
+    ($text:expr $(, $arg:expr)* $(,)?) => {
+        $crate::db::Sql::new($text)$(.arg($arg))*
+    };
+}
+pub(crate) use q;
+
+impl Sql {
+    pub(crate) fn new(text: impl Into<String>) -> Sql {
+        Sql { text: text.into(), args: Vec::new() }
+    }
+
+    pub(crate) fn arg(mut self, v: impl IntoArg) -> Sql {
+        self.args.push(v.into_arg());
+        self
+    }
+
+    pub(crate) fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    pub(crate) fn bind(&mut self, v: impl IntoArg) -> &mut Sql {
+        self.args.push(v.into_arg());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// `$a, $b, $c` for the items (an `IN (…)` list).
+    pub(crate) fn list<T: IntoArg>(&mut self, items: impl IntoIterator<Item = T>) -> &mut Sql {
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(item);
+        }
+        self
+    }
+
+    /// ` VALUES (…), (…)`: one tuple per row, each filled by `row`.
+    pub(crate) fn values<T>(&mut self, rows: &[T], mut row: impl FnMut(&mut Tuple<'_>, &T)) -> &mut Sql {
+        self.text.push_str(" VALUES ");
+        for (i, r) in rows.iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.text.push('(');
+            let mut tuple = Tuple { sql: self, first: true };
+            row(&mut tuple, r);
+            self.text.push(')');
+        }
+        self
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn sqlite_args(&self) -> StoreResult<SqliteArguments<'static>> {
+        let mut out = SqliteArguments::default();
+        for a in &self.args {
+            let added = match a.clone() {
+                Arg::Text(v) => out.add(v),
+                Arg::Int(v) => out.add(v),
+                Arg::Real(v) => out.add(v),
+                Arg::Bool(v) => out.add(v),
+            };
+            added.map_err(|e| StoreError::Backend(format!("binding an argument: {e}")))?;
+        }
+        Ok(out)
+    }
+
+    fn pg_args(&self) -> StoreResult<PgArguments> {
+        let mut out = PgArguments::default();
+        for a in &self.args {
+            let added = match a.clone() {
+                Arg::Text(v) => out.add(v),
+                Arg::Int(v) => out.add(v),
+                Arg::Real(v) => out.add(v),
+                Arg::Bool(v) => out.add(v),
+            };
+            added.map_err(|e| StoreError::Backend(format!("binding an argument: {e}")))?;
+        }
+        Ok(out)
+    }
+}
+
+/// One `(…)` of a multi-row `VALUES`.
+pub(crate) struct Tuple<'a> {
+    sql: &'a mut Sql,
+    first: bool,
+}
+
+impl Tuple<'_> {
+    pub(crate) fn bind(&mut self, v: impl IntoArg) -> &mut Self {
+        if !self.first {
+            self.sql.text.push_str(", ");
+        }
+        self.first = false;
+        self.sql.bind(v);
+        self
+    }
+
+    /// Literal SQL in the tuple (a constant like `'active'`).
+    pub(crate) fn raw(&mut self, text: &str) -> &mut Self {
+        if !self.first {
+            self.sql.text.push_str(", ");
+        }
+        self.first = false;
+        self.sql.text.push_str(text);
+        self
+    }
+}
+
+/// A row type both databases can produce.
+pub(crate) trait Row:
+    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Row for T where T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
+
+/// A connection of either database, inside a transaction or not.
+pub(crate) enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Pg(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    pub(crate) fn is_pg(&self) -> bool {
+        matches!(self, Conn::Pg(_))
+    }
+
+    /// Runs a statement; the number of rows it touched.
+    pub(crate) async fn execute(&mut self, q: &Sql) -> StoreResult<u64> {
+        match self {
+            Conn::Sqlite(c) => {
+                Ok(sqlx::query_with(q.text(), q.sqlite_args()?).execute(&mut **c).await.db()?.rows_affected())
+            }
+            Conn::Pg(c) => Ok(sqlx::query_with(q.text(), q.pg_args()?).execute(&mut **c).await.db()?.rows_affected()),
+        }
+    }
+
+    /// A statement that may violate a unique key, named `field` with `value` when it does.
+    pub(crate) async fn execute_unique(&mut self, q: &Sql, field: &'static str, value: &str) -> StoreResult<u64> {
+        let done = match self {
+            Conn::Sqlite(c) => {
+                sqlx::query_with(q.text(), q.sqlite_args()?).execute(&mut **c).await.map(|r| r.rows_affected())
+            }
+            Conn::Pg(c) => sqlx::query_with(q.text(), q.pg_args()?).execute(&mut **c).await.map(|r| r.rows_affected()),
+        };
+        done.map_err(|e| crate::unique_or(e, field, value))
+    }
+
+    pub(crate) async fn fetch_all<R: Row>(&mut self, q: &Sql) -> StoreResult<Vec<R>> {
+        match self {
+            Conn::Sqlite(c) => {
+                sqlx::query_as_with::<_, R, _>(q.text(), q.sqlite_args()?).fetch_all(&mut **c).await.db()
+            }
+            Conn::Pg(c) => sqlx::query_as_with::<_, R, _>(q.text(), q.pg_args()?).fetch_all(&mut **c).await.db(),
+        }
+    }
+
+    pub(crate) async fn fetch_optional<R: Row>(&mut self, q: &Sql) -> StoreResult<Option<R>> {
+        match self {
+            Conn::Sqlite(c) => {
+                sqlx::query_as_with::<_, R, _>(q.text(), q.sqlite_args()?).fetch_optional(&mut **c).await.db()
+            }
+            Conn::Pg(c) => sqlx::query_as_with::<_, R, _>(q.text(), q.pg_args()?).fetch_optional(&mut **c).await.db(),
+        }
+    }
+
+    pub(crate) async fn fetch_one<R: Row>(&mut self, q: &Sql) -> StoreResult<R> {
+        match self {
+            Conn::Sqlite(c) => {
+                sqlx::query_as_with::<_, R, _>(q.text(), q.sqlite_args()?).fetch_one(&mut **c).await.db()
+            }
+            Conn::Pg(c) => sqlx::query_as_with::<_, R, _>(q.text(), q.pg_args()?).fetch_one(&mut **c).await.db(),
+        }
+    }
+}
+
+/// A write transaction of either database.
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Pg(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Pg(t) => Conn::Pg(&mut *t),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await.db(),
+            Tx::Pg(t) => t.commit().await.db(),
+        }
+    }
+}
+
+/// A pooled connection for reads.
+pub(crate) enum Reader {
+    Sqlite(PoolConnection<Sqlite>),
+    Pg(PoolConnection<Postgres>),
+}
+
+impl Reader {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Reader::Sqlite(c) => Conn::Sqlite(&mut *c),
+            Reader::Pg(c) => Conn::Pg(&mut *c),
+        }
+    }
+}
+
+/// The pools. SQLite: many readers and exactly one writer connection, so write transactions
+/// queue instead of failing with SQLITE_BUSY. PostgreSQL: one pool.
+#[derive(Clone)]
+pub(crate) enum Pools {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Pg(PgPool),
+}
+
+impl Pools {
+    pub(crate) fn backend(&self) -> &'static str {
+        match self {
+            Pools::Sqlite { .. } => "sqlite",
+            Pools::Pg(_) => "postgres",
+        }
+    }
+
+    pub(crate) async fn begin(&self) -> StoreResult<Tx> {
+        match self {
+            Pools::Sqlite { write, .. } => Ok(Tx::Sqlite(write.begin().await.map_err(backend)?)),
+            Pools::Pg(pool) => Ok(Tx::Pg(pool.begin().await.map_err(backend)?)),
+        }
+    }
+
+    pub(crate) async fn reader(&self) -> StoreResult<Reader> {
+        match self {
+            Pools::Sqlite { read, .. } => Ok(Reader::Sqlite(read.acquire().await.map_err(backend)?)),
+            Pools::Pg(pool) => Ok(Reader::Pg(pool.acquire().await.map_err(backend)?)),
+        }
+    }
+
+    /// Moves PostgreSQL's write counter after a commit (see [`crate::SqlStore::change_token`]),
+    /// so that no reader sees the new token before the data it stands for. SQLite's
+    /// `data_version` moves by itself.
+    pub(crate) async fn after_commit(&self) {
+        if let Pools::Pg(pool) = self
+            && let Err(e) = sqlx::query("SELECT nextval('quarterdeck_writes')").execute(pool).await
+        {
+            tracing::warn!(error = %e, "could not move the write counter; list caches may lag until the next write");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        let mut s = Sql::new("SELECT 1 FROM t WHERE a = ");
+        s.bind("x").push(" AND b IN (").list([1i64, 2, 3]).push(")");
+        assert_eq!(s.text(), "SELECT 1 FROM t WHERE a = $1 AND b IN ($2, $3, $4)");
+        let mut v = Sql::new("INSERT INTO t (a, b)");
+        v.values(&[(1i64, "x"), (2, "y")], |t, (a, b)| {
+            t.bind(*a).bind(*b).raw("'k'");
+        });
+        assert_eq!(v.text(), "INSERT INTO t (a, b) VALUES ($1, $2, 'k'), ($3, $4, 'k')");
+        assert_eq!(q!("SELECT $1, $2", 7i64, None::<String>).args, vec![Arg::Int(Some(7)), Arg::Text(None)]);
+    }
+}

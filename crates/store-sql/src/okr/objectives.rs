@@ -1,0 +1,276 @@
+//! Objectives, and the one status transition every pause, resume, close and retire goes
+//! through — by a person or by a guardrail.
+
+use super::{objective_in, writable};
+use crate::cycles::cycle_in;
+use crate::db::{Sql, q};
+use crate::rows::*;
+use crate::scores::{lock_objective, refresh_objective};
+use crate::sql::SELECT_OBJECTIVE;
+use crate::store::require_ref;
+use crate::write::Writer;
+use crate::{SqlStore, applied, check_version, found, new_id, referenced};
+use async_trait::async_trait;
+use quarterdeck_domain::DomainError;
+use quarterdeck_domain::actor::Actor;
+use quarterdeck_domain::cycle::CycleState;
+use quarterdeck_domain::event::{DomainEvent, objective_status_event};
+use quarterdeck_domain::ids::*;
+use quarterdeck_domain::okr::{ObjectiveStatus, change_objective_status, initial_objective_status};
+use quarterdeck_store::input::*;
+use quarterdeck_store::records::*;
+use quarterdeck_store::{Ctx, ExpectedVersion, Page, PageRequest, StoreResult};
+
+/// Moves an objective to `to`: the domain's transition, the version check, the audit row
+/// and the event, whoever acts. A guardrail's pause remembers the KPI, so that its recovery
+/// resumes exactly the objectives it paused. The caller holds the objective's lock.
+pub(crate) async fn transition(
+    w: &mut Writer<'_>,
+    actor: Actor,
+    id: ObjectiveId,
+    expected: ExpectedVersion,
+    to: ObjectiveStatus,
+    reason: Option<String>,
+) -> StoreResult<Objective> {
+    let now = w.now();
+    let key = id.to_string();
+    let mut c = w.conn();
+    let current = found("objective", id, objective_in(&mut c, &key).await?)?;
+    let expected = expected.unwrap_or(current.version);
+    check_version("objective", &key, current.version, expected)?;
+    writable(&current.cycle)?;
+    change_objective_status(current.status, to, reason.as_deref())?;
+    let paused_by = match (&actor, to) {
+        (Actor::Guardrail { kpi }, ObjectiveStatus::Paused) => Some(*kpi),
+        _ => None,
+    };
+    let update = q!(
+        "UPDATE objectives SET version = version + 1, updated_at = $1, status = $2, status_reason = $3, \
+         paused_by_kpi_id = $4 WHERE id = $5 AND version = $6",
+        now,
+        to.as_str(),
+        reason.clone(),
+        paused_by,
+        &key,
+        expected
+    );
+    applied("objective", &key, c.execute(&update).await?, expected)?;
+    if to == ObjectiveStatus::Retired || current.status == ObjectiveStatus::Retired {
+        // A retired objective leaves its parents' roll-ups.
+        refresh_objective(&mut c, &key).await?;
+    }
+    let objective = found("objective", id, objective_in(&mut c, &key).await?)?;
+    let event = objective_status_event(id, current.status, to, &actor, reason.as_deref());
+    w.change_by(actor.clone(), "objective", id, "status", Some(&current), Some(&objective));
+    w.event_by(actor, event);
+    Ok(objective)
+}
+
+#[async_trait]
+impl quarterdeck_store::OkrStore for SqlStore {
+    async fn create_objective(&self, ctx: &Ctx, new: NewObjective) -> StoreResult<Objective> {
+        initial_objective_status(new.status)?;
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let now = w.now();
+        let mut c = w.conn();
+        let cycle = referenced("cycle_id", "cycle", new.cycle_id, cycle_in(&mut c, &new.cycle_id.to_string()).await?)?;
+        if cycle.state == CycleState::Closed {
+            return Err(DomainError::CycleClosed.into());
+        }
+        require_ref(&mut c, "people", "person", "owner_id", Some(new.owner_id.to_string())).await?;
+        require_ref(&mut c, "units", "unit", "unit_id", new.unit_id.map(|u| u.to_string())).await?;
+        let id = ObjectiveId(new_id());
+        c.execute(&q!(
+            "INSERT INTO objectives (id, version, created_at, updated_at, cycle_id, title, description, owner_id, \
+             unit_id, kind, status, status_reason, score, rollup, key_result_count) \
+             VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, NULL, 0, NULL, 0)",
+            id,
+            now,
+            new.cycle_id,
+            new.title.as_str(),
+            new.description.as_str(),
+            new.owner_id,
+            new.unit_id,
+            new.kind.as_str(),
+            new.status.as_str()
+        ))
+        .await?;
+        let objective = found("objective", id, objective_in(&mut c, &id.to_string()).await?)?;
+        w.created("objective", id, &objective);
+        w.event(DomainEvent::ObjectiveCreated { objective: id, cycle: new.cycle_id, title: objective.title.clone() });
+        w.commit().await?;
+        Ok(objective)
+    }
+
+    async fn get_objective(&self, id: ObjectiveId) -> StoreResult<Objective> {
+        let mut r = self.pools.reader().await?;
+        found("objective", id, objective_in(&mut r.conn(), &id.to_string()).await?)
+    }
+
+    async fn list_objectives(&self, filter: ObjectiveFilter, page: PageRequest) -> StoreResult<Page<Objective>> {
+        let mut s = Sql::new(SELECT_OBJECTIVE);
+        s.push(" WHERE 1 = 1");
+        if let Some(cy) = filter.cycle_id {
+            s.push(" AND o.cycle_id = ").bind(cy);
+        }
+        if let Some(u) = filter.unit_id {
+            s.push(" AND o.unit_id = ").bind(u);
+        }
+        if let Some(p) = filter.owner_id {
+            s.push(" AND o.owner_id = ").bind(p);
+        }
+        if let Some(st) = filter.status {
+            s.push(" AND o.status = ").bind(st.as_str());
+        }
+        if let Some(k) = filter.kind {
+            s.push(" AND o.kind = ").bind(k.as_str());
+        }
+        if let Some(after) = &page.after {
+            s.push(" AND o.id > ").bind(after);
+        }
+        s.push(" ORDER BY o.id LIMIT ").bind(page.limit as i64 + 1);
+        let mut r = self.pools.reader().await?;
+        let rows: Vec<ObjectiveRow> = r.conn().fetch_all(&s).await?;
+        Ok(Page::from_rows(convert(rows)?, page.limit, |o: &Objective| o.id.to_string()))
+    }
+
+    async fn update_objective(
+        &self,
+        ctx: &Ctx,
+        id: ObjectiveId,
+        version: i64,
+        patch: ObjectivePatch,
+    ) -> StoreResult<Objective> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let now = w.now();
+        let mut c = w.conn();
+        let key = id.to_string();
+        let current = found("objective", id, objective_in(&mut c, &key).await?)?;
+        check_version("objective", &key, current.version, version)?;
+        writable(&current.cycle)?;
+        if let Some(owner) = patch.owner_id {
+            require_ref(&mut c, "people", "person", "owner_id", Some(owner.to_string())).await?;
+        }
+        let unit = patch.unit_id.unwrap_or(current.unit_id);
+        if patch.unit_id.is_some() {
+            require_ref(&mut c, "units", "unit", "unit_id", unit.map(|u| u.to_string())).await?;
+        }
+        let update = q!(
+            "UPDATE objectives SET version = version + 1, updated_at = $1, title = $2, description = $3, \
+             owner_id = $4, unit_id = $5, kind = $6 WHERE id = $7 AND version = $8",
+            now,
+            patch.title.map(|t| t.into_string()).unwrap_or(current.title.clone()),
+            patch.description.map(|d| d.into_string()).unwrap_or(current.description.clone()),
+            patch.owner_id.unwrap_or(current.owner_id),
+            unit,
+            patch.kind.unwrap_or(current.kind).as_str(),
+            &key,
+            version
+        );
+        applied("objective", &key, c.execute(&update).await?, version)?;
+        let objective = found("objective", id, objective_in(&mut c, &key).await?)?;
+        w.updated("objective", id, "update", &current, &objective);
+        w.commit().await?;
+        Ok(objective)
+    }
+
+    async fn set_objective_status(
+        &self,
+        ctx: &Ctx,
+        id: ObjectiveId,
+        version: ExpectedVersion,
+        to: ObjectiveStatus,
+        reason: Option<String>,
+    ) -> StoreResult<Objective> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        lock_objective(&mut w.conn(), &id.to_string()).await?;
+        let actor = ctx.actor.clone();
+        let objective = transition(&mut w, actor, id, version, to, reason).await?;
+        w.commit().await?;
+        Ok(objective)
+    }
+
+    async fn create_alignment(&self, ctx: &Ctx, new: NewAlignment) -> StoreResult<Alignment> {
+        super::alignments::create(&self.pools, ctx, new).await
+    }
+
+    async fn delete_alignment(&self, ctx: &Ctx, id: AlignmentId) -> StoreResult<()> {
+        super::alignments::delete(&self.pools, ctx, id).await
+    }
+
+    async fn list_alignments(&self, filter: AlignmentFilter, page: PageRequest) -> StoreResult<Page<Alignment>> {
+        super::alignments::list(&self.pools, filter, page).await
+    }
+
+    async fn create_key_result(&self, ctx: &Ctx, new: NewKeyResult) -> StoreResult<KeyResult> {
+        super::key_results::create(&self.pools, ctx, new).await
+    }
+
+    async fn get_key_result(&self, id: KeyResultId) -> StoreResult<KeyResult> {
+        let mut r = self.pools.reader().await?;
+        found("key result", id, super::key_result_in(&mut r.conn(), &id.to_string()).await?)
+    }
+
+    async fn list_key_results(&self, filter: KeyResultFilter, page: PageRequest) -> StoreResult<Page<KeyResult>> {
+        super::key_results::list(&self.pools, filter, page).await
+    }
+
+    async fn key_results_of(&self, objectives: &[ObjectiveId]) -> StoreResult<Vec<KeyResult>> {
+        super::key_results::of_objectives(&self.pools, objectives).await
+    }
+
+    async fn update_key_result(
+        &self,
+        ctx: &Ctx,
+        id: KeyResultId,
+        version: i64,
+        patch: KeyResultPatch,
+    ) -> StoreResult<KeyResult> {
+        super::key_results::update(&self.pools, ctx, id, version, patch).await
+    }
+
+    async fn set_key_result_status(
+        &self,
+        ctx: &Ctx,
+        id: KeyResultId,
+        version: ExpectedVersion,
+        change: KeyResultStatusChange,
+    ) -> StoreResult<KeyResult> {
+        super::key_results::set_status(&self.pools, ctx, id, version, change).await
+    }
+
+    async fn record_check_in(
+        &self,
+        ctx: &Ctx,
+        key_result: KeyResultId,
+        new: NewCheckIn,
+    ) -> StoreResult<(CheckIn, KeyResult)> {
+        super::check_ins::record(&self.check_ins, ctx, key_result, new).await
+    }
+
+    async fn list_check_ins(&self, key_result: KeyResultId, page: PageRequest) -> StoreResult<Page<CheckIn>> {
+        super::check_ins::list(&self.pools, key_result, page).await
+    }
+
+    async fn create_initiative(&self, ctx: &Ctx, new: NewInitiative) -> StoreResult<Initiative> {
+        super::initiatives::create(&self.pools, ctx, new).await
+    }
+
+    async fn get_initiative(&self, id: InitiativeId) -> StoreResult<Initiative> {
+        super::initiatives::get(&self.pools, id).await
+    }
+
+    async fn list_initiatives(&self, filter: InitiativeFilter, page: PageRequest) -> StoreResult<Page<Initiative>> {
+        super::initiatives::list(&self.pools, filter, page).await
+    }
+
+    async fn update_initiative(
+        &self,
+        ctx: &Ctx,
+        id: InitiativeId,
+        version: i64,
+        patch: InitiativePatch,
+    ) -> StoreResult<Initiative> {
+        super::initiatives::update(&self.pools, ctx, id, version, patch).await
+    }
+}

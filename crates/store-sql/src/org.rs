@@ -1,0 +1,205 @@
+//! The organisation: units (company → departments → teams) and people.
+
+use crate::db::{Conn, Sql, q};
+use crate::rows::*;
+use crate::sql::{PERSON_COLUMNS, UNIT_COLUMNS};
+use crate::store::require_ref;
+use crate::write::Writer;
+use crate::{SqlStore, applied, check_version, found, new_id};
+use async_trait::async_trait;
+use quarterdeck_domain::DomainError;
+use quarterdeck_domain::alignment::check_tree_move;
+use quarterdeck_domain::ids::{PersonId, UnitId};
+use quarterdeck_store::input::*;
+use quarterdeck_store::records::{Person, Unit};
+use quarterdeck_store::{Ctx, OrgStore, Page, PageRequest, StoreResult};
+
+pub(crate) async fn unit_in(c: &mut Conn<'_>, id: &str) -> StoreResult<Option<Unit>> {
+    let row: Option<UnitRow> =
+        c.fetch_optional(&q!(format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1"), id)).await?;
+    row.map(Unit::try_from).transpose()
+}
+
+pub(crate) async fn person_in(c: &mut Conn<'_>, id: &str) -> StoreResult<Option<Person>> {
+    let row: Option<PersonRow> =
+        c.fetch_optional(&q!(format!("SELECT {PERSON_COLUMNS} FROM people WHERE id = $1"), id)).await?;
+    row.map(Person::try_from).transpose()
+}
+
+/// The chain above `start` in a tree table (`start` first), in one recursive query.
+async fn ancestors(c: &mut Conn<'_>, table: &str, parent_column: &str, start: &str) -> StoreResult<Vec<String>> {
+    let sql = format!(
+        "WITH RECURSIVE up(id, depth) AS (SELECT CAST($1 AS TEXT), 0 \
+         UNION ALL SELECT t.{parent_column}, up.depth + 1 FROM {table} t JOIN up ON t.id = up.id \
+         WHERE t.{parent_column} IS NOT NULL AND up.depth < 100000) SELECT id FROM up ORDER BY depth"
+    );
+    let rows: Vec<(String,)> = c.fetch_all(&q!(sql, start)).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+#[async_trait]
+impl OrgStore for SqlStore {
+    async fn create_unit(&self, ctx: &Ctx, new: NewUnit) -> StoreResult<Unit> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let now = w.now();
+        let mut c = w.conn();
+        require_ref(&mut c, "units", "unit", "parent_id", new.parent_id.map(|p| p.to_string())).await?;
+        let id = UnitId(new_id());
+        let insert = q!(
+            "INSERT INTO units (id, version, created_at, updated_at, slug, name, kind, parent_id) \
+             VALUES ($1, 1, $2, $2, $3, $4, $5, $6)",
+            id,
+            now,
+            new.slug.as_str(),
+            new.name.as_str(),
+            new.kind.as_str(),
+            new.parent_id
+        );
+        c.execute_unique(&insert, "slug", new.slug.as_str()).await?;
+        let unit = found("unit", id, unit_in(&mut c, &id.to_string()).await?)?;
+        w.created("unit", id, &unit);
+        w.commit().await?;
+        Ok(unit)
+    }
+
+    async fn get_unit(&self, id: UnitId) -> StoreResult<Unit> {
+        let mut r = self.pools.reader().await?;
+        found("unit", id, unit_in(&mut r.conn(), &id.to_string()).await?)
+    }
+
+    async fn find_unit_by_slug(&self, slug: &str) -> StoreResult<Unit> {
+        let mut r = self.pools.reader().await?;
+        let row: Option<UnitRow> =
+            r.conn().fetch_optional(&q!(format!("SELECT {UNIT_COLUMNS} FROM units WHERE slug = $1"), slug)).await?;
+        found("unit", slug, row.map(Unit::try_from).transpose()?)
+    }
+
+    async fn list_units(&self, filter: UnitFilter, page: PageRequest) -> StoreResult<Page<Unit>> {
+        let mut s = Sql::new(format!("SELECT {UNIT_COLUMNS} FROM units WHERE 1 = 1"));
+        if let Some(p) = filter.parent_id {
+            s.push(" AND parent_id = ").bind(p);
+        }
+        if let Some(k) = filter.kind {
+            s.push(" AND kind = ").bind(k.as_str());
+        }
+        if let Some(after) = &page.after {
+            s.push(" AND id > ").bind(after);
+        }
+        s.push(" ORDER BY id LIMIT ").bind(page.limit as i64 + 1);
+        let mut r = self.pools.reader().await?;
+        let rows: Vec<UnitRow> = r.conn().fetch_all(&s).await?;
+        Ok(Page::from_rows(convert(rows)?, page.limit, |u: &Unit| u.id.to_string()))
+    }
+
+    async fn update_unit(&self, ctx: &Ctx, id: UnitId, version: i64, patch: UnitPatch) -> StoreResult<Unit> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let now = w.now();
+        let mut c = w.conn();
+        let key = id.to_string();
+        let current = found("unit", id, unit_in(&mut c, &key).await?)?;
+        check_version("unit", &key, current.version, version)?;
+        let parent = patch.parent_id.unwrap_or(current.parent_id);
+        if let Some(p) = parent.filter(|_| patch.parent_id.is_some()) {
+            require_ref(&mut c, "units", "unit", "parent_id", Some(p.to_string())).await?;
+            let chain = ancestors(&mut c, "units", "parent_id", &p.to_string()).await?;
+            check_tree_move(&key, &chain, DomainError::UnitCycle)?;
+        }
+        let update = q!(
+            "UPDATE units SET version = version + 1, updated_at = $1, name = $2, kind = $3, parent_id = $4 \
+             WHERE id = $5 AND version = $6",
+            now,
+            patch.name.map(|n| n.into_string()).unwrap_or(current.name.clone()),
+            patch.kind.unwrap_or(current.kind).as_str(),
+            parent,
+            &key,
+            version
+        );
+        applied("unit", &key, c.execute(&update).await?, version)?;
+        let unit = found("unit", id, unit_in(&mut c, &key).await?)?;
+        w.updated("unit", id, "update", &current, &unit);
+        w.commit().await?;
+        Ok(unit)
+    }
+
+    async fn create_person(&self, ctx: &Ctx, new: NewPerson) -> StoreResult<Person> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let now = w.now();
+        let mut c = w.conn();
+        require_ref(&mut c, "units", "unit", "unit_id", new.unit_id.map(|u| u.to_string())).await?;
+        require_ref(&mut c, "people", "person", "manager_id", new.manager_id.map(|m| m.to_string())).await?;
+        let id = PersonId(new_id());
+        let insert = q!(
+            "INSERT INTO people (id, version, created_at, updated_at, name, email, unit_id, manager_id) \
+             VALUES ($1, 1, $2, $2, $3, $4, $5, $6)",
+            id,
+            now,
+            new.name.as_str(),
+            new.email.as_str(),
+            new.unit_id,
+            new.manager_id
+        );
+        c.execute_unique(&insert, "email", new.email.as_str()).await?;
+        let person = found("person", id, person_in(&mut c, &id.to_string()).await?)?;
+        w.created("person", id, &person);
+        w.commit().await?;
+        Ok(person)
+    }
+
+    async fn get_person(&self, id: PersonId) -> StoreResult<Person> {
+        let mut r = self.pools.reader().await?;
+        found("person", id, person_in(&mut r.conn(), &id.to_string()).await?)
+    }
+
+    async fn list_people(&self, filter: PersonFilter, page: PageRequest) -> StoreResult<Page<Person>> {
+        let mut s = Sql::new(format!("SELECT {PERSON_COLUMNS} FROM people WHERE 1 = 1"));
+        if let Some(u) = filter.unit_id {
+            s.push(" AND unit_id = ").bind(u);
+        }
+        if let Some(m) = filter.manager_id {
+            s.push(" AND manager_id = ").bind(m);
+        }
+        if let Some(after) = &page.after {
+            s.push(" AND id > ").bind(after);
+        }
+        s.push(" ORDER BY id LIMIT ").bind(page.limit as i64 + 1);
+        let mut r = self.pools.reader().await?;
+        let rows: Vec<PersonRow> = r.conn().fetch_all(&s).await?;
+        Ok(Page::from_rows(convert(rows)?, page.limit, |p: &Person| p.id.to_string()))
+    }
+
+    async fn update_person(&self, ctx: &Ctx, id: PersonId, version: i64, patch: PersonPatch) -> StoreResult<Person> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let now = w.now();
+        let mut c = w.conn();
+        let key = id.to_string();
+        let current = found("person", id, person_in(&mut c, &key).await?)?;
+        check_version("person", &key, current.version, version)?;
+        let unit = patch.unit_id.unwrap_or(current.unit_id);
+        let manager = patch.manager_id.unwrap_or(current.manager_id);
+        if patch.unit_id.is_some() {
+            require_ref(&mut c, "units", "unit", "unit_id", unit.map(|u| u.to_string())).await?;
+        }
+        if let Some(m) = manager.filter(|_| patch.manager_id.is_some()) {
+            require_ref(&mut c, "people", "person", "manager_id", Some(m.to_string())).await?;
+            let chain = ancestors(&mut c, "people", "manager_id", &m.to_string()).await?;
+            check_tree_move(&key, &chain, DomainError::ManagerCycle)?;
+        }
+        let email = patch.email.map(|e| e.as_str().to_owned()).unwrap_or(current.email.clone());
+        let update = q!(
+            "UPDATE people SET version = version + 1, updated_at = $1, name = $2, email = $3, unit_id = $4, \
+             manager_id = $5 WHERE id = $6 AND version = $7",
+            now,
+            patch.name.map(|n| n.into_string()).unwrap_or(current.name.clone()),
+            &email,
+            unit,
+            manager,
+            &key,
+            version
+        );
+        applied("person", &key, c.execute_unique(&update, "email", &email).await?, version)?;
+        let person = found("person", id, person_in(&mut c, &key).await?)?;
+        w.updated("person", id, "update", &current, &person);
+        w.commit().await?;
+        Ok(person)
+    }
+}

@@ -1,0 +1,144 @@
+//! Derived numbers (key-result score, objective score, roll-up), computed by the domain's
+//! functions on each write and for a bulk import, so the two paths cannot disagree. Every
+//! writer holds an objective's row lock before it recomputes the objective (PostgreSQL), and
+//! takes objectives before key results: one lock order everywhere.
+
+use crate::db::{Conn, Sql, q};
+use crate::rows::word;
+use quarterdeck_domain::alignment::{LinkKind, rollup as domain_rollup};
+use quarterdeck_domain::okr::{KeyResultStatus, ObjectiveStatus, objective_score as domain_objective_score};
+use quarterdeck_domain::scoring::{Measure, Score, Weight, check_value, score_value};
+use quarterdeck_store::StoreResult;
+use quarterdeck_store::snapshot::Snapshot;
+use std::collections::{BTreeSet, HashMap};
+
+fn weight(w: f64) -> StoreResult<Weight> {
+    Ok(Weight::new("weight", w)?)
+}
+
+/// Score and key-result count of an objective from its key results' (status, score, weight).
+pub(crate) fn objective_score(key_results: &[(String, f64, f64)]) -> StoreResult<(f64, i64)> {
+    let mut items = Vec::with_capacity(key_results.len());
+    for (status, score, w) in key_results {
+        items.push((word::<KeyResultStatus>("status", status)?, Score::clamped(*score), weight(*w)?));
+    }
+    Ok((domain_objective_score(items).value(), key_results.len() as i64))
+}
+
+/// A parent's roll-up from its contributing children's (score, link weight).
+pub(crate) fn rollup(children: &[(f64, f64)]) -> Option<f64> {
+    let items = children.iter().filter_map(|(s, w)| Weight::new("weight", *w).ok().map(|w| (Score::clamped(*s), w)));
+    domain_rollup(items).map(Score::value)
+}
+
+/// Takes the row locks of these objectives, in id order (PostgreSQL; SQLite has one writer).
+pub(crate) async fn lock_objectives(c: &mut Conn<'_>, ids: &BTreeSet<String>) -> StoreResult<()> {
+    if !c.is_pg() || ids.is_empty() {
+        return Ok(());
+    }
+    let mut s = Sql::new("SELECT id FROM objectives WHERE id IN (");
+    s.list(ids.iter()).push(") ORDER BY id FOR UPDATE");
+    let _: Vec<(String,)> = c.fetch_all(&s).await?;
+    Ok(())
+}
+
+pub(crate) async fn lock_objective(c: &mut Conn<'_>, id: &str) -> StoreResult<()> {
+    lock_objectives(c, &BTreeSet::from([id.to_owned()])).await
+}
+
+/// Brings an objective's score and key-result count up to date from its key results, then
+/// the roll-ups of the objectives it contributes to. The caller holds the objective's lock.
+pub(crate) async fn refresh_objective(c: &mut Conn<'_>, objective: &str) -> StoreResult<()> {
+    let krs: Vec<(String, f64, f64)> =
+        c.fetch_all(&q!("SELECT status, score, weight FROM key_results WHERE objective_id = $1", objective)).await?;
+    let (score, count) = objective_score(&krs)?;
+    c.execute(&q!("UPDATE objectives SET score = $1, key_result_count = $2 WHERE id = $3", score, count, objective))
+        .await?;
+    refresh_parents(c, &BTreeSet::from([objective.to_owned()])).await
+}
+
+/// Recomputes the roll-ups of the objectives these children contribute to.
+pub(crate) async fn refresh_parents(c: &mut Conn<'_>, children: &BTreeSet<String>) -> StoreResult<()> {
+    if children.is_empty() {
+        return Ok(());
+    }
+    let mut s =
+        Sql::new("SELECT DISTINCT parent_objective_id FROM alignments WHERE kind = 'contributes' AND child_id IN (");
+    s.list(children.iter()).push(")");
+    let parents: Vec<(String,)> = c.fetch_all(&s).await?;
+    for (parent,) in parents {
+        refresh_rollup(c, &parent).await?;
+    }
+    Ok(())
+}
+
+/// A parent's roll-up from its contributing, not retired children, read after its lock is
+/// held so that a concurrent writer's committed child score is seen.
+pub(crate) async fn refresh_rollup(c: &mut Conn<'_>, parent: &str) -> StoreResult<()> {
+    lock_objective(c, parent).await?;
+    let children: Vec<(f64, f64)> = c
+        .fetch_all(&q!(
+            "SELECT o.score, a.weight FROM alignments a JOIN objectives o ON o.id = a.child_id \
+             WHERE a.parent_objective_id = $1 AND a.kind = 'contributes' AND o.status <> 'retired'",
+            parent
+        ))
+        .await?;
+    c.execute(&q!("UPDATE objectives SET rollup = $1 WHERE id = $2", rollup(&children), parent)).await?;
+    Ok(())
+}
+
+/// Fills in every derived field of a snapshot from its raw facts (check-ins, weights).
+pub(crate) fn derive_all(s: &mut Snapshot) -> StoreResult<()> {
+    let mut latest: HashMap<_, usize> = HashMap::new();
+    for (i, c) in s.check_ins.iter().enumerate() {
+        let newer = latest.get(&c.key_result_id).is_none_or(|&j| s.check_ins[j].at <= c.at);
+        if newer {
+            latest.insert(c.key_result_id, i);
+        }
+    }
+    let mut per_objective: HashMap<_, Vec<(String, f64, f64)>> = HashMap::new();
+    for k in &mut s.key_results {
+        let measure = Measure::for_kind(k.kind, k.baseline, k.target, k.tolerance)?;
+        weight(k.weight)?;
+        k.direction = measure.direction();
+        match latest.get(&k.id).map(|&i| &s.check_ins[i]) {
+            Some(c) => {
+                let value = check_value(k.kind, "value", c.value)?;
+                k.current_value = Some(value);
+                k.confidence = Some(c.confidence);
+                k.last_check_in_at = Some(c.at);
+                k.score = score_value(k.kind, &measure, value).value();
+            }
+            None => {
+                k.current_value = None;
+                k.confidence = None;
+                k.last_check_in_at = None;
+                k.score = 0.0;
+            }
+        }
+        per_objective.entry(k.objective_id).or_default().push((k.status.as_str().to_owned(), k.score, k.weight));
+    }
+    let mut scores = HashMap::new();
+    for o in &mut s.objectives {
+        let (score, count) = objective_score(per_objective.get(&o.id).map(Vec::as_slice).unwrap_or_default())?;
+        o.score = score;
+        o.key_result_count = count;
+        scores.insert(o.id, (score, o.status));
+    }
+    let mut children: HashMap<_, Vec<(f64, f64)>> = HashMap::new();
+    for a in &s.alignments {
+        weight(a.weight)?;
+        if a.kind != LinkKind::Contributes {
+            continue;
+        }
+        if let Some((score, status)) = scores.get(&a.child_id)
+            && *status != ObjectiveStatus::Retired
+        {
+            children.entry(a.parent_objective_id).or_default().push((*score, a.weight));
+        }
+    }
+    for o in &mut s.objectives {
+        o.rollup = children.get(&o.id).and_then(|c| rollup(c));
+    }
+    Ok(())
+}

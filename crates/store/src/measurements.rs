@@ -1,0 +1,35 @@
+//! Raw measurements and the period values kept up to date as they arrive.
+
+use crate::kpi::*;
+use crate::{Ctx, Page, PageRequest, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use quarterdeck_domain::ids::KpiId;
+use quarterdeck_domain::kpi::period::Granularity;
+
+#[async_trait]
+pub trait MeasurementStore: Send + Sync {
+    /// Stores raw points (idempotent per KPI, time and segment), brings period values,
+    /// derived KPIs, linked key results and guardrails up to date, all in one transaction.
+    async fn ingest(&self, ctx: &Ctx, points: Vec<NewMeasurement>) -> StoreResult<IngestReport>;
+    async fn list_measurements(
+        &self,
+        kpi: KpiId,
+        segment: Option<String>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Measurement>>;
+    /// Period values, oldest first; at most `limit` of them (the most recent ones).
+    async fn list_periods(
+        &self,
+        kpi: KpiId,
+        granularity: Granularity,
+        segment: Option<String>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        limit: u32,
+    ) -> StoreResult<Vec<PeriodValue>>;
+    /// Segment labels a KPI has data for.
+    async fn kpi_segments(&self, kpi: KpiId) -> StoreResult<Vec<String>>;
+}

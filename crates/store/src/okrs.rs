@@ -1,0 +1,76 @@
+//! Objectives, the alignment graph, key results, check-ins and initiatives.
+
+use crate::input::*;
+use crate::records::*;
+use crate::{Ctx, ExpectedVersion, Page, PageRequest, StoreResult};
+use async_trait::async_trait;
+use quarterdeck_domain::ids::*;
+use quarterdeck_domain::okr::ObjectiveStatus;
+
+#[async_trait]
+pub trait OkrStore: Send + Sync {
+    async fn create_objective(&self, ctx: &Ctx, new: NewObjective) -> StoreResult<Objective>;
+    async fn get_objective(&self, id: ObjectiveId) -> StoreResult<Objective>;
+    async fn list_objectives(&self, filter: ObjectiveFilter, page: PageRequest) -> StoreResult<Page<Objective>>;
+    async fn update_objective(
+        &self,
+        ctx: &Ctx,
+        id: ObjectiveId,
+        version: i64,
+        patch: ObjectivePatch,
+    ) -> StoreResult<Objective>;
+    /// The one status transition of an objective, whoever makes it (a person, a guardrail).
+    async fn set_objective_status(
+        &self,
+        ctx: &Ctx,
+        id: ObjectiveId,
+        version: ExpectedVersion,
+        to: ObjectiveStatus,
+        reason: Option<String>,
+    ) -> StoreResult<Objective>;
+
+    async fn create_alignment(&self, ctx: &Ctx, new: NewAlignment) -> StoreResult<Alignment>;
+    async fn delete_alignment(&self, ctx: &Ctx, id: AlignmentId) -> StoreResult<()>;
+    async fn list_alignments(&self, filter: AlignmentFilter, page: PageRequest) -> StoreResult<Page<Alignment>>;
+
+    async fn create_key_result(&self, ctx: &Ctx, new: NewKeyResult) -> StoreResult<KeyResult>;
+    async fn get_key_result(&self, id: KeyResultId) -> StoreResult<KeyResult>;
+    async fn list_key_results(&self, filter: KeyResultFilter, page: PageRequest) -> StoreResult<Page<KeyResult>>;
+    /// Key results of several objectives at once (a list page shows them under each).
+    async fn key_results_of(&self, objectives: &[ObjectiveId]) -> StoreResult<Vec<KeyResult>>;
+    async fn update_key_result(
+        &self,
+        ctx: &Ctx,
+        id: KeyResultId,
+        version: i64,
+        patch: KeyResultPatch,
+    ) -> StoreResult<KeyResult>;
+    async fn set_key_result_status(
+        &self,
+        ctx: &Ctx,
+        id: KeyResultId,
+        version: ExpectedVersion,
+        change: KeyResultStatusChange,
+    ) -> StoreResult<KeyResult>;
+
+    /// Records a check-in and brings the key result's current value, its objective's score
+    /// and the roll-ups of the objectives it contributes to up to date, in one transaction.
+    async fn record_check_in(
+        &self,
+        ctx: &Ctx,
+        key_result: KeyResultId,
+        new: NewCheckIn,
+    ) -> StoreResult<(CheckIn, KeyResult)>;
+    async fn list_check_ins(&self, key_result: KeyResultId, page: PageRequest) -> StoreResult<Page<CheckIn>>;
+
+    async fn create_initiative(&self, ctx: &Ctx, new: NewInitiative) -> StoreResult<Initiative>;
+    async fn get_initiative(&self, id: InitiativeId) -> StoreResult<Initiative>;
+    async fn list_initiatives(&self, filter: InitiativeFilter, page: PageRequest) -> StoreResult<Page<Initiative>>;
+    async fn update_initiative(
+        &self,
+        ctx: &Ctx,
+        id: InitiativeId,
+        version: i64,
+        patch: InitiativePatch,
+    ) -> StoreResult<Initiative>;
+}

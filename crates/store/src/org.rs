@@ -1,0 +1,21 @@
+//! The organisation: units and people.
+
+use crate::input::*;
+use crate::records::{Person, Unit};
+use crate::{Ctx, Page, PageRequest, StoreResult};
+use async_trait::async_trait;
+use quarterdeck_domain::ids::{PersonId, UnitId};
+
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    async fn create_unit(&self, ctx: &Ctx, new: NewUnit) -> StoreResult<Unit>;
+    async fn get_unit(&self, id: UnitId) -> StoreResult<Unit>;
+    async fn find_unit_by_slug(&self, slug: &str) -> StoreResult<Unit>;
+    async fn list_units(&self, filter: UnitFilter, page: PageRequest) -> StoreResult<Page<Unit>>;
+    async fn update_unit(&self, ctx: &Ctx, id: UnitId, version: i64, patch: UnitPatch) -> StoreResult<Unit>;
+
+    async fn create_person(&self, ctx: &Ctx, new: NewPerson) -> StoreResult<Person>;
+    async fn get_person(&self, id: PersonId) -> StoreResult<Person>;
+    async fn list_people(&self, filter: PersonFilter, page: PageRequest) -> StoreResult<Page<Person>>;
+    async fn update_person(&self, ctx: &Ctx, id: PersonId, version: i64, patch: PersonPatch) -> StoreResult<Person>;
+}
