@@ -11,6 +11,7 @@ pub mod cycles;
 pub mod error;
 pub mod initiatives;
 pub mod input;
+pub mod journal;
 pub mod key_results;
 pub mod kpi_links;
 pub mod kpis;

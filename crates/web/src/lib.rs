@@ -50,6 +50,7 @@ impl AppState {
         (name = "alignment", description = "The alignment graph: contributes / supports links"),
         (name = "key-results", description = "Key results, check-ins and initiatives"),
         (name = "kpis", description = "The metric dictionary, measurements, health and trust, driver trees, KRAs, guardrails"),
+        (name = "audit", description = "The audit trail of every write, and the feed of domain events"),
     )
 )]
 struct ApiDoc;

@@ -8,7 +8,7 @@ pub struct Cmd {
     once: bool,
 }
 
-/// Runs scheduled work (data-source pulls) without the HTTP server, for deployments that
+/// Runs scheduled work (data-source pulls, delivering the outbox's events) without the HTTP server, for deployments that
 /// separate the two. Several of these may run against one PostgreSQL: each pull runs once.
 pub async fn run(cmd: Cmd, config: &Config) -> anyhow::Result<()> {
     super::init_logging(&config.log);

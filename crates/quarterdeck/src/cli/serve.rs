@@ -40,7 +40,7 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     eprintln!("Quarterdeck is running at http://{addr}  (API: http://{addr}/api/v1/objectives?cycle=current)");
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let app = App::new(store);
-    let scheduler = app.acting_as(quarterdeck_domain::actor::Actor::Job { name: "data_sources".into() });
+    let scheduler = app.acting_as(quarterdeck_domain::actor::Actor::Job { name: "scheduler".into() });
     let jobs = (!cmd.no_jobs).then(|| quarterdeck_jobs::spawn(scheduler, JOBS_EVERY, jobs_stopped));
     axum::serve(listener, router(AppState::new(app)))
         .with_graceful_shutdown(shutdown())

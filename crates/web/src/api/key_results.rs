@@ -1,6 +1,6 @@
 //! Key results, their check-ins, and the moves kill / carry forward.
 
-use super::{Paging, created, with_etag};
+use super::{AsOf, Paging, created, with_etag};
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
@@ -11,6 +11,7 @@ use quarterdeck_app::key_results::{CarryForward, CreateKeyResult, Kill, RecordCh
 use quarterdeck_app::views::{CheckInRecorded, KeyResultView, StretchView};
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::ids::{KeyResultId, ObjectiveId, PersonId};
+use quarterdeck_store::journal::AuditEntry;
 use quarterdeck_store::records::CheckIn;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -25,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kill_key_result))
         .routes(routes!(carry_forward))
         .routes(routes!(key_result_stretch_targets))
+        .routes(routes!(key_result_history))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -64,11 +66,31 @@ async fn create_key_result(
     Ok(created(view.key_result.version, view))
 }
 
-#[utoipa::path(get, path = "/key-results/{id}", tag = "key-results", params(("id" = KeyResultId, Path)),
+#[utoipa::path(get, path = "/key-results/{id}", tag = "key-results", params(("id" = KeyResultId, Path), AsOf),
     responses((status = 200, body = KeyResultView), (status = 404, body = ErrorBody)))]
-async fn get_key_result(State(state): State<AppState>, ApiPath(id): ApiPath<KeyResultId>) -> ApiResult<Response> {
-    let view = state.app.get_key_result(id).await?;
+async fn get_key_result(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<KeyResultId>,
+    ApiQuery(q): ApiQuery<AsOf>,
+) -> ApiResult<Response> {
+    let view = match q.as_of {
+        Some(at) => state.app.get_key_result_as_of(id, at).await?,
+        None => state.app.get_key_result(id).await?,
+    };
     Ok(with_etag(view.key_result.version, view))
+}
+
+#[utoipa::path(get, path = "/key-results/{id}/history", tag = "key-results", params(("id" = KeyResultId, Path), Paging),
+    description = "The key result's audit rows, newest first: edits, check-ins and values from its KPI.",
+    responses((status = 200, body = ListPage<AuditEntry>), (status = 404, body = ErrorBody)))]
+async fn key_result_history(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<KeyResultId>,
+    ApiQuery(q): ApiQuery<Paging>,
+) -> ApiResult<Json<ListPage<AuditEntry>>> {
+    state.app.get_key_result(id).await?;
+    let page = page(q.limit, q.cursor.as_deref())?;
+    Ok(Json(state.app.history("key_result", &id.to_string(), page).await?))
 }
 
 #[utoipa::path(patch, path = "/key-results/{id}", tag = "key-results", request_body = UpdateKeyResult,

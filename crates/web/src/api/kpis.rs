@@ -15,6 +15,7 @@ use quarterdeck_app::views::{KpiDetail, PeriodView, StretchView, TreeView};
 use quarterdeck_app::{AppError, ListPage, page};
 use quarterdeck_domain::ids::{KraId, PersonId};
 use quarterdeck_domain::kpi::period::Granularity;
+use quarterdeck_store::journal::AuditEntry;
 use quarterdeck_store::kpi::{Kpi, TargetChange};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -29,6 +30,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_periods))
         .routes(routes!(kpi_stretch_targets))
         .routes(routes!(kpi_tree))
+        .routes(routes!(kpi_history))
+}
+
+#[utoipa::path(get, path = "/kpis/{id}/history", tag = "kpis", params(("id" = String, Path, description = "KPI id or key"), super::Paging),
+    description = "The KPI's audit rows, newest first: definition changes and the measurements that moved it.",
+    responses((status = 200, body = ListPage<AuditEntry>), (status = 404, body = ErrorBody)))]
+async fn kpi_history(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<super::Paging>,
+) -> ApiResult<Json<ListPage<AuditEntry>>> {
+    let kpi = state.app.get_kpi(&id).await?.card.kpi;
+    let page = page(q.limit, q.cursor.as_deref())?;
+    Ok(Json(state.app.history("kpi", &kpi.id.to_string(), page).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

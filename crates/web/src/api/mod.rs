@@ -1,8 +1,10 @@
 //! The JSON API, one module per resource; each exposes `routes()`.
 
 pub mod alignments;
+pub mod audit;
 pub mod cycles;
 pub mod data_sources;
+pub mod events;
 pub mod guardrail_links;
 pub mod health;
 pub mod initiatives;
@@ -38,6 +40,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(kras::routes())
         .merge(guardrail_links::routes())
         .merge(data_sources::routes())
+        .merge(audit::routes())
+        .merge(events::routes())
 }
 
 /// `?limit=&cursor=` of a list.
@@ -48,6 +52,14 @@ pub struct Paging {
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// `?as_of=` of a read: the record as it stood then, reconstructed from the audit trail.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOf {
+    /// A past moment (RFC 3339): title, target, status, value and score as they stood then.
+    pub as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A single record with its version as ETag, so a client can send it back as If-Match.

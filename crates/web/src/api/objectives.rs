@@ -1,9 +1,10 @@
 //! Objectives: qualitative, scored from their key results, shown with colour and pace.
 
-use super::{created, with_etag};
+use super::{AsOf, Paging, created, with_etag};
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_app::objectives::{CreateObjective, ObjectiveQuery, StatusChange, UpdateObjective};
@@ -12,6 +13,7 @@ use quarterdeck_app::{AppError, ListPage, page};
 use quarterdeck_domain::ids::{ObjectiveId, PersonId};
 use quarterdeck_domain::okr::ObjectiveStatus;
 use quarterdeck_domain::scoring::ObjectiveKind;
+use quarterdeck_store::journal::AuditEntry;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -22,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_objectives, create_objective))
         .routes(routes!(get_objective, update_objective))
         .routes(routes!(change_status))
+        .routes(routes!(objective_history))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -36,6 +39,8 @@ pub struct ListObjectives {
     pub kind: Option<ObjectiveKind>,
     /// `key_results` embeds each objective's key results.
     pub include: Option<String>,
+    /// A past moment (RFC 3339): the objectives as they stood then, from the audit trail.
+    pub as_of: Option<chrono::DateTime<chrono::Utc>>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -49,6 +54,7 @@ async fn list_objectives(
     ApiQuery(q): ApiQuery<ListObjectives>,
 ) -> ApiResult<Response> {
     let key = format!("objectives?{}", uri.query().unwrap_or_default());
+    // A page as of a past moment never changes (the trail is append-only): it caches too.
     crate::cache::cached_json(&state.clone(), key, &headers, || async move {
         let page = page(q.limit, q.cursor.as_deref())?;
         let with_key_results = match q.include.as_deref() {
@@ -69,7 +75,10 @@ async fn list_objectives(
             kind: q.kind,
             with_key_results,
         };
-        state.app.list_objectives(query, page).await
+        match q.as_of {
+            Some(at) => state.app.list_objectives_as_of(query, page, at).await,
+            None => state.app.list_objectives(query, page).await,
+        }
     })
     .await
 }
@@ -84,11 +93,31 @@ async fn create_objective(
     Ok(created(view.objective.version, view))
 }
 
-#[utoipa::path(get, path = "/objectives/{id}", tag = "objectives", params(("id" = ObjectiveId, Path)),
+#[utoipa::path(get, path = "/objectives/{id}", tag = "objectives", params(("id" = ObjectiveId, Path), AsOf),
     responses((status = 200, body = ObjectiveView, description = "With its key results"), (status = 404, body = ErrorBody)))]
-async fn get_objective(State(state): State<AppState>, ApiPath(id): ApiPath<ObjectiveId>) -> ApiResult<Response> {
-    let view = state.app.get_objective(id).await?;
+async fn get_objective(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<ObjectiveId>,
+    ApiQuery(q): ApiQuery<AsOf>,
+) -> ApiResult<Response> {
+    let view = match q.as_of {
+        Some(at) => state.app.get_objective_as_of(id, at).await?,
+        None => state.app.get_objective(id).await?,
+    };
     Ok(with_etag(view.objective.version, view))
+}
+
+#[utoipa::path(get, path = "/objectives/{id}/history", tag = "objectives", params(("id" = ObjectiveId, Path), Paging),
+    description = "The objective's audit rows, newest first: each write with its actor, before and after.",
+    responses((status = 200, body = ListPage<AuditEntry>), (status = 404, body = ErrorBody)))]
+async fn objective_history(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<ObjectiveId>,
+    ApiQuery(q): ApiQuery<Paging>,
+) -> ApiResult<Json<ListPage<AuditEntry>>> {
+    state.app.get_objective(id).await?;
+    let page = page(q.limit, q.cursor.as_deref())?;
+    Ok(Json(state.app.history("objective", &id.to_string(), page).await?))
 }
 
 #[utoipa::path(patch, path = "/objectives/{id}", tag = "objectives", request_body = UpdateObjective,
