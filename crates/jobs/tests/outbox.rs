@@ -49,6 +49,13 @@ async fn the_feed_resumes_where_it_stopped(store: Arc<dyn Store>) {
         .await
         .unwrap();
     cycles(&app, 3).await;
+    // On PostgreSQL an event shows in the feed once every transaction older than it has
+    // finished, anywhere on the server (other tests run beside this one): poll a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.events_after(None, None).await.unwrap().items.len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "the feed never showed the three events");
+        tokio::task::yield_now().await;
+    }
     let first = app.events_after(None, Some(2)).await.unwrap();
     assert_eq!(first.items.len(), 2);
     assert!(first.items.iter().all(|e| e.kind == "cycle_created"), "units make no event; cycles do");

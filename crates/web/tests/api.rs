@@ -425,11 +425,10 @@ async fn the_edges_of_a_request_are_checked(store: Arc<dyn Store>) {
     assert_error(st, &b, StatusCode::BAD_REQUEST, "malformed_json", None);
 
     // A body over the limit gets 413 in the JSON error shape.
-    let huge =
-        format!("{{\"points\": [{}]}}", "{\"kpi\": \"k\", \"at\": \"2026-01-01\", \"value\": 1},".repeat(900_000));
-    let (st, b) =
-        s.send(s.http.post(s.url("/api/v1/measurements")).header("Content-Type", "application/json").body(huge)).await;
-    assert_error(st, &b, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", None);
+    let answer = oversized_request(&s.base, 40 * 1024 * 1024).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default()).unwrap();
+    assert_error(StatusCode::PAYLOAD_TOO_LARGE, &body, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", None);
 
     // A version the record never had is not "changed by someone else".
     let path = format!("/api/v1/objectives/{oid}");
@@ -437,4 +436,46 @@ async fn the_edges_of_a_request_are_checked(store: Arc<dyn Store>) {
     assert_error(st, &b, StatusCode::CONFLICT, "version_conflict", None);
     let message = b["message"].as_str().unwrap();
     assert!(message.contains("never had version 99") && !message.contains("someone else"), "{message}");
+}
+
+/// Sends a measurement batch of `size` bytes while reading the answer, and returns the answer:
+/// its head, and its body by the answer's Content-Length. The body is written from another
+/// task, so a server that answers before reading all of it is heard either way.
+async fn oversized_request(base: &str, size: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST /api/v1/measurements HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+    );
+    let sending = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        let chunk = vec![b' '; 64 * 1024];
+        for _ in 0..size / chunk.len() {
+            writer.write_all(&chunk).await?;
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let text = loop {
+        let n = reader.read(&mut buf).await.unwrap_or(0);
+        answer.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>()))
+                .and_then(Result::ok)
+                .unwrap_or(0);
+            if body.len() >= length {
+                break text;
+            }
+        }
+        if n == 0 {
+            break text;
+        }
+    };
+    sending.abort();
+    text
 }

@@ -17,6 +17,20 @@ backend_tests!(
     check_ins_racing_edits_of_one_objective_stay_consistent,
 );
 
+/// (audit rows, events) in the whole store, once at least `events` events show: on
+/// PostgreSQL an event shows in the feed once every older transaction on the server has
+/// finished (other tests run beside this one), so the count is polled for a moment.
+async fn trail_with(s: &Server, events: usize) -> (usize, usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let now = trail(s).await;
+        if now.1 >= events || std::time::Instant::now() > deadline {
+            return now;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 /// (audit rows, events) in the whole store.
 async fn trail(s: &Server) -> (usize, usize) {
     let mut rows = 0;
@@ -43,7 +57,7 @@ async fn every_write_leaves_one_audit_row_and_its_events(store: Arc<dyn Store>) 
     // Each write: exactly one more audit row, for its entity, by the API, with before/after.
     let mut last = trail(&s).await;
     let mut expect = async |entity: &str, entity_id: &str, action: &str, events: &[&str]| {
-        let now = trail(&s).await;
+        let now = trail_with(&s, last.1 + events.len()).await;
         assert_eq!(now.0, last.0 + 1, "{entity} {action}: exactly one audit row");
         let (_, rows) = s.get(&format!("/api/v1/audit?entity={entity}&entity_id={entity_id}&limit=1")).await;
         let row = &rows["items"][0];
