@@ -9,7 +9,7 @@ use quarterdeck_domain::ids::{KeyResultId, KpiId, ObjectiveId, PersonId};
 use quarterdeck_domain::kpi::period::Granularity;
 use quarterdeck_domain::okr::Confidence;
 use quarterdeck_domain::scoring::{KeyResultKind, Measure, Weight};
-use quarterdeck_domain::text::{Note, Reason, Title, UnitOfMeasure};
+use quarterdeck_domain::text::{Note, Reason, Slug, Title, UnitOfMeasure};
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::StoreError;
 use quarterdeck_store::input::*;
@@ -22,6 +22,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyResult {
     pub objective_id: ObjectiveId,
+    /// A name unique within the cycle ("nps-32-to-50"); made from the title when left out.
+    pub key: Option<String>,
     /// A measurable outcome, "from X to Y" — never a task.
     pub title: String,
     /// metric (default) or milestone (0 → 1, for the rare committed milestone).
@@ -134,13 +136,15 @@ impl App {
         objective: Option<ObjectiveId>,
         owner: Option<PersonId>,
         cycle: Option<&str>,
+        key: Option<&str>,
         page: PageRequest,
     ) -> AppResult<ListPage<KeyResultView>> {
         let cycle_id = match cycle {
             Some(c) => Some(self.resolve_cycle_id("cycle", c).await?),
             None => None,
         };
-        let filter = KeyResultFilter { objective_id: objective, owner_id: owner, cycle_id };
+        let key = key.map(|k| Slug::parse("key", k)).transpose()?;
+        let filter = KeyResultFilter { objective_id: objective, key, owner_id: owner, cycle_id };
         Ok(self.store().list_key_results(filter, page).await?.map(|k| self.kr_view(k)).into())
     }
 
@@ -182,6 +186,7 @@ impl App {
         };
         let new = NewKeyResult {
             objective_id: input.objective_id,
+            key: input.key.as_deref().map(|k| Slug::parse("key", k)).transpose()?,
             title: Title::parse("title", &input.title)?,
             kind: input.kind,
             unit_of_measure: UnitOfMeasure::parse("unit_of_measure", &input.unit_of_measure)?,

@@ -6,7 +6,7 @@ use crate::{App, AppResult, ListPage, or_current};
 use quarterdeck_domain::ids::{ObjectiveId, PersonId, UnitId};
 use quarterdeck_domain::okr::ObjectiveStatus;
 use quarterdeck_domain::scoring::ObjectiveKind;
-use quarterdeck_domain::text::{LongText, Reason, Title, plain};
+use quarterdeck_domain::text::{LongText, Reason, Slug, Title, plain};
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::input::*;
 use quarterdeck_store::records::{KeyResult, Objective};
@@ -19,6 +19,8 @@ use std::collections::HashMap;
 pub struct CreateObjective {
     /// Cycle id, or `current`.
     pub cycle_id: String,
+    /// A name unique within the cycle ("onboarding-delight"); made from the title when left out.
+    pub key: Option<String>,
     /// Qualitative and directional: no number in it.
     pub title: String,
     #[serde(default)]
@@ -72,6 +74,8 @@ pub struct ObjectiveQuery {
     pub cycle: Option<String>,
     /// Unit id or slug.
     pub unit: Option<String>,
+    /// The objective's key within the cycle.
+    pub key: Option<String>,
     pub owner: Option<PersonId>,
     pub status: Option<ObjectiveStatus>,
     pub kind: Option<ObjectiveKind>,
@@ -86,7 +90,8 @@ impl App {
             None => None,
         };
         let unit_id = self.resolve_unit_id("unit", q.unit.as_deref()).await?;
-        let filter = ObjectiveFilter { cycle_id, unit_id, owner_id: q.owner, status: q.status, kind: q.kind };
+        let key = q.key.as_deref().map(|k| Slug::parse("key", k)).transpose()?;
+        let filter = ObjectiveFilter { cycle_id, key, unit_id, owner_id: q.owner, status: q.status, kind: q.kind };
         let objectives = self.store().list_objectives(filter, page).await?;
         let mut krs =
             if q.with_key_results { self.key_results_by_objective(&objectives.items).await? } else { HashMap::new() };
@@ -122,6 +127,7 @@ impl App {
         let cycle_id = self.resolve_cycle_id("cycle_id", &input.cycle_id).await?;
         let new = NewObjective {
             cycle_id,
+            key: input.key.as_deref().map(|k| Slug::parse("key", k)).transpose()?,
             title: Title::parse("title", &input.title)?,
             description: LongText::parse("description", &input.description)?,
             owner_id: input.owner_id,

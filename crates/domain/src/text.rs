@@ -111,6 +111,20 @@ impl Slug {
     }
 }
 
+/// A natural key made from a title and free among `taken`: the title's slug (at most 48
+/// characters, so a suffix fits), or `fallback` when the title has no letters, then `-2`,
+/// `-3`, … until it is free.
+pub fn free_key(title: &str, fallback: &str, taken: &std::collections::HashSet<String>) -> Slug {
+    let base = Slug::from_name(&title.chars().take(48).collect::<String>())
+        .map(|s| s.0)
+        .unwrap_or_else(|| fallback.to_owned());
+    let base = base.trim_end_matches('-').to_owned();
+    if !taken.contains(&base) {
+        return Slug(base);
+    }
+    (2..).map(|n| format!("{base}-{n}")).find(|k| !taken.contains(k)).map(Slug).expect("some suffix is free")
+}
+
 /// An e-mail address, checked for shape only (one '@', a dot in the domain, no spaces).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
@@ -173,6 +187,17 @@ mod tests {
         assert!(LongText::parse("description", "line one\nline two\ttab").is_ok());
         assert!(bounded("query", "x\u{1b}", 10).is_err());
         assert_eq!(bounded("role", "  Recruiter ", 20).unwrap(), "Recruiter");
+    }
+
+    #[test]
+    fn keys_are_free_within_their_cycle() {
+        let mut taken = std::collections::HashSet::new();
+        let first = free_key("Make onboarding a delight", "objective", &taken);
+        assert_eq!(first.as_str(), "make-onboarding-a-delight");
+        taken.insert(first.as_str().to_owned());
+        assert_eq!(free_key("Make onboarding a delight!", "objective", &taken).as_str(), "make-onboarding-a-delight-2");
+        assert_eq!(free_key("€€€", "objective", &taken).as_str(), "objective");
+        assert!(free_key(&"long words ".repeat(20), "objective", &taken).as_str().len() <= 48);
     }
 
     #[test]

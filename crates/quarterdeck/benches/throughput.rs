@@ -307,6 +307,7 @@ async fn check_ins() {
             .create_objective(
                 &ctx(),
                 NewObjective {
+                    key: None,
                     cycle_id: cycle.id,
                     title: Title::parse("t", &format!("Objective {o}")).unwrap(),
                     description: LongText::parse("d", "").unwrap(),
@@ -323,6 +324,7 @@ async fn check_ins() {
                 .create_key_result(
                     &ctx(),
                     NewKeyResult {
+                        key: None,
                         objective_id: objective.id,
                         title: Title::parse("t", &format!("KR {k} from 0 to 100")).unwrap(),
                         kind: KeyResultKind::Metric,

@@ -255,3 +255,39 @@ fn serve_with_demo_answers_the_readme_curl() {
         .unwrap();
     assert_eq!(nps["score"], 0.5);
 }
+
+#[test]
+fn sigterm_stops_the_server_even_while_a_client_holds_a_half_sent_request() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--no-jobs", "--shutdown-grace", "1"])
+        .current_dir(dir.path())
+        .env("QUARTERDECK_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited early").unwrap();
+        if let Some(rest) = line.split("running at http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // A client sends half a request head and stops.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let stopped = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(stopped.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop within its grace period");
+        std::thread::yield_now();
+    };
+    assert!(status.success(), "{status:?}");
+    drop(slow);
+}

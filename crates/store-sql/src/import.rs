@@ -6,14 +6,18 @@ use crate::db::{Pools, Sql};
 use crate::rows::micros;
 use crate::scores::derive_all;
 use crate::write::Writer;
+use quarterdeck_domain::ids::{CycleId, ObjectiveId};
+use quarterdeck_domain::text::free_key;
 use quarterdeck_store::snapshot::{ImportCounts, Snapshot};
 use quarterdeck_store::{Ctx, StoreResult};
+use std::collections::{HashMap, HashSet};
 
 /// Statements per multi-row insert stay under both databases' bind limits.
 const MAX_BINDS: usize = 30_000;
 
 pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> StoreResult<ImportCounts> {
     derive_all(&mut snapshot)?;
+    assign_keys(&mut snapshot);
     let counts = ImportCounts {
         units: snapshot.units.len(),
         people: snapshot.people.len(),
@@ -24,6 +28,7 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
         check_ins: snapshot.check_ins.len(),
         initiatives: snapshot.initiatives.len(),
     };
+    let cycle_of: HashMap<ObjectiveId, CycleId> = snapshot.objectives.iter().map(|o| (o.id, o.cycle_id)).collect();
     let mut w = Writer::begin(pools, ctx).await?;
     let mut c = w.conn();
     macro_rules! bulk {
@@ -64,11 +69,12 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     );
     bulk!(
         snapshot.objectives,
-        "INSERT INTO objectives (id, version, created_at, updated_at, cycle_id, title, description, owner_id, unit_id, \
-         kind, status, status_reason, score, rollup, key_result_count)",
-        15,
+        "INSERT INTO objectives (id, version, created_at, updated_at, cycle_id, key, title, description, owner_id, \
+         unit_id, kind, status, status_reason, score, rollup, key_result_count)",
+        16,
         |t, o| {
             t.bind(o.id).bind(o.version).bind(micros(o.created_at)).bind(micros(o.updated_at)).bind(o.cycle_id);
+            t.bind(&o.key);
             t.bind(&o.title).bind(&o.description).bind(o.owner_id).bind(o.unit_id).bind(o.kind.as_str());
             t.bind(o.status.as_str())
                 .bind(o.status_reason.clone())
@@ -81,14 +87,17 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
         snapshot.key_results,
         "INSERT INTO key_results (id, version, created_at, updated_at, objective_id, title, kind, unit_of_measure, \
          baseline, target, tolerance, weight, owner_id, status, status_reason, kpi_id, current_value, confidence, \
-         last_check_in_at, score)",
-        20,
+         last_check_in_at, score, cycle_id, key)",
+        22,
         |t, k| {
             t.bind(k.id).bind(k.version).bind(micros(k.created_at)).bind(micros(k.updated_at)).bind(k.objective_id);
             t.bind(&k.title).bind(k.kind.as_str()).bind(&k.unit_of_measure).bind(k.baseline).bind(k.target);
             t.bind(k.tolerance).bind(k.weight).bind(k.owner_id).bind(k.status.as_str()).bind(k.status_reason.clone());
             t.bind(k.kpi_id).bind(k.current_value).bind(k.confidence.map(|c| c.as_str()));
-            t.bind(k.last_check_in_at.map(micros)).bind(k.score);
+            t.bind(k.last_check_in_at.map(micros))
+                .bind(k.score)
+                .bind(cycle_of.get(&k.objective_id).copied())
+                .bind(&k.key);
         }
     );
     bulk!(
@@ -144,4 +153,35 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     }
     w.commit().await?;
     Ok(counts)
+}
+
+/// Gives every objective and key result without a key one made from its title, free within
+/// its cycle (keys given in the snapshot are kept as they are).
+fn assign_keys(s: &mut Snapshot) {
+    let mut taken: HashMap<(CycleId, &'static str), HashSet<String>> = HashMap::new();
+    for o in &s.objectives {
+        taken.entry((o.cycle_id, "objective")).or_default().insert(o.key.clone());
+    }
+    for o in &mut s.objectives {
+        if o.key.is_empty() {
+            let keys = taken.entry((o.cycle_id, "objective")).or_default();
+            o.key = free_key(&o.title, "objective", keys).as_str().to_owned();
+            keys.insert(o.key.clone());
+        }
+    }
+    let cycle_of: HashMap<ObjectiveId, CycleId> = s.objectives.iter().map(|o| (o.id, o.cycle_id)).collect();
+    for k in &s.key_results {
+        if let Some(c) = cycle_of.get(&k.objective_id) {
+            taken.entry((*c, "kr")).or_default().insert(k.key.clone());
+        }
+    }
+    for k in &mut s.key_results {
+        if k.key.is_empty()
+            && let Some(c) = cycle_of.get(&k.objective_id)
+        {
+            let keys = taken.entry((*c, "kr")).or_default();
+            k.key = free_key(&k.title, "kr", keys).as_str().to_owned();
+            keys.insert(k.key.clone());
+        }
+    }
 }

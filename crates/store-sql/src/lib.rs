@@ -4,7 +4,7 @@
 //! `postgres.rs` (connection set-up, change tokens).
 
 mod cycles;
-mod db;
+pub(crate) mod db;
 mod import;
 mod journal;
 mod kpi;
@@ -34,7 +34,7 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
-    fn new(pools: db::Pools, watcher: Option<sqlx::SqliteConnection>) -> SqlStore {
+    pub(crate) fn new(pools: db::Pools, watcher: Option<sqlx::SqliteConnection>) -> SqlStore {
         let check_ins = okr::check_ins::spawn_writer(pools.clone());
         SqlStore { pools, watcher: watcher.map(tokio::sync::Mutex::new), check_ins }
     }

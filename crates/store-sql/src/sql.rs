@@ -9,12 +9,12 @@ pub const CHECK_IN_COLUMNS: &str = "id, key_result_id, value, confidence, note, 
 pub const ALIGNMENT_COLUMNS: &str =
     "id, version, created_at, updated_at, child_id, parent_objective_id, parent_key_result_id, kind, weight";
 
-pub const SELECT_OBJECTIVE: &str = "SELECT o.id, o.version, o.created_at, o.updated_at, o.cycle_id, o.title, \
+pub const SELECT_OBJECTIVE: &str = "SELECT o.id, o.version, o.created_at, o.updated_at, o.cycle_id, o.key, o.title, \
     o.description, o.owner_id, o.unit_id, o.kind, o.status, o.status_reason, o.score, o.rollup, o.key_result_count, \
     c.start_date AS cycle_start, c.end_date AS cycle_end, c.state AS cycle_state \
     FROM objectives o JOIN cycles c ON c.id = o.cycle_id";
 
-pub const SELECT_KEY_RESULT: &str = "SELECT k.id, k.version, k.created_at, k.updated_at, k.objective_id, k.title, \
+pub const SELECT_KEY_RESULT: &str = "SELECT k.id, k.version, k.created_at, k.updated_at, k.objective_id, k.key, k.title, \
     k.kind, k.unit_of_measure, k.baseline, k.target, k.tolerance, k.weight, k.owner_id, k.status, k.status_reason, \
     k.kpi_id, k.current_value, k.confidence, k.last_check_in_at, k.score, \
     c.start_date AS cycle_start, c.end_date AS cycle_end, c.state AS cycle_state \

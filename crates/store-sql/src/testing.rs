@@ -33,6 +33,18 @@ pub async fn postgres_store() -> Option<Arc<dyn Store>> {
     }
 }
 
+/// A store with no database behind it: a PostgreSQL pool that connects lazily to a port where
+/// nothing listens. Handler tests that never reach storage (extraction, validation, error
+/// mapping) run on it without a database; a request that does reach it gets "unavailable".
+pub fn offline_store() -> Arc<dyn Store> {
+    use sqlx::postgres::PgPoolOptions;
+    let pool = PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_lazy("postgres://quarterdeck@127.0.0.1:1/offline")
+        .expect("a lazy pool needs no server");
+    Arc::new(SqlStore::new(crate::db::Pools::Pg(pool), None))
+}
+
 /// Expands each named `async fn(Arc<dyn Store>)` into a test on SQLite and one on PostgreSQL.
 #[macro_export]
 macro_rules! backend_tests {

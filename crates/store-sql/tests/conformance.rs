@@ -90,6 +90,7 @@ fn quarter(state: CycleState) -> NewCycle {
 
 fn objective(o: &Org, title: &str, unit: Option<UnitId>) -> NewObjective {
     NewObjective {
+        key: None,
         cycle_id: o.cycle.id,
         title: Title::parse("title", title).unwrap(),
         description: LongText::parse("description", "").unwrap(),
@@ -102,6 +103,7 @@ fn objective(o: &Org, title: &str, unit: Option<UnitId>) -> NewObjective {
 
 fn kr(objective: ObjectiveId, title: &str, baseline: f64, target: f64, weight: f64) -> NewKeyResult {
     NewKeyResult {
+        key: None,
         objective_id: objective,
         title: Title::parse("title", title).unwrap(),
         kind: KeyResultKind::Metric,

@@ -268,6 +268,7 @@ async fn org(s: &S) -> (Person, Cycle) {
 
 fn objective(person: &Person, cycle: &Cycle, title: &str) -> NewObjective {
     NewObjective {
+        key: None,
         cycle_id: cycle.id,
         title: Title::parse("title", title).unwrap(),
         description: LongText::parse("description", "").unwrap(),
@@ -343,6 +344,7 @@ async fn key_results_linked_to_a_kpi_take_its_value(s: S) {
         .create_key_result(
             &ctx(),
             NewKeyResult {
+                key: None,
                 objective_id: o.id,
                 title: Title::parse("title", "Onboarding NPS from 32 to 50").unwrap(),
                 kind: KeyResultKind::Metric,

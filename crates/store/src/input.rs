@@ -78,6 +78,8 @@ pub struct CycleFilter {
 #[derive(Debug, Clone)]
 pub struct NewObjective {
     pub cycle_id: CycleId,
+    /// Unique within the cycle; made from the title when `None`.
+    pub key: Option<Slug>,
     pub title: Title,
     pub description: LongText,
     pub owner_id: PersonId,
@@ -99,6 +101,7 @@ pub struct ObjectivePatch {
 #[derive(Debug, Clone, Default)]
 pub struct ObjectiveFilter {
     pub cycle_id: Option<CycleId>,
+    pub key: Option<Slug>,
     pub unit_id: Option<UnitId>,
     pub owner_id: Option<PersonId>,
     pub status: Option<ObjectiveStatus>,
@@ -129,6 +132,8 @@ pub struct AlignmentFilter {
 #[derive(Debug, Clone)]
 pub struct NewKeyResult {
     pub objective_id: ObjectiveId,
+    /// Unique within the cycle; made from the title when `None`.
+    pub key: Option<Slug>,
     pub title: Title,
     pub kind: KeyResultKind,
     pub unit_of_measure: UnitOfMeasure,
@@ -152,6 +157,7 @@ pub struct KeyResultPatch {
 #[derive(Debug, Clone, Default)]
 pub struct KeyResultFilter {
     pub objective_id: Option<ObjectiveId>,
+    pub key: Option<Slug>,
     pub owner_id: Option<PersonId>,
     pub cycle_id: Option<CycleId>,
 }

@@ -82,6 +82,8 @@ pub struct Objective {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub cycle_id: CycleId,
+    /// Natural key, unique within the cycle ("make-onboarding-a-delight").
+    pub key: String,
     pub title: String,
     pub description: String,
     pub owner_id: PersonId,
@@ -114,6 +116,8 @@ pub struct KeyResult {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub objective_id: ObjectiveId,
+    /// Natural key, unique within the cycle.
+    pub key: String,
     pub title: String,
     pub kind: KeyResultKind,
     pub unit_of_measure: String,

@@ -7,6 +7,7 @@ pub mod api;
 pub mod cache;
 pub mod error;
 pub mod extract;
+pub mod serve;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -13,10 +13,13 @@ pub struct Cmd {
     /// Load the demo organisation first when the database is empty.
     #[arg(long, value_name = "SIZE", num_args = 0..=1, default_missing_value = "small")]
     demo: Option<DemoSize>,
-    /// Do not run scheduled work (data-source pulls) in this process; run `quarterdeck jobs`
-    /// elsewhere instead.
+    /// Do not run scheduled work (data-source pulls, event delivery) in this process; run
+    /// `quarterdeck jobs` elsewhere instead.
     #[arg(long)]
     no_jobs: bool,
+    /// On SIGTERM or Ctrl-C, how long in-flight requests may take to finish (seconds).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    shutdown_grace: u64,
 }
 
 pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
@@ -35,6 +38,7 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("cannot listen on {} (is another server running there? use --bind)", config.bind))?;
+    let stop = shutdown();
     let addr = listener.local_addr()?;
     tracing::info!(backend = store.backend(), db = %config.db_url()?.display(), "serving on http://{addr}");
     eprintln!("Quarterdeck is running at http://{addr}  (API: http://{addr}/api/v1/objectives?cycle=current)");
@@ -42,10 +46,11 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     let app = App::new(store);
     let scheduler = app.acting_as(quarterdeck_domain::actor::Actor::Job { name: "scheduler".into() });
     let jobs = (!cmd.no_jobs).then(|| quarterdeck_jobs::spawn(scheduler, JOBS_EVERY, jobs_stopped));
-    axum::serve(listener, router(AppState::new(app)))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("the HTTP server stopped")?;
+    let limits = quarterdeck_web::serve::Limits {
+        shutdown_grace: std::time::Duration::from_secs(cmd.shutdown_grace),
+        ..Default::default()
+    };
+    quarterdeck_web::serve::serve(listener, router(AppState::new(app)), stop, limits).await;
     let _ = stop_jobs.send(true);
     if let Some(jobs) = jobs {
         let _ = jobs.await;
@@ -57,17 +62,27 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
 /// How often the scheduler looks for due work.
 pub const JOBS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
-pub async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The signal handlers are installed when this is called, not
+/// when it is first awaited, so a signal that arrives right after start-up is not missed.
+pub fn shutdown() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (term, interrupt) {
+                (Ok(mut term), Ok(mut interrupt)) => {
+                    tokio::select! { _ = term.recv() => {}, _ = interrupt.recv() => {} }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -163,6 +163,7 @@ impl Builder {
         let now = self.now;
         self.snap.objectives.push(Objective {
             id,
+            key: String::new(),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -198,6 +199,7 @@ impl Builder {
         let now = self.now;
         self.snap.key_results.push(KeyResult {
             id,
+            key: String::new(),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -51,11 +51,13 @@ pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKeyResult) -> Store
     let value = linked_value(&mut c, new.kpi_id).await?;
     let score = value.map(|v| score_value(new.kind, &new.measure, v).value()).unwrap_or(0.0);
     let id = KeyResultId(new_id());
-    c.execute(&q!(
+    let cycle = objective.cycle_id.to_string();
+    let key = super::choose_key(&mut c, "key_results", &cycle, new.key.as_ref(), new.title.as_str(), "kr").await?;
+    let insert = q!(
         "INSERT INTO key_results (id, version, created_at, updated_at, objective_id, title, kind, \
          unit_of_measure, baseline, target, tolerance, weight, owner_id, status, status_reason, kpi_id, \
-         current_value, confidence, last_check_in_at, score) \
-         VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', NULL, $12, $13, NULL, NULL, $14)",
+         current_value, confidence, last_check_in_at, score, cycle_id, key) \
+         VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', NULL, $12, $13, NULL, NULL, $14, $15, $16)",
         id,
         now,
         new.objective_id,
@@ -69,9 +71,11 @@ pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKeyResult) -> Store
         new.owner_id,
         new.kpi_id,
         value,
-        score
-    ))
-    .await?;
+        score,
+        &cycle,
+        &key
+    );
+    c.execute_unique(&insert, "key", &key).await?;
     refresh_objective(&mut c, &objective_key).await?;
     let kr = found("key result", id, key_result_in(&mut c, &id.to_string()).await?)?;
     w.created("key_result", id, &kr);
@@ -85,6 +89,9 @@ pub(super) async fn list(pools: &Pools, filter: KeyResultFilter, page: PageReque
     s.push(" WHERE 1 = 1");
     if let Some(o) = filter.objective_id {
         s.push(" AND k.objective_id = ").bind(o);
+    }
+    if let Some(k) = &filter.key {
+        s.push(" AND k.key = ").bind(k.as_str());
     }
     if let Some(p) = filter.owner_id {
         s.push(" AND k.owner_id = ").bind(p);

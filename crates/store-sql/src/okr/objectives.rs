@@ -80,21 +80,31 @@ impl quarterdeck_store::OkrStore for SqlStore {
         require_ref(&mut c, "people", "person", "owner_id", Some(new.owner_id.to_string())).await?;
         require_ref(&mut c, "units", "unit", "unit_id", new.unit_id.map(|u| u.to_string())).await?;
         let id = ObjectiveId(new_id());
-        c.execute(&q!(
-            "INSERT INTO objectives (id, version, created_at, updated_at, cycle_id, title, description, owner_id, \
+        let key = super::choose_key(
+            &mut c,
+            "objectives",
+            &new.cycle_id.to_string(),
+            new.key.as_ref(),
+            new.title.as_str(),
+            "objective",
+        )
+        .await?;
+        let insert = q!(
+            "INSERT INTO objectives (id, version, created_at, updated_at, cycle_id, key, title, description, owner_id, \
              unit_id, kind, status, status_reason, score, rollup, key_result_count) \
-             VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, NULL, 0, NULL, 0)",
+             VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, 0, NULL, 0)",
             id,
             now,
             new.cycle_id,
+            &key,
             new.title.as_str(),
             new.description.as_str(),
             new.owner_id,
             new.unit_id,
             new.kind.as_str(),
             new.status.as_str()
-        ))
-        .await?;
+        );
+        c.execute_unique(&insert, "key", &key).await?;
         let objective = found("objective", id, objective_in(&mut c, &id.to_string()).await?)?;
         w.created("objective", id, &objective);
         w.event(DomainEvent::ObjectiveCreated { objective: id, cycle: new.cycle_id, title: objective.title.clone() });
@@ -112,6 +122,9 @@ impl quarterdeck_store::OkrStore for SqlStore {
         s.push(" WHERE 1 = 1");
         if let Some(cy) = filter.cycle_id {
             s.push(" AND o.cycle_id = ").bind(cy);
+        }
+        if let Some(k) = &filter.key {
+            s.push(" AND o.key = ").bind(k.as_str());
         }
         if let Some(u) = filter.unit_id {
             s.push(" AND o.unit_id = ").bind(u);

@@ -36,6 +36,8 @@ pub struct ListKeyResults {
     pub owner: Option<PersonId>,
     /// Cycle id, or `current`.
     pub cycle: Option<String>,
+    /// The key result's key within its cycle (with `cycle`).
+    pub key: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -48,10 +50,10 @@ async fn list_key_results(
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<ListKeyResults>,
 ) -> ApiResult<Response> {
+    let page = page(q.limit, q.cursor.as_deref())?;
     let key = format!("key-results?{}", uri.query().unwrap_or_default());
     crate::cache::cached_json(&state.clone(), key, &headers, || async move {
-        let page = page(q.limit, q.cursor.as_deref())?;
-        state.app.list_key_results(q.objective, q.owner, q.cycle.as_deref(), page).await
+        state.app.list_key_results(q.objective, q.owner, q.cycle.as_deref(), q.key.as_deref(), page).await
     })
     .await
 }

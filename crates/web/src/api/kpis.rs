@@ -69,19 +69,20 @@ async fn list_kpis(
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<ListKpis>,
 ) -> ApiResult<Response> {
+    let page = page(q.limit, q.cursor.as_deref())?;
+    let missing_counterweight = match q.warning.as_deref() {
+        None => false,
+        Some("counterweight") => true,
+        Some(other) => {
+            return Err(AppError::bad_query(
+                "warning",
+                format!("warning: '{}' is not one of: counterweight", other.escape_debug()),
+            )
+            .into());
+        }
+    };
     let key = format!("kpis?{}", uri.query().unwrap_or_default());
     crate::cache::cached_json(&state.clone(), key, &headers, || async move {
-        let page = page(q.limit, q.cursor.as_deref())?;
-        let missing_counterweight = match q.warning.as_deref() {
-            None => false,
-            Some("counterweight") => true,
-            Some(other) => {
-                return Err(AppError::bad_query(
-                    "warning",
-                    format!("warning: '{}' is not one of: counterweight", other.escape_debug()),
-                ));
-            }
-        };
         let query = KpiQuery {
             unit: q.unit,
             owner: q.owner,

@@ -34,6 +34,8 @@ pub struct ListObjectives {
     pub cycle: Option<String>,
     /// Unit id or slug.
     pub unit: Option<String>,
+    /// The objective's key within its cycle (with `cycle`).
+    pub key: Option<String>,
     pub owner: Option<PersonId>,
     pub status: Option<ObjectiveStatus>,
     pub kind: Option<ObjectiveKind>,
@@ -53,23 +55,26 @@ async fn list_objectives(
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<ListObjectives>,
 ) -> ApiResult<Response> {
+    // The request is read before anything else (the page cache asks the store first).
+    let page = page(q.limit, q.cursor.as_deref())?;
+    let with_key_results = match q.include.as_deref() {
+        None | Some("") => false,
+        Some("key_results") => true,
+        Some(other) => {
+            return Err(AppError::bad_query(
+                "include",
+                format!("include: '{}' is not one of: key_results", other.escape_debug()),
+            )
+            .into());
+        }
+    };
     let key = format!("objectives?{}", uri.query().unwrap_or_default());
     // A page as of a past moment never changes (the trail is append-only): it caches too.
     crate::cache::cached_json(&state.clone(), key, &headers, || async move {
-        let page = page(q.limit, q.cursor.as_deref())?;
-        let with_key_results = match q.include.as_deref() {
-            None | Some("") => false,
-            Some("key_results") => true,
-            Some(other) => {
-                return Err(AppError::bad_query(
-                    "include",
-                    format!("include: '{}' is not one of: key_results", other.escape_debug()),
-                ));
-            }
-        };
         let query = ObjectiveQuery {
             cycle: q.cycle,
             unit: q.unit,
+            key: q.key,
             owner: q.owner,
             status: q.status,
             kind: q.kind,
