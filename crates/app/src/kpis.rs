@@ -13,12 +13,10 @@ use quarterdeck_domain::kpi::formula::Formula;
 use quarterdeck_domain::kpi::period::Granularity;
 use quarterdeck_domain::kpi::stats::stretch_targets;
 use quarterdeck_domain::kpi::trust::{TRUST_WINDOW, TrustBadge, is_fresh, missing_periods, within_bounds};
-use quarterdeck_domain::text::{LongText, Name, UnitOfMeasure, bounded, plain};
+use quarterdeck_domain::text::{LongText, Name, UnitOfMeasure, plain};
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::kpi::*;
 use serde::Deserialize;
-
-const MAX_QUERY: usize = 5000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -224,8 +222,8 @@ impl App {
     pub async fn create_kpi(&self, b: CreateKpi) -> AppResult<Kpi> {
         let name = Name::parse("name", &b.name)?;
         let key = match b.key.as_deref() {
-            Some(k) => parse_key(plain("key", k)?)?,
-            None => key_from_name(name.as_str()).ok_or_else(|| {
+            Some(k) => KpiKey::parse(k)?,
+            None => KpiKey::from_name(name.as_str()).ok_or_else(|| {
                 AppError::new(Code::InvalidKey, "no key can be made from this name; give one").with_field("key")
             })?,
         };
@@ -239,20 +237,20 @@ impl App {
         let unit_id = self.resolve_unit_id("unit", b.unit.as_deref()).await?;
         let new = NewKpi {
             key,
-            name: name.into_string(),
-            description: LongText::parse("description", &b.description)?.into_string(),
+            name,
+            description: LongText::parse("description", &b.description)?,
             owner_id: b.owner_id,
             unit_id,
-            unit_of_measure: UnitOfMeasure::parse("unit_of_measure", &b.unit_of_measure)?.into_string(),
+            unit_of_measure: UnitOfMeasure::parse("unit_of_measure", &b.unit_of_measure)?,
             formula,
-            query: bounded("query", &b.query, MAX_QUERY)?,
+            query: LongText::parse("query", &b.query)?,
             cadence: b.cadence,
             aggregation,
             direction: b.direction,
             target,
             target_set_on: b.target_set_on.or(target.map(|_| self.today())),
             baseline: opt_finite("baseline", b.baseline)?,
-            caveats: LongText::parse("caveats", &b.caveats)?.into_string(),
+            caveats: LongText::parse("caveats", &b.caveats)?,
             class: b.class,
             timing: b.timing,
             flow: b.flow,
@@ -289,20 +287,18 @@ impl App {
         let valid_min = b.valid_min.map(|v| opt_finite("valid_min", v)).transpose()?;
         let valid_max = b.valid_max.map(|v| opt_finite("valid_max", v)).transpose()?;
         check_bounds(valid_min.unwrap_or(current.valid_min), valid_max.unwrap_or(current.valid_max))?;
-        let text = |field: &'static str, v: Option<&str>| {
-            v.map(|s| LongText::parse(field, s).map(LongText::into_string)).transpose()
-        };
+        let text = |field: &'static str, v: Option<&str>| v.map(|s| LongText::parse(field, s)).transpose();
         let patch = KpiPatch {
-            name: b.name.as_deref().map(|n| Name::parse("name", n).map(Name::into_string)).transpose()?,
+            name: b.name.as_deref().map(|n| Name::parse("name", n)).transpose()?,
             description: text("description", b.description.as_deref())?,
             owner_id: b.owner_id,
             unit_id: b.unit_id,
             unit_of_measure: b
                 .unit_of_measure
                 .as_deref()
-                .map(|u| UnitOfMeasure::parse("unit_of_measure", u).map(UnitOfMeasure::into_string))
+                .map(|u| UnitOfMeasure::parse("unit_of_measure", u))
                 .transpose()?,
-            query: b.query.as_deref().map(|q| bounded("query", q, MAX_QUERY)).transpose()?,
+            query: text("query", b.query.as_deref())?,
             cadence: b.cadence,
             target,
             baseline: b.baseline.map(|v| opt_finite("baseline", v)).transpose()?,

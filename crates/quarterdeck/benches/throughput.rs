@@ -83,7 +83,12 @@ fn ctx() -> quarterdeck_store::Ctx {
 fn kpi(key: &str) -> NewKpi {
     NewKpi {
         target: Some(Target::Value { value: 100.0 }),
-        ..NewKpi::basic(key, key, Aggregation::Sum, KpiDirection::HigherIsBetter)
+        ..NewKpi::basic(
+            KpiKey::parse(key).expect("a key"),
+            quarterdeck_domain::text::Name::parse("name", key).expect("a name"),
+            Aggregation::Sum,
+            KpiDirection::HigherIsBetter,
+        )
     }
 }
 

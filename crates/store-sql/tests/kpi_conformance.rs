@@ -40,7 +40,8 @@ backend_tests!(
 );
 
 fn kpi(key: &str, aggregation: Aggregation, direction: KpiDirection, target: Option<Target>) -> NewKpi {
-    NewKpi { target, ..NewKpi::basic(key, &key.replace('_', " "), aggregation, direction) }
+    let name = quarterdeck_domain::text::Name::parse("name", &key.replace('_', " ")).unwrap();
+    NewKpi { target, ..NewKpi::basic(KpiKey::parse(key).unwrap(), name, aggregation, direction) }
 }
 
 fn at(day: &str, hour: u32) -> DateTime<Utc> {

@@ -10,6 +10,7 @@ use quarterdeck_domain::kpi::health::HealthStatus;
 use quarterdeck_domain::kpi::period::Granularity;
 pub use quarterdeck_domain::kpi::source::DataSourceSpec;
 use quarterdeck_domain::kpi::tree::{EdgeSign, Influence};
+use quarterdeck_domain::text::{LongText, Name, UnitOfMeasure};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -182,23 +183,26 @@ impl std::fmt::Debug for DataSourceSecret {
 
 // ---- inputs --------------------------------------------------------------------------------
 
+/// A KPI to add to the dictionary, parsed into domain values (the application checks the
+/// definition's rules; the store checks what needs other rows).
 #[derive(Debug, Clone)]
 pub struct NewKpi {
-    pub key: String,
-    pub name: String,
-    pub description: String,
+    pub key: KpiKey,
+    pub name: Name,
+    pub description: LongText,
     pub owner_id: Option<PersonId>,
     pub unit_id: Option<UnitId>,
-    pub unit_of_measure: String,
+    pub unit_of_measure: UnitOfMeasure,
     pub formula: Option<quarterdeck_domain::kpi::formula::Formula>,
-    pub query: String,
+    /// How the number is computed, for people.
+    pub query: LongText,
     pub cadence: Cadence,
     pub aggregation: Aggregation,
     pub direction: KpiDirection,
     pub target: Option<Target>,
     pub target_set_on: Option<NaiveDate>,
     pub baseline: Option<f64>,
-    pub caveats: String,
+    pub caveats: LongText,
     pub class: KpiClass,
     pub timing: Timing,
     pub flow: Flow,
@@ -216,23 +220,24 @@ pub struct NewKpi {
 impl NewKpi {
     /// A KPI with the everyday defaults: daily cadence, a lagging output KPI of no particular
     /// nature, no target, no flags; callers set what differs.
-    pub fn basic(key: &str, name: &str, aggregation: Aggregation, direction: KpiDirection) -> NewKpi {
+    pub fn basic(key: KpiKey, name: Name, aggregation: Aggregation, direction: KpiDirection) -> NewKpi {
+        let empty = || LongText::parse("text", "").expect("empty text is allowed");
         NewKpi {
-            key: key.into(),
-            name: name.into(),
-            description: String::new(),
+            key,
+            name,
+            description: empty(),
             owner_id: None,
             unit_id: None,
-            unit_of_measure: String::new(),
+            unit_of_measure: UnitOfMeasure::parse("unit_of_measure", "").expect("empty is allowed"),
             formula: None,
-            query: String::new(),
+            query: empty(),
             cadence: Cadence::Daily,
             aggregation,
             direction,
             target: None,
             target_set_on: None,
             baseline: None,
-            caveats: String::new(),
+            caveats: empty(),
             class: KpiClass::Kpi,
             timing: Timing::Lagging,
             flow: Flow::Output,
@@ -252,17 +257,17 @@ impl NewKpi {
 /// Fields left `None` keep their value; `Some(None)` clears an optional one.
 #[derive(Debug, Clone, Default)]
 pub struct KpiPatch {
-    pub name: Option<String>,
-    pub description: Option<String>,
+    pub name: Option<Name>,
+    pub description: Option<LongText>,
     pub owner_id: Option<Option<PersonId>>,
     pub unit_id: Option<Option<UnitId>>,
-    pub unit_of_measure: Option<String>,
-    pub query: Option<String>,
+    pub unit_of_measure: Option<UnitOfMeasure>,
+    pub query: Option<LongText>,
     pub cadence: Option<Cadence>,
     /// A new target (dated); the old one stays in the history.
     pub target: Option<(Option<Target>, Option<NaiveDate>)>,
     pub baseline: Option<Option<f64>>,
-    pub caveats: Option<String>,
+    pub caveats: Option<LongText>,
     pub class: Option<KpiClass>,
     pub timing: Option<Timing>,
     pub flow: Option<Flow>,

@@ -116,34 +116,45 @@ impl Target {
     }
 }
 
-/// Key of a KPI: the name formulas use. Lower-case letters, digits and '_', starting with a letter.
-pub fn parse_key(raw: &str) -> Result<String, DomainError> {
-    let s = raw.trim();
-    if s.is_empty() {
-        return Err(DomainError::Empty { field: "key" });
-    }
-    if s.len() > 64 {
-        return Err(DomainError::TooLong { field: "key", max: 64 });
-    }
-    let mut chars = s.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok { Ok(s.to_owned()) } else { Err(DomainError::InvalidKey) }
-}
+/// Key of a KPI: the name formulas use. Lower-case letters, digits and '_', starting with a
+/// letter, at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct KpiKey(String);
 
-/// A key made from a name: "Win rate (MM)" → "win_rate_mm".
-pub fn key_from_name(name: &str) -> Option<String> {
-    let mut out = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('_') {
-            out.push('_');
+impl KpiKey {
+    pub fn parse(raw: &str) -> Result<KpiKey, DomainError> {
+        let s = crate::text::plain("key", raw)?.trim();
+        if s.is_empty() {
+            return Err(DomainError::Empty { field: "key" });
         }
+        if s.len() > 64 {
+            return Err(DomainError::TooLong { field: "key", max: 64 });
+        }
+        let mut chars = s.chars();
+        let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if ok { Ok(KpiKey(s.to_owned())) } else { Err(DomainError::InvalidKey) }
     }
-    let out: String = out.trim_end_matches('_').chars().take(64).collect();
-    let out = if out.starts_with(|c: char| c.is_ascii_digit()) { format!("k_{out}") } else { out };
-    parse_key(out.trim_end_matches('_')).ok()
+
+    /// A key made from a name: "Win rate (MM)" → "win_rate_mm".
+    pub fn from_name(name: &str) -> Option<KpiKey> {
+        let mut out = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+        }
+        let out: String = out.trim_end_matches('_').chars().take(64).collect();
+        let out = if out.starts_with(|c: char| c.is_ascii_digit()) { format!("k_{out}") } else { out };
+        KpiKey::parse(out.trim_end_matches('_')).ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// The aggregation of a new KPI: a formula makes it derived (`formula`), anything else
@@ -290,10 +301,11 @@ mod tests {
 
     #[test]
     fn keys() {
-        assert_eq!(key_from_name("Win rate (MM)").as_deref(), Some("win_rate_mm"));
-        assert_eq!(key_from_name("90-day retention").as_deref(), Some("k_90_day_retention"));
-        assert!(parse_key("Win-rate").is_err());
-        assert!(parse_key("1x").is_err());
-        assert!(parse_key("nps_onboarding").is_ok());
+        assert_eq!(KpiKey::from_name("Win rate (MM)").unwrap().as_str(), "win_rate_mm");
+        assert_eq!(KpiKey::from_name("90-day retention").unwrap().as_str(), "k_90_day_retention");
+        assert!(KpiKey::parse("Win-rate").is_err());
+        assert!(KpiKey::parse("1x").is_err());
+        assert!(KpiKey::parse("nps\u{0}").is_err());
+        assert!(KpiKey::parse("nps_onboarding").is_ok());
     }
 }

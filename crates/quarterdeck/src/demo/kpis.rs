@@ -11,6 +11,7 @@ use quarterdeck_domain::ids::{KpiId, ObjectiveId, UnitId};
 use quarterdeck_domain::kpi::definition::*;
 use quarterdeck_domain::kpi::formula::Formula;
 use quarterdeck_domain::kpi::tree::{EdgeSign, Influence};
+use quarterdeck_domain::text;
 use quarterdeck_store::Ctx;
 use quarterdeck_store::input::{KeyResultPatch, ObjectiveFilter, UnitFilter};
 use quarterdeck_store::kpi::*;
@@ -330,7 +331,7 @@ fn new_kpi(s: &Spec, unit_id: Option<UnitId>) -> NewKpi {
     let percent = s.uom == "%";
     NewKpi {
         unit_id,
-        unit_of_measure: s.uom.into(),
+        unit_of_measure: text::UnitOfMeasure::parse("unit_of_measure", s.uom).expect("the demo's units are short"),
         cadence: s.cadence,
         target: s.target,
         baseline: Some(s.from),
@@ -338,7 +339,12 @@ fn new_kpi(s: &Spec, unit_id: Option<UnitId>) -> NewKpi {
         nature: s.nature,
         valid_min: percent.then_some(0.0),
         valid_max: percent.then_some(100.0),
-        ..NewKpi::basic(s.key, s.name, s.aggregation, s.direction)
+        ..NewKpi::basic(
+            KpiKey::parse(s.key).expect("the demo's keys are keys"),
+            text::Name::parse("name", s.name).expect("the demo's names are names"),
+            s.aggregation,
+            s.direction,
+        )
     }
 }
 
@@ -414,12 +420,12 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
         if s.key == "refund_rate" {
             new.guardrail = true;
             new.guardrail_threshold = Some(1.2);
-            new.caveats = "Refunds are booked when approved, not when paid.".into();
+            new.caveats = text::LongText::parse("caveats", "Refunds are booked when approved, not when paid.")?;
         }
         if s.key == "inp_p95" {
             new.guardrail = true;
             new.guardrail_threshold = Some(200.0);
-            new.query = "p95 of interaction-to-next-paint over all page views (RUM)".into();
+            new.query = text::LongText::parse("query", "p95 of interaction-to-next-paint over all page views (RUM)")?;
         }
         let kpi = store.create_kpi(&ctx(), new).await.with_context(|| format!("creating KPI {}", s.key))?;
         ids.insert(s.key, kpi.id);
@@ -563,8 +569,8 @@ pub async fn large(store: &Arc<dyn Store>, today: NaiveDate, seed: u64, bar: &Pr
             segments: &[],
         };
         let mut new = new_kpi(&s, units.get(rng.below(units.len().max(1))).copied());
-        new.key = key;
-        new.name = name;
+        new.key = KpiKey::parse(&key)?;
+        new.name = text::Name::parse("name", &name)?;
         new.valid_min = Some(0.0);
         new.valid_max = None;
         let kpi = store.create_kpi(&ctx(), new).await?;

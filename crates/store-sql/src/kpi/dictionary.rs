@@ -114,7 +114,7 @@ pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKpi) -> StoreResult
         s.list(names.iter()).push(")");
         inputs = c.fetch_all(&s).await?;
         let known: HashSet<&str> = inputs.iter().map(|(_, k)| k.as_str()).collect();
-        formula.check_names(&new.key, |n| known.contains(n)).map_err(DomainError::from)?;
+        formula.check_names(new.key.as_str(), |n| known.contains(n)).map_err(DomainError::from)?;
         // Only the input graph above these inputs matters for a loop.
         let all: Vec<(String, String)> = c
             .fetch_all(&Sql::new(
@@ -125,7 +125,7 @@ pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKpi) -> StoreResult
         for (u, i) in all {
             inputs_of.entry(u).or_default().push(i);
         }
-        check_no_cycle(&new.key, &names, &inputs_of).map_err(DomainError::from)?;
+        check_no_cycle(new.key.as_str(), &names, &inputs_of).map_err(DomainError::from)?;
     }
     let (tv, lo, hi) = target_columns(new.target);
     let mut s = Sql::new(
@@ -139,14 +139,14 @@ pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKpi) -> StoreResult
             .raw("1")
             .bind(now)
             .bind(now)
-            .bind(&new.key)
-            .bind(&new.name)
-            .bind(&new.description)
+            .bind(new.key.as_str())
+            .bind(new.name.as_str())
+            .bind(new.description.as_str())
             .bind(new.owner_id)
             .bind(new.unit_id)
-            .bind(&new.unit_of_measure)
+            .bind(new.unit_of_measure.as_str())
             .bind(new.formula.as_ref().map(|f| f.source().to_owned()))
-            .bind(&new.query)
+            .bind(new.query.as_str())
             .bind(new.cadence.as_str())
             .bind(new.aggregation.as_str())
             .bind(new.direction.as_str())
@@ -155,7 +155,7 @@ pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKpi) -> StoreResult
             .bind(hi)
             .bind(new.target_set_on.map(|d| d.to_string()))
             .bind(new.baseline)
-            .bind(&new.caveats)
+            .bind(new.caveats.as_str())
             .bind(new.class.as_str())
             .bind(new.timing.as_str())
             .bind(new.flow.as_str())
@@ -170,7 +170,7 @@ pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKpi) -> StoreResult
             .bind(new.window_periods)
             .bind(false);
     });
-    c.execute_unique(&s, "key", &new.key).await?;
+    c.execute_unique(&s, "key", new.key.as_str()).await?;
     record_target(&mut c, &key, new.target, new.target_set_on, now).await?;
     for (input, _) in &inputs {
         c.execute(&q!("INSERT INTO kpi_inputs (kpi_id, input_id) VALUES ($1, $2)", &key, input)).await?;
@@ -252,19 +252,19 @@ pub(super) async fn update(pools: &Pools, ctx: &Ctx, id: KpiId, version: i64, pa
          nature = $18, north_star = $19, guardrail = $20, guardrail_threshold = $21, counterweight_id = $22, \
          valid_min = $23, valid_max = $24, warning_from_pct = $25, window_periods = $26 WHERE id = $27 AND version = $28",
         now,
-        patch.name.unwrap_or(cur.name.clone()),
-        patch.description.unwrap_or(cur.description.clone()),
+        patch.name.map(|n| n.into_string()).unwrap_or(cur.name.clone()),
+        patch.description.map(|d| d.into_string()).unwrap_or(cur.description.clone()),
         owner,
         unit,
-        patch.unit_of_measure.unwrap_or(cur.unit_of_measure.clone()),
-        patch.query.unwrap_or(cur.query.clone()),
+        patch.unit_of_measure.map(|u| u.into_string()).unwrap_or(cur.unit_of_measure.clone()),
+        patch.query.map(|q| q.into_string()).unwrap_or(cur.query.clone()),
         patch.cadence.unwrap_or(cur.cadence).as_str(),
         tv,
         lo,
         hi,
         set_on.map(|d| d.to_string()),
         patch.baseline.unwrap_or(cur.baseline),
-        patch.caveats.unwrap_or(cur.caveats.clone()),
+        patch.caveats.map(|c| c.into_string()).unwrap_or(cur.caveats.clone()),
         patch.class.unwrap_or(cur.class).as_str(),
         patch.timing.unwrap_or(cur.timing).as_str(),
         patch.flow.unwrap_or(cur.flow).as_str(),
