@@ -67,8 +67,10 @@ id_args!(
     GuardrailLinkId
 );
 
-/// SQL text and its arguments. `bind` appends a `$n` placeholder; `arg` only adds the value,
-/// for text that names its placeholders itself.
+/// SQL text and its arguments. `arg` only adds a value, for text that numbers its
+/// placeholders itself (`$1`); `bind` appends a placeholder that renders as `$n` on
+/// PostgreSQL and as a plain `?` on SQLite — SQLite looks numbered or named parameters up by
+/// scanning a list, once per parameter, which makes a 5,000-value insert quadratic.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Sql {
     text: String,
@@ -100,8 +102,9 @@ impl Sql {
 
     pub(crate) fn bind(&mut self, v: impl IntoArg) -> &mut Sql {
         self.args.push(v.into_arg());
-        self.text.push('$');
+        self.text.push(MARK);
         self.text.push_str(&self.args.len().to_string());
+        self.text.push(MARK);
         self
     }
 
@@ -131,8 +134,29 @@ impl Sql {
         self
     }
 
-    pub(crate) fn text(&self) -> &str {
-        &self.text
+    /// The text as one database reads it: the bound placeholders as `$n` (PostgreSQL) or `?`
+    /// (SQLite). Bound placeholders come in the order of their values, so `?` is positional.
+    pub(crate) fn render(&self, pg: bool) -> std::borrow::Cow<'_, str> {
+        if !self.text.contains(MARK) {
+            return std::borrow::Cow::Borrowed(&self.text);
+        }
+        let mut out = String::with_capacity(self.text.len());
+        for (i, part) in self.text.split(MARK).enumerate() {
+            match (i % 2, pg) {
+                (0, _) => out.push_str(part),
+                (_, true) => {
+                    out.push('$');
+                    out.push_str(part);
+                }
+                (_, false) => out.push('?'),
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    }
+
+    #[cfg(test)]
+    fn text(&self) -> String {
+        self.render(true).into_owned()
     }
 
     fn sqlite_args(&self) -> StoreResult<SqliteArguments<'static>> {
@@ -163,6 +187,9 @@ impl Sql {
         Ok(out)
     }
 }
+
+/// Marks a bound placeholder in the text until it is rendered for a database.
+const MARK: char = '\u{1}';
 
 /// One `(…)` of a multi-row `VALUES`.
 pub(crate) struct Tuple<'a> {
@@ -213,9 +240,32 @@ impl Conn<'_> {
     pub(crate) async fn execute(&mut self, q: &Sql) -> StoreResult<u64> {
         match self {
             Conn::Sqlite(c) => {
-                Ok(sqlx::query_with(q.text(), q.sqlite_args()?).execute(&mut **c).await.db()?.rows_affected())
+                Ok(sqlx::query_with(&q.render(false), q.sqlite_args()?).execute(&mut **c).await.db()?.rows_affected())
             }
-            Conn::Pg(c) => Ok(sqlx::query_with(q.text(), q.pg_args()?).execute(&mut **c).await.db()?.rows_affected()),
+            Conn::Pg(c) => {
+                Ok(sqlx::query_with(&q.render(true), q.pg_args()?).execute(&mut **c).await.db()?.rows_affected())
+            }
+        }
+    }
+
+    /// Runs several statements in order. On SQLite they go to the database in one call (one
+    /// trip to its connection thread instead of one per statement); statements whose
+    /// placeholders are all bound (`bind`, `values`, `list`) continue each other's `?`s.
+    pub(crate) async fn execute_all(&mut self, parts: &[Sql]) -> StoreResult<()> {
+        let joinable = parts.iter().all(|p| p.args.is_empty() || p.text.contains(MARK));
+        match self {
+            Conn::Sqlite(c) if joinable && parts.len() > 1 => {
+                let text: Vec<String> = parts.iter().map(|p| p.render(false).into_owned()).collect();
+                let all = Sql { text: text.join(";\n"), args: parts.iter().flat_map(|p| p.args.clone()).collect() };
+                sqlx::query_with(&all.text, all.sqlite_args()?).execute(&mut **c).await.db()?;
+                Ok(())
+            }
+            _ => {
+                for p in parts {
+                    self.execute(p).await?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -223,9 +273,11 @@ impl Conn<'_> {
     pub(crate) async fn execute_unique(&mut self, q: &Sql, field: &'static str, value: &str) -> StoreResult<u64> {
         let done = match self {
             Conn::Sqlite(c) => {
-                sqlx::query_with(q.text(), q.sqlite_args()?).execute(&mut **c).await.map(|r| r.rows_affected())
+                sqlx::query_with(&q.render(false), q.sqlite_args()?).execute(&mut **c).await.map(|r| r.rows_affected())
             }
-            Conn::Pg(c) => sqlx::query_with(q.text(), q.pg_args()?).execute(&mut **c).await.map(|r| r.rows_affected()),
+            Conn::Pg(c) => {
+                sqlx::query_with(&q.render(true), q.pg_args()?).execute(&mut **c).await.map(|r| r.rows_affected())
+            }
         };
         done.map_err(|e| crate::unique_or(e, field, value))
     }
@@ -233,27 +285,29 @@ impl Conn<'_> {
     pub(crate) async fn fetch_all<R: Row>(&mut self, q: &Sql) -> StoreResult<Vec<R>> {
         match self {
             Conn::Sqlite(c) => {
-                sqlx::query_as_with::<_, R, _>(q.text(), q.sqlite_args()?).fetch_all(&mut **c).await.db()
+                sqlx::query_as_with::<_, R, _>(&q.render(false), q.sqlite_args()?).fetch_all(&mut **c).await.db()
             }
-            Conn::Pg(c) => sqlx::query_as_with::<_, R, _>(q.text(), q.pg_args()?).fetch_all(&mut **c).await.db(),
+            Conn::Pg(c) => sqlx::query_as_with::<_, R, _>(&q.render(true), q.pg_args()?).fetch_all(&mut **c).await.db(),
         }
     }
 
     pub(crate) async fn fetch_optional<R: Row>(&mut self, q: &Sql) -> StoreResult<Option<R>> {
         match self {
             Conn::Sqlite(c) => {
-                sqlx::query_as_with::<_, R, _>(q.text(), q.sqlite_args()?).fetch_optional(&mut **c).await.db()
+                sqlx::query_as_with::<_, R, _>(&q.render(false), q.sqlite_args()?).fetch_optional(&mut **c).await.db()
             }
-            Conn::Pg(c) => sqlx::query_as_with::<_, R, _>(q.text(), q.pg_args()?).fetch_optional(&mut **c).await.db(),
+            Conn::Pg(c) => {
+                sqlx::query_as_with::<_, R, _>(&q.render(true), q.pg_args()?).fetch_optional(&mut **c).await.db()
+            }
         }
     }
 
     pub(crate) async fn fetch_one<R: Row>(&mut self, q: &Sql) -> StoreResult<R> {
         match self {
             Conn::Sqlite(c) => {
-                sqlx::query_as_with::<_, R, _>(q.text(), q.sqlite_args()?).fetch_one(&mut **c).await.db()
+                sqlx::query_as_with::<_, R, _>(&q.render(false), q.sqlite_args()?).fetch_one(&mut **c).await.db()
             }
-            Conn::Pg(c) => sqlx::query_as_with::<_, R, _>(q.text(), q.pg_args()?).fetch_one(&mut **c).await.db(),
+            Conn::Pg(c) => sqlx::query_as_with::<_, R, _>(&q.render(true), q.pg_args()?).fetch_one(&mut **c).await.db(),
         }
     }
 }
@@ -352,5 +406,6 @@ mod tests {
         });
         assert_eq!(v.text(), "INSERT INTO t (a, b) VALUES ($1, $2, 'k'), ($3, $4, 'k')");
         assert_eq!(q!("SELECT $1, $2", 7i64, None::<String>).args, vec![Arg::Int(Some(7)), Arg::Text(None)]);
+        assert_eq!(s.render(false), "SELECT 1 FROM t WHERE a = ? AND b IN (?, ?, ?)");
     }
 }

@@ -27,7 +27,14 @@ pub(crate) async fn append(
     changes: &[Change],
     events: &[(Actor, DomainEvent)],
 ) -> StoreResult<()> {
+    let statements = statements(c, at, changes, events);
+    c.execute_all(&statements).await
+}
+
+/// The inserts of a write's audit rows and events, for the caller to run with its own.
+pub(crate) fn statements(c: &Conn<'_>, at: i64, changes: &[Change], events: &[(Actor, DomainEvent)]) -> Vec<Sql> {
     let text = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
+    let mut out = Vec::new();
     for chunk in changes.chunks(CHUNK) {
         let mut s = Sql::new(
             "INSERT INTO audit_log (id, at, actor_kind, actor_id, actor, entity, entity_id, action, before_json, after_json)",
@@ -44,7 +51,7 @@ pub(crate) async fn append(
                 .bind(text(&ch.before))
                 .bind(text(&ch.after));
         });
-        c.execute(&s).await?;
+        out.push(s);
     }
     let tx = tx_expr(c);
     for chunk in events.chunks(CHUNK) {
@@ -57,9 +64,9 @@ pub(crate) async fn append(
                 .bind(serde_json::to_string(actor).unwrap_or_default())
                 .bind(serde_json::to_string(event).unwrap_or_default());
         });
-        c.execute(&s).await?;
+        out.push(s);
     }
-    Ok(())
+    out
 }
 
 #[derive(sqlx::FromRow)]

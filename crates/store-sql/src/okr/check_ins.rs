@@ -119,9 +119,11 @@ async fn apply_batch(pools: &Pools, jobs: Vec<CheckInJob>) {
     }
 }
 
+/// The key results the batch names and every other key result of their objectives (the
+/// objectives' scores are computed from all of them), by id.
 async fn key_results_in(c: &mut Conn<'_>, ids: &BTreeSet<String>) -> StoreResult<HashMap<KeyResultId, KeyResult>> {
     let mut s = Sql::new(SELECT_KEY_RESULT);
-    s.push(" WHERE k.id IN (").list(ids.iter()).push(")");
+    s.push(" WHERE k.objective_id IN (SELECT objective_id FROM key_results WHERE id IN (").list(ids.iter()).push("))");
     let rows: Vec<KeyResultRow> = c.fetch_all(&s).await?;
     rows.into_iter().map(|row| KeyResult::try_from(row).map(|kr| (kr.id, kr))).collect()
 }
@@ -133,9 +135,10 @@ async fn write_batch(
 ) -> StoreResult<()> {
     let mut tx = pools.begin().await?;
     let mut c = tx.conn();
-    // The key results the batch names; on PostgreSQL read again once their objectives are
-    // held (objective before key result, as every writer locks), so a PATCH of a target
-    // committed meanwhile is seen and a score is always that of the stored value and target.
+    // The key results the batch names (with their objectives' others); on PostgreSQL read
+    // again once their objectives are held (objective before key result, as every writer
+    // locks), so a PATCH of a target committed meanwhile is seen and a score is always that of
+    // the stored value and target.
     let kr_ids: BTreeSet<String> = jobs.iter().map(|j| j.key_result.to_string()).collect();
     let mut krs = key_results_in(&mut c, &kr_ids).await?;
     if c.is_pg() && !krs.is_empty() {
@@ -167,6 +170,45 @@ async fn write_batch(
         return tx.commit().await;
     }
 
+    // Each key result takes its newest value; a back-dated check-in joins the history
+    // without replacing a newer one.
+    let mut newest: BTreeMap<KeyResultId, &Accepted> = BTreeMap::new();
+    for a in &accepted {
+        let keep = newest.get(&a.check_in.key_result_id).is_none_or(|b| b.check_in.at <= a.check_in.at);
+        let later = a.before.last_check_in_at.is_none_or(|last| last <= a.check_in.at);
+        if keep && later {
+            newest.insert(a.check_in.key_result_id, a);
+        }
+    }
+    // The key results as they will be, and their objectives' scores from all of them.
+    let mut after: HashMap<KeyResultId, KeyResult> = HashMap::new();
+    for a in newest.values() {
+        let mut kr = a.before.clone();
+        kr.current_value = Some(a.check_in.value);
+        kr.confidence = Some(a.check_in.confidence);
+        kr.last_check_in_at = Some(a.check_in.at);
+        kr.score = a.score;
+        after.insert(kr.id, kr);
+    }
+    let objectives: BTreeSet<String> = accepted.iter().map(|a| a.before.objective_id.to_string()).collect();
+    let mut per_objective: BTreeMap<String, Vec<(String, f64, f64)>> = BTreeMap::new();
+    for kr in krs.values() {
+        let kr = after.get(&kr.id).unwrap_or(kr);
+        per_objective.entry(kr.objective_id.to_string()).or_default().push((
+            kr.status.as_str().to_owned(),
+            kr.score,
+            kr.weight,
+        ));
+    }
+    let mut scores = Vec::with_capacity(objectives.len());
+    for o in &objectives {
+        let (score, count) = objective_score(per_objective.get(o).map(Vec::as_slice).unwrap_or_default())?;
+        scores.push((o, score, count));
+    }
+
+    // The writes of the batch, with the trail of each check-in (the key result before and
+    // after, and the event), in one trip to the database where it allows.
+    let mut writes = Vec::new();
     let mut s =
         Sql::new("INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at)");
     s.values(&accepted, |t, a| {
@@ -180,21 +222,9 @@ async fn write_batch(
             .bind(micros(ch.at))
             .bind(micros(ch.created_at));
     });
-    c.execute(&s).await?;
-
-    // Each key result takes its newest value; a back-dated check-in joins the history
-    // without replacing a newer one.
-    let mut newest: BTreeMap<KeyResultId, &Accepted> = BTreeMap::new();
-    for a in &accepted {
-        let keep = newest.get(&a.check_in.key_result_id).is_none_or(|b| b.check_in.at <= a.check_in.at);
-        let later = a.before.last_check_in_at.is_none_or(|last| last <= a.check_in.at);
-        if keep && later {
-            newest.insert(a.check_in.key_result_id, a);
-        }
-    }
+    writes.push(s);
     if !newest.is_empty() {
-        // One statement, each row found by its key (both databases name VALUES' columns
-        // column1, column2, …).
+        // Each row found by its key (both databases name VALUES' columns column1, column2, …).
         let rows: Vec<&&Accepted> = newest.values().collect();
         let mut s = Sql::new(
             "UPDATE key_results SET current_value = v.column2, confidence = v.column3, last_check_in_at = v.column4, \
@@ -208,68 +238,49 @@ async fn write_batch(
                 .bind(a.score);
         });
         s.push(") AS v WHERE key_results.id = v.column1");
-        c.execute(&s).await?;
-    }
-
-    // Objective scores from their key results, then the roll-ups they feed.
-    let objectives: BTreeSet<String> = accepted.iter().map(|a| a.before.objective_id.to_string()).collect();
-    let mut s = Sql::new("SELECT objective_id, status, score, weight FROM key_results WHERE objective_id IN (");
-    s.list(objectives.iter()).push(")");
-    let rows: Vec<(String, String, f64, f64)> = c.fetch_all(&s).await?;
-    let mut per_objective: BTreeMap<String, Vec<(String, f64, f64)>> = BTreeMap::new();
-    for (o, status, score, weight) in rows {
-        per_objective.entry(o).or_default().push((status, score, weight));
-    }
-    let mut scores = Vec::with_capacity(objectives.len());
-    for o in &objectives {
-        let (score, count) = objective_score(per_objective.get(o).map(Vec::as_slice).unwrap_or_default())?;
-        scores.push((o, score, count));
+        writes.push(s);
     }
     let mut s = Sql::new("UPDATE objectives SET score = v.column2, key_result_count = v.column3 FROM (");
     s.values(&scores, |t, (id, score, count)| {
         t.bind(*id).bind(*score).bind(*count);
     });
     s.push(") AS v WHERE objectives.id = v.column1");
-    c.execute(&s).await?;
-    refresh_parents(&mut c, &objectives).await?;
-
-    // The trail of each check-in, in the same transaction: the key result before and after,
-    // and the event.
+    writes.push(s);
     let mut changes = Vec::with_capacity(accepted.len());
     let mut events = Vec::with_capacity(accepted.len());
     let mut results = Vec::with_capacity(accepted.len());
     for a in &accepted {
-        let mut after = a.before.clone();
-        if newest.get(&a.check_in.key_result_id).is_some_and(|n| n.check_in.id == a.check_in.id) {
-            after.current_value = Some(a.check_in.value);
-            after.confidence = Some(a.check_in.confidence);
-            after.last_check_in_at = Some(a.check_in.at);
-            after.score = a.score;
-        }
+        let kr = match after.get(&a.check_in.key_result_id) {
+            Some(newer) if newest.get(&newer.id).is_some_and(|n| n.check_in.id == a.check_in.id) => newer.clone(),
+            _ => a.before.clone(),
+        };
         let actor: Actor = jobs[a.job].ctx.actor.clone();
         changes.push(Change {
             actor: actor.clone(),
             entity: "key_result",
-            id: after.id.to_string(),
+            id: kr.id.to_string(),
             action: "check_in",
             before: serde_json::to_value(&a.before).ok(),
-            after: serde_json::to_value(&after).ok(),
+            after: serde_json::to_value(&kr).ok(),
         });
         events.push((
             actor,
             DomainEvent::CheckInRecorded {
                 check_in: a.check_in.id,
-                key_result: after.id,
-                objective: after.objective_id,
+                key_result: kr.id,
+                objective: kr.objective_id,
                 value: a.check_in.value,
                 confidence: a.check_in.confidence,
                 score: a.score,
             },
         ));
-        results.push((a.job, a.check_in.clone(), after));
+        results.push((a.job, a.check_in.clone(), kr));
     }
     let at = micros(jobs[accepted[0].job].ctx.at);
-    journal::append(&mut c, at, &changes, &events).await?;
+    writes.extend(journal::statements(&c, at, &changes, &events));
+    c.execute_all(&writes).await?;
+    // Roll-ups of the parents these objectives contribute to (their scores are written now).
+    refresh_parents(&mut c, &objectives).await?;
     tx.commit().await?;
     for (job, check_in, kr) in results {
         answers[job] = Some(Ok((check_in, kr)));
