@@ -327,11 +327,12 @@ const TREE: &[(&str, &str, Influence, Influence, EdgeSign)] = &[
     ("gross_revenue_churn", "resolution_time", Influence::Low, Influence::Low, EdgeSign::Positive),
 ];
 
-fn new_kpi(s: &Spec, unit_id: Option<UnitId>) -> NewKpi {
+/// The KPI of a spec, under the key and name given (the large demo numbers its KPIs).
+fn new_kpi(s: &Spec, key: &str, name: &str, unit_id: Option<UnitId>) -> anyhow::Result<NewKpi> {
     let percent = s.uom == "%";
-    NewKpi {
+    Ok(NewKpi {
         unit_id,
-        unit_of_measure: text::UnitOfMeasure::parse("unit_of_measure", s.uom).expect("the demo's units are short"),
+        unit_of_measure: text::UnitOfMeasure::parse("unit_of_measure", s.uom)?,
         cadence: s.cadence,
         target: s.target,
         baseline: Some(s.from),
@@ -339,13 +340,8 @@ fn new_kpi(s: &Spec, unit_id: Option<UnitId>) -> NewKpi {
         nature: s.nature,
         valid_min: percent.then_some(0.0),
         valid_max: percent.then_some(100.0),
-        ..NewKpi::basic(
-            KpiKey::parse(s.key).expect("the demo's keys are keys"),
-            text::Name::parse("name", s.name).expect("the demo's names are names"),
-            s.aggregation,
-            s.direction,
-        )
-    }
+        ..NewKpi::basic(KpiKey::parse(key)?, text::Name::parse("name", name)?, s.aggregation, s.direction)
+    })
 }
 
 /// Daily points from `days` ago to today, moving from `from` to `to` with noise.
@@ -415,7 +411,7 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
     let specs = small_specs();
     let mut ids: HashMap<&str, KpiId> = HashMap::new();
     for s in &specs {
-        let mut new = new_kpi(s, units.get(s.unit).copied());
+        let mut new = new_kpi(s, s.key, s.name, units.get(s.unit).copied())?;
         new.north_star = s.key == "weekly_active_teams";
         if s.key == "refund_rate" {
             new.guardrail = true;
@@ -460,8 +456,10 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
         nature: Nature::Quality,
         ..new_kpi(
             &spec("win_rate", "Win rate", "sales", "%", A::Sum, Up, 23.0, Nature::Quality, (0.0, 0.0, 0.0)),
+            "win_rate",
+            "Win rate",
             units.get("sales").copied(),
-        )
+        )?
     };
     ids.insert("win_rate", store.create_kpi(&ctx(), win_rate).await?.id);
     for (speed, quality) in COUNTERWEIGHTS {
@@ -568,9 +566,7 @@ pub async fn large(store: &Arc<dyn Store>, today: NaiveDate, seed: u64, bar: &Pr
             per_day: 1,
             segments: &[],
         };
-        let mut new = new_kpi(&s, units.get(rng.below(units.len().max(1))).copied());
-        new.key = KpiKey::parse(&key)?;
-        new.name = text::Name::parse("name", &name)?;
+        let mut new = new_kpi(&s, &key, &name, units.get(rng.below(units.len().max(1))).copied())?;
         new.valid_min = Some(0.0);
         new.valid_max = None;
         let kpi = store.create_kpi(&ctx(), new).await?;
