@@ -33,7 +33,6 @@ pub(crate) async fn append(
 
 /// The inserts of a write's audit rows and events, for the caller to run with its own.
 pub(crate) fn statements(c: &Conn<'_>, at: i64, changes: &[Change], events: &[(Actor, DomainEvent)]) -> Vec<Sql> {
-    let text = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
     let mut out = Vec::new();
     for chunk in changes.chunks(CHUNK) {
         let mut s = Sql::new(
@@ -48,8 +47,8 @@ pub(crate) fn statements(c: &Conn<'_>, at: i64, changes: &[Change], events: &[(A
                 .bind(ch.entity)
                 .bind(&ch.id)
                 .bind(ch.action)
-                .bind(text(&ch.before))
-                .bind(text(&ch.after));
+                .bind(ch.before.as_deref())
+                .bind(ch.after.as_deref());
         });
         out.push(s);
     }

@@ -17,8 +17,9 @@ pub(crate) struct Change {
     pub entity: &'static str,
     pub id: String,
     pub action: &'static str,
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
+    /// The record before and after, as JSON text (serialised once, straight into the row).
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 pub(crate) struct Writer<'p> {
@@ -29,8 +30,8 @@ pub(crate) struct Writer<'p> {
     pub events: Vec<(Actor, DomainEvent)>,
 }
 
-fn json<T: Serialize>(v: &T) -> Option<serde_json::Value> {
-    serde_json::to_value(v).ok()
+fn json<T: Serialize>(v: &T) -> Option<String> {
+    serde_json::to_string(v).ok()
 }
 
 impl<'p> Writer<'p> {

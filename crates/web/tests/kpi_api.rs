@@ -20,6 +20,7 @@ backend_tests!(
     batches_in_json_and_csv_with_clear_row_errors,
     derived_kpis_scorecards_and_trust,
     key_results_measured_from_a_kpi,
+    sums_that_overflow_are_refused_not_healthy,
 );
 
 async fn okr(s: &Server) -> (Value, Value) {
@@ -201,6 +202,11 @@ async fn key_results_measured_from_a_kpi(store: Arc<dyn Store>) {
     s.post("/api/v1/kpis/onboarding_nps/measurements", json!({"points": [{"at": start, "value": 32}]})).await;
     let kr = s.create("/api/v1/key-results", json!({"objective_id": objective["id"], "title": "Onboarding NPS from 32 to 50", "target": 50, "kpi_id": kpi["id"]})).await;
     assert_eq!(kr["baseline"], 32.0, "the baseline defaults to the KPI's value at the cycle's start");
+    assert_eq!(
+        (kr["current_value"].as_f64(), kr["score"].as_f64()),
+        (Some(32.0), Some(0.0)),
+        "it takes the KPI's current value at once, not at the KPI's next point"
+    );
     let today = (Utc::now() - Duration::minutes(1)).to_rfc3339();
     let (_, report) =
         s.post("/api/v1/kpis/onboarding_nps/measurements", json!({"points": [{"at": today, "value": 41}]})).await;
@@ -220,4 +226,34 @@ async fn key_results_measured_from_a_kpi(store: Arc<dyn Store>) {
     error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference");
     let (st, stretch) = s.get(&format!("/api/v1/key-results/{}/stretch-targets", kr["id"].as_str().unwrap())).await;
     assert_eq!(st, StatusCode::OK, "{stretch}");
+
+    // Linked by PATCH: the same, at once.
+    let plain = s
+        .create(
+            "/api/v1/key-results",
+            json!({"objective_id": objective["id"], "title": "NPS again", "baseline": 20, "target": 60}),
+        )
+        .await;
+    let (st, linked) = s
+        .patch(&format!("/api/v1/key-results/{}", plain["id"].as_str().unwrap()), json!({"kpi_id": kpi["id"]}), Some(1))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{linked}");
+    assert_eq!((linked["current_value"].as_f64(), linked["score"].as_f64()), (Some(41.0), Some(0.525)));
+}
+
+async fn sums_that_overflow_are_refused_not_healthy(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    s.create("/api/v1/kpis", json!({"name": "Huge", "target": 1})).await;
+    let day = (Utc::now() - Duration::days(1)).format("%Y-%m-%d").to_string();
+    let (st, b) = s
+        .post(
+            "/api/v1/kpis/huge/measurements",
+            json!({"points": [{"at": format!("{day}T01:00:00Z"), "value": 1.7e308}, {"at": format!("{day}T02:00:00Z"), "value": 1.7e308}]}),
+        )
+        .await;
+    error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "value_overflow");
+    let (_, periods) = s.get("/api/v1/kpis/huge/periods?granularity=day").await;
+    assert_eq!(periods.as_array().unwrap().len(), 0, "nothing stored: {periods}");
+    let (_, kpi) = s.get("/api/v1/kpis/huge").await;
+    assert!(kpi["current_status"].is_null(), "never healthy: {kpi}");
 }

@@ -7,13 +7,15 @@ use anyhow::Context;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use indicatif::ProgressBar;
 use quarterdeck_domain::actor::Actor;
+use quarterdeck_domain::ids::CycleId;
 use quarterdeck_domain::ids::{KpiId, ObjectiveId, UnitId};
 use quarterdeck_domain::kpi::definition::*;
 use quarterdeck_domain::kpi::formula::Formula;
 use quarterdeck_domain::kpi::tree::{EdgeSign, Influence};
 use quarterdeck_domain::text;
+use quarterdeck_domain::text::{Slug, free_key};
 use quarterdeck_store::Ctx;
-use quarterdeck_store::input::{KeyResultPatch, ObjectiveFilter, UnitFilter};
+use quarterdeck_store::input::{KeyResultFilter, KeyResultPatch, ObjectiveFilter, UnitFilter};
 use quarterdeck_store::kpi::*;
 use quarterdeck_store::{PageRequest, Store};
 use std::collections::HashMap;
@@ -386,18 +388,15 @@ async fn unit_ids(store: &Arc<dyn Store>) -> anyhow::Result<HashMap<String, Unit
     Ok(out)
 }
 
-async fn objective_titled(store: &Arc<dyn Store>, title: &str) -> anyhow::Result<Option<ObjectiveId>> {
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let got = store.list_objectives(ObjectiveFilter::default(), page.clone()).await?;
-        if let Some(o) = got.items.iter().find(|o| o.title == title) {
-            return Ok(Some(o.id));
-        }
-        match got.next_cursor {
-            Some(c) => page = PageRequest::parse(Some(PageRequest::MAX_LIMIT), Some(&c))?,
-            None => return Ok(None),
-        }
-    }
+/// The key the import gave a record of this title (the demo's titles are unique per cycle).
+fn key_of(title: &str, fallback: &str) -> Slug {
+    free_key(title, fallback, &Default::default())
+}
+
+/// An objective of the current cycle, by its natural key.
+async fn objective_keyed(store: &Arc<dyn Store>, cycle: CycleId, title: &str) -> anyhow::Result<Option<ObjectiveId>> {
+    let filter = ObjectiveFilter { cycle_id: Some(cycle), key: Some(key_of(title, "objective")), ..Default::default() };
+    Ok(store.list_objectives(filter, PageRequest::first(1)).await?.items.first().map(|o| o.id))
 }
 
 /// The demo is loaded as an import, at the time it is loaded.
@@ -426,13 +425,15 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
         let kpi = store.create_kpi(&ctx(), new).await.with_context(|| format!("creating KPI {}", s.key))?;
         ids.insert(s.key, kpi.id);
     }
-    // The churn key result is measured from its KPI ("same query, same owner").
-    let churn_kr = store
-        .list_key_results(Default::default(), PageRequest::first(PageRequest::MAX_LIMIT))
-        .await?
-        .items
-        .into_iter()
-        .find(|k| k.title.starts_with("Gross revenue churn"));
+    // The churn key result is measured from its KPI ("same query, same owner"); records are
+    // found by their natural keys, never by scanning titles.
+    let cycle = store.current_cycle(today).await?.context("the demo has a current cycle")?.id;
+    let churn = KeyResultFilter {
+        cycle_id: Some(cycle),
+        key: Some(key_of("Gross revenue churn from 3.1 % to 2.0 % monthly", "kr")),
+        ..Default::default()
+    };
+    let churn_kr = store.list_key_results(churn, PageRequest::first(1)).await?.items.into_iter().next();
     if let Some(kr) = churn_kr {
         let patch = KeyResultPatch { kpi_id: Some(Some(ids["gross_revenue_churn"])), ..Default::default() };
         store.update_key_result(&ctx(), kr.id, kr.version, patch).await?;
@@ -512,7 +513,7 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
     for (kpi, title) in
         [("refund_rate", "Earn the right to sell upmarket"), ("inp_p95", "Make onboarding a delight for new customers")]
     {
-        if let Some(o) = objective_titled(store, title).await? {
+        if let Some(o) = objective_keyed(store, cycle, title).await? {
             store.link_guardrail(&ctx(), ids[kpi], o).await?;
         }
     }

@@ -260,8 +260,8 @@ async fn write_batch(
             entity: "key_result",
             id: kr.id.to_string(),
             action: "check_in",
-            before: serde_json::to_value(&a.before).ok(),
-            after: serde_json::to_value(&kr).ok(),
+            before: serde_json::to_string(&a.before).ok(),
+            after: serde_json::to_string(&kr).ok(),
         });
         events.push((
             actor,
