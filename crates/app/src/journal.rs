@@ -99,7 +99,7 @@ impl App {
         let now_krs = self.store().key_results_of(ids).await?;
         let kr_keys: Vec<String> = now_krs.iter().map(|k| k.id.to_string()).collect();
         let then_krs = self.key_results_as_of(&kr_keys, at).await?;
-        let day = at.date_naive();
+        let day = self.zone().local_date(at);
         let mut views = Vec::with_capacity(objectives.len());
         objectives.sort_by_key(|o| o.id);
         for mut o in objectives {
@@ -126,7 +126,7 @@ impl App {
             .await?
             .pop()
             .ok_or_else(|| did_not_exist("key result", id, at))?;
-        Ok(KeyResultView::new(kr, self.policy(), at.date_naive()))
+        Ok(KeyResultView::new(kr, self.policy(), self.zone().local_date(at)))
     }
 
     /// A list of objectives as they stood at `at`: those of the page that existed then.

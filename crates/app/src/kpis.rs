@@ -392,8 +392,13 @@ impl App {
         let g = Granularity::of_cadence(kpi.cadence);
         let periods = self.store().list_periods(kpi.id, g, None, None, None, TRUST_WINDOW as u32 + 1).await?;
         let present: Vec<NaiveDate> = periods.iter().map(|p| p.start).collect();
-        let missing =
-            missing_periods(g, kpi.first_point_at.map(|t| t.date_naive()), &present, self.today(), TRUST_WINDOW);
+        let missing = missing_periods(
+            g,
+            kpi.first_point_at.map(|t| self.zone().local_date(t)),
+            &present,
+            self.today(),
+            TRUST_WINDOW,
+        );
         let invalid = periods
             .iter()
             .filter(|p| p.count > 0 && !within_bounds(p.min, p.max, kpi.valid_min, kpi.valid_max))

@@ -27,9 +27,10 @@ pub use error::{AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use quarterdeck_domain::actor::Actor;
 use quarterdeck_domain::scoring::ScoringPolicy;
+use quarterdeck_domain::zone::Zone;
 use quarterdeck_store::{Ctx, Page, PageRequest, Store, StoreError, StoreResult};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// Where "now" comes from: the system clock, or a fixed instant (tests, replays).
 #[derive(Clone, Debug, Default)]
@@ -58,12 +59,41 @@ pub struct App {
     clock: Clock,
     policy: ScoringPolicy,
     actor: Actor,
+    /// The organisation's time zone, shared by every clone of this `App`: which calendar
+    /// day "today" is. Re-read with [`App::refresh_settings`] when the data has changed, so
+    /// a server notices a zone set by another process.
+    zone: Arc<RwLock<Zone>>,
 }
 
 impl App {
     /// The application over a store, acting as an API client until told otherwise.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        App { store, clock: Clock::System, policy: ScoringPolicy::default(), actor: Actor::Api }
+        App {
+            store,
+            clock: Clock::System,
+            policy: ScoringPolicy::default(),
+            actor: Actor::Api,
+            zone: Arc::new(RwLock::new(Zone::default())),
+        }
+    }
+
+    /// The application over a store, with the organisation's settings read from it.
+    pub async fn open(store: Arc<dyn Store>) -> AppResult<Self> {
+        let app = App::new(store);
+        app.refresh_settings().await?;
+        Ok(app)
+    }
+
+    /// Reads the organisation's settings (the time zone) again from the store.
+    pub async fn refresh_settings(&self) -> AppResult<()> {
+        let zone = self.store.time_zone().await?;
+        *self.zone.write().unwrap_or_else(|e| e.into_inner()) = zone;
+        Ok(())
+    }
+
+    /// The organisation's time zone.
+    pub fn zone(&self) -> Zone {
+        *self.zone.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The same application, acting as `actor`.
@@ -89,9 +119,9 @@ impl App {
         self.clock.now()
     }
 
-    /// Today in the organisation's time zone (UTC until the time zone is a setting).
+    /// Today in the organisation's time zone.
     pub fn today(&self) -> NaiveDate {
-        self.now().date_naive()
+        self.zone().local_date(self.now())
     }
 
     pub fn policy(&self) -> &ScoringPolicy {

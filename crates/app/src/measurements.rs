@@ -8,6 +8,7 @@ use quarterdeck_domain::error::Code;
 use quarterdeck_domain::ids::KpiId;
 use quarterdeck_domain::kpi::definition::check_measurement;
 use quarterdeck_domain::text::plain;
+use quarterdeck_domain::zone::Zone;
 use quarterdeck_store::StoreError;
 use quarterdeck_store::kpi::{IngestReport, NewMeasurement};
 use serde::Deserialize;
@@ -74,16 +75,15 @@ impl std::fmt::Display for RowError {
     }
 }
 
-/// Reads `at` as RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC) or "YYYY-MM-DD" (midnight UTC).
-pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+/// Reads `at` as RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC) or "YYYY-MM-DD" (the first moment of
+/// that day in the organisation's time zone, so the point counts for that day).
+pub fn parse_time(raw: &str, zone: Zone) -> Option<DateTime<Utc>> {
     let s = raw.trim();
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .ok()
         .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().map(|t| t.and_utc()))
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-        })
+        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| zone.start_of(d)))
 }
 
 /// Reads a JSON body of the shape `{"points": [...]}`. Syntax errors (and anything after
@@ -207,6 +207,7 @@ impl App {
             }));
         }
         let now = self.now();
+        let zone = self.zone();
         let row_error = |row, field, message: String| Checked::Row(RowError { row, field, message });
         let mut ids: HashMap<String, KpiId> = HashMap::new();
         let mut out = Vec::with_capacity(points.len());
@@ -249,7 +250,7 @@ impl App {
                     }
                 },
             };
-            let at = parse_time(&p.at).ok_or_else(|| {
+            let at = parse_time(&p.at, zone).ok_or_else(|| {
                 row_error(
                     row,
                     "at",
@@ -302,9 +303,13 @@ mod tests {
 
     #[test]
     fn times() {
-        assert!(parse_time("2026-11-24T09:00:00+01:00").is_some());
-        assert!(parse_time("2026-11-24 09:00:00").is_some());
-        assert!(parse_time("2026-11-24").is_some());
-        assert!(parse_time("24/11/2026").is_none());
+        let utc = Zone::default();
+        let oslo = Zone::parse("Europe/Oslo").unwrap();
+        assert_eq!(parse_time("2026-11-24T09:00:00+01:00", utc).unwrap().to_rfc3339(), "2026-11-24T08:00:00+00:00");
+        assert_eq!(parse_time("2026-11-24 09:00:00", oslo).unwrap().to_rfc3339(), "2026-11-24T09:00:00+00:00");
+        assert_eq!(parse_time("2026-11-24", utc).unwrap().to_rfc3339(), "2026-11-24T00:00:00+00:00");
+        // A bare date is that day in the organisation's zone, so it counts for that day there.
+        assert_eq!(parse_time("2026-11-24", oslo).unwrap().to_rfc3339(), "2026-11-23T23:00:00+00:00");
+        assert!(parse_time("24/11/2026", utc).is_none());
     }
 }

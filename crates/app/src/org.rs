@@ -139,4 +139,38 @@ impl App {
         };
         or_current(self.store().update_person(&self.ctx(), id, version, patch).await, self.store().get_person(id)).await
     }
+
+    /// The organisation's settings.
+    pub async fn settings(&self) -> AppResult<Settings> {
+        Ok(Settings { time_zone: self.store().time_zone().await?.name().to_owned() })
+    }
+
+    /// Changes the organisation's settings. A new time zone moves "today" and the day every
+    /// measurement counts for, so the stored period values are recomputed in the same
+    /// transaction.
+    pub async fn update_settings(&self, input: UpdateSettings) -> AppResult<Settings> {
+        if let Some(raw) = input.time_zone.as_deref() {
+            let zone = quarterdeck_domain::zone::Zone::parse(raw)?;
+            self.store().set_time_zone(&self.ctx(), zone).await?;
+        }
+        self.refresh_settings().await?;
+        self.settings().await
+    }
+}
+
+/// The organisation's settings.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Settings {
+    /// IANA time zone whose calendar days are "today", the days of KPI periods and the
+    /// days check-ins count for.
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSettings {
+    /// An IANA name such as Europe/Oslo or UTC.
+    pub time_zone: Option<String>,
 }

@@ -28,6 +28,7 @@ word_enum!(
         InvalidTransition = "invalid_transition",
         InvalidInitialStatus = "invalid_initial_status",
         InvalidInitialState = "invalid_initial_state",
+        InvalidTimeZone = "invalid_time_zone",
         // OKRs
         KrTargetEqualsBaseline = "kr_target_equals_baseline",
         MilestoneNotBinary = "milestone_not_binary",
@@ -239,6 +240,8 @@ pub enum DomainError {
     NotEnoughHistory { kpi: String, have: usize },
     #[error("give both header_name and header_value")]
     HeaderIncomplete,
+    #[error("time_zone '{name}' is not a time zone; use an IANA name such as Europe/Oslo or UTC")]
+    InvalidTimeZone { name: String },
 }
 
 impl DomainError {
@@ -295,6 +298,7 @@ impl DomainError {
             DomainError::Overflow { .. } => Code::ValueOverflow,
             DomainError::NotEnoughHistory { .. } => Code::NotEnoughHistory,
             DomainError::HeaderIncomplete => Code::HeaderIncomplete,
+            DomainError::InvalidTimeZone { .. } => Code::InvalidTimeZone,
         }
     }
 
@@ -342,6 +346,7 @@ impl DomainError {
             DomainError::TimestampOutOfRange => Some("at"),
             DomainError::NotEnoughHistory { .. } => Some("kpi"),
             DomainError::HeaderIncomplete => Some("header_value"),
+            DomainError::InvalidTimeZone { .. } => Some("time_zone"),
         }
     }
 }

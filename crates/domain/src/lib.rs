@@ -14,6 +14,7 @@ pub mod okr;
 pub mod pace;
 pub mod scoring;
 pub mod text;
+pub mod zone;
 
 pub use error::DomainError;
 

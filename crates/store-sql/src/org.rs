@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use quarterdeck_domain::DomainError;
 use quarterdeck_domain::alignment::check_tree_move;
 use quarterdeck_domain::ids::{PersonId, UnitId};
+use quarterdeck_domain::zone::Zone;
 use quarterdeck_store::input::*;
 use quarterdeck_store::records::{Person, Unit};
 use quarterdeck_store::{Ctx, OrgStore, Page, PageRequest, StoreResult};
@@ -24,6 +25,16 @@ pub(crate) async fn person_in(c: &mut Conn<'_>, id: &str) -> StoreResult<Option<
     let row: Option<PersonRow> =
         c.fetch_optional(&q!(format!("SELECT {PERSON_COLUMNS} FROM people WHERE id = $1"), id)).await?;
     row.map(Person::try_from).transpose()
+}
+
+/// The organisation's time zone, as stored.
+pub(crate) async fn zone_in(c: &mut Conn<'_>) -> StoreResult<Zone> {
+    let row: Option<(String,)> = c.fetch_optional(&q!("SELECT value FROM settings WHERE name = 'time_zone'")).await?;
+    match row {
+        Some((name,)) => Zone::parse(&name)
+            .map_err(|_| quarterdeck_store::StoreError::Backend(format!("stored time zone '{name}' cannot be read"))),
+        None => Ok(Zone::default()),
+    }
 }
 
 /// The chain above `start` in a tree table (`start` first), in one recursive query.
@@ -165,6 +176,30 @@ impl OrgStore for SqlStore {
         let mut r = self.pools.reader().await?;
         let rows: Vec<PersonRow> = r.conn().fetch_all(&s).await?;
         Ok(Page::from_rows(convert(rows)?, page.limit, |p: &Person| p.id.to_string()))
+    }
+
+    async fn time_zone(&self) -> StoreResult<Zone> {
+        let mut r = self.pools.reader().await?;
+        zone_in(&mut r.conn()).await
+    }
+
+    async fn set_time_zone(&self, ctx: &Ctx, zone: Zone) -> StoreResult<bool> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let mut c = w.conn();
+        // Held for the whole change: an ingest reads the zone in its own transaction, and on
+        // PostgreSQL waits here rather than bucket points by the old zone.
+        let lock = if c.is_pg() { " FOR UPDATE" } else { "" };
+        let (before,): (String,) =
+            c.fetch_one(&q!(format!("SELECT value FROM settings WHERE name = 'time_zone'{lock}"))).await?;
+        if before == zone.name() {
+            return Ok(false);
+        }
+        c.execute(&q!("UPDATE settings SET value = $1 WHERE name = 'time_zone'", zone.name())).await?;
+        let periods = crate::kpi::recompute_all_periods(&mut w, zone).await?;
+        tracing::info!(from = %before, to = zone.name(), periods, "time zone changed; period values recomputed");
+        w.updated("settings", "time_zone", "update", &before, &zone.name().to_owned());
+        w.commit().await?;
+        Ok(true)
     }
 
     async fn update_person(&self, ctx: &Ctx, id: PersonId, version: i64, patch: PersonPatch) -> StoreResult<Person> {

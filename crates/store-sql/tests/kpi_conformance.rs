@@ -37,6 +37,7 @@ backend_tests!(
     driver_trees_kras_and_counterweights,
     data_sources_are_claimed_exactly_once,
     a_bad_row_rejects_the_whole_batch,
+    periods_are_days_of_the_organisations_time_zone,
 );
 
 fn kpi(key: &str, aggregation: Aggregation, direction: KpiDirection, target: Option<Target>) -> NewKpi {
@@ -500,4 +501,27 @@ async fn a_bad_row_rejects_the_whole_batch(s: S) {
     );
     assert!(s.list_measurements(k.id, None, None, None, PageRequest::default()).await.unwrap().items.is_empty());
     assert!(s.get_kpi(k.id).await.unwrap().current_value.is_none());
+}
+
+async fn periods_are_days_of_the_organisations_time_zone(s: S) {
+    use quarterdeck_domain::zone::Zone;
+    assert_eq!(s.time_zone().await.unwrap().name(), "UTC", "a new organisation counts days in UTC");
+    let k = s.create_kpi(&ctx(), kpi("orders", Aggregation::Sum, KpiDirection::HigherIsBetter, None)).await.unwrap();
+    // 23:30 UTC on Monday 23 November is 00:30 on Tuesday in Oslo (UTC+1 in winter).
+    let late = Utc.with_ymd_and_hms(2026, 11, 23, 23, 30, 0).unwrap();
+    s.ingest(&ctx(), vec![point(k.id, late, 5.0, None)]).await.unwrap();
+    assert_eq!(period(&s, k.id, Granularity::Day, "2026-11-23", None).await.unwrap().value, Some(5.0));
+    assert!(period(&s, k.id, Granularity::Day, "2026-11-24", None).await.is_none());
+
+    let oslo = Zone::parse("Europe/Oslo").unwrap();
+    assert!(s.set_time_zone(&ctx(), oslo).await.unwrap(), "the zone changed");
+    assert!(!s.set_time_zone(&ctx(), oslo).await.unwrap(), "setting the same zone again changes nothing");
+    assert_eq!(s.time_zone().await.unwrap().name(), "Europe/Oslo");
+    // Switching the zone recomputes the periods already stored ...
+    assert!(period(&s, k.id, Granularity::Day, "2026-11-23", None).await.is_none());
+    assert_eq!(period(&s, k.id, Granularity::Day, "2026-11-24", None).await.unwrap().value, Some(5.0));
+    // ... and new points land on the organisation's day.
+    let next = Utc.with_ymd_and_hms(2026, 11, 24, 22, 59, 0).unwrap();
+    s.ingest(&ctx(), vec![point(k.id, next, 2.0, None)]).await.unwrap();
+    assert_eq!(period(&s, k.id, Granularity::Day, "2026-11-24", None).await.unwrap().value, Some(7.0));
 }

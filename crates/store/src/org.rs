@@ -5,6 +5,7 @@ use crate::records::{Person, Unit};
 use crate::{Ctx, Page, PageRequest, StoreResult};
 use async_trait::async_trait;
 use quarterdeck_domain::ids::{PersonId, UnitId};
+use quarterdeck_domain::zone::Zone;
 
 #[async_trait]
 pub trait OrgStore: Send + Sync {
@@ -18,4 +19,10 @@ pub trait OrgStore: Send + Sync {
     async fn get_person(&self, id: PersonId) -> StoreResult<Person>;
     async fn list_people(&self, filter: PersonFilter, page: PageRequest) -> StoreResult<Page<Person>>;
     async fn update_person(&self, ctx: &Ctx, id: PersonId, version: i64, patch: PersonPatch) -> StoreResult<Person>;
+
+    /// The organisation's time zone: the calendar of "today", of periods and of cycles.
+    async fn time_zone(&self) -> StoreResult<Zone>;
+    /// Sets the time zone; when it changes, every KPI's period values are recomputed in it, in
+    /// the same transaction. Returns whether it changed.
+    async fn set_time_zone(&self, ctx: &Ctx, zone: Zone) -> StoreResult<bool>;
 }

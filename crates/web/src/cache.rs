@@ -89,6 +89,9 @@ where
     let (etag, body) = match state.cache.get(&key, &token, today) {
         Some(hit) => hit,
         None => {
+            // Something was written (or the day turned): the time zone may have been set by
+            // another server, so read it again before rendering.
+            state.app.refresh_settings().await?;
             let value = render().await?;
             let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
                 tracing::error!(error = %e, "rendering a page failed");

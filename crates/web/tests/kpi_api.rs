@@ -16,6 +16,7 @@ fn error(st: StatusCode, b: &Value, want: StatusCode, code: &str) {
 }
 
 backend_tests!(
+    the_organisations_time_zone_decides_the_day_a_point_counts_for,
     a_guardrail_breach_pauses_its_objective_within_the_request,
     batches_in_json_and_csv_with_clear_row_errors,
     derived_kpis_scorecards_and_trust,
@@ -256,4 +257,33 @@ async fn sums_that_overflow_are_refused_not_healthy(store: Arc<dyn Store>) {
     assert_eq!(periods.as_array().unwrap().len(), 0, "nothing stored: {periods}");
     let (_, kpi) = s.get("/api/v1/kpis/huge").await;
     assert!(kpi["current_status"].is_null(), "never healthy: {kpi}");
+}
+
+async fn the_organisations_time_zone_decides_the_day_a_point_counts_for(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let (st, settings) = s.get("/api/v1/settings").await;
+    assert_eq!((st, settings["time_zone"].as_str()), (StatusCode::OK, Some("UTC")));
+    let (st, b) = s.patch("/api/v1/settings", json!({"time_zone": "Mars/Olympus"}), None).await;
+    error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_time_zone");
+    assert_eq!(b["field"], "time_zone");
+    assert!(b["message"].as_str().unwrap().contains("Europe/Oslo"), "the error says what to send: {b}");
+
+    s.create("/api/v1/kpis", json!({"name": "Orders", "aggregation": "sum"})).await;
+    // 23:30 UTC on the 23rd: the 23rd in UTC ...
+    let points = json!({"points": [{"kpi": "orders", "at": "2026-11-23T23:30:00Z", "value": 5}]});
+    assert_eq!(s.post("/api/v1/measurements", points).await.0, StatusCode::OK);
+    let day = |d: &str| format!("/api/v1/kpis/orders/periods?granularity=day&from={d}&to={d}");
+    assert_eq!(s.get(&day("2026-11-23")).await.1[0]["value"], 5.0);
+
+    // ... and the 24th in Oslo, once the organisation says it lives there.
+    let (st, settings) = s.patch("/api/v1/settings", json!({"time_zone": "Europe/Oslo"}), None).await;
+    assert_eq!((st, settings["time_zone"].as_str()), (StatusCode::OK, Some("Europe/Oslo")), "{settings}");
+    assert_eq!(s.get(&day("2026-11-23")).await.1.as_array().map(Vec::len), Some(0), "recomputed");
+    assert_eq!(s.get(&day("2026-11-24")).await.1[0]["value"], 5.0);
+    // A bare date is that day in the organisation's zone.
+    let points = json!({"points": [{"kpi": "orders", "at": "2026-11-25", "value": 2}]});
+    assert_eq!(s.post("/api/v1/measurements", points).await.0, StatusCode::OK);
+    assert_eq!(s.get(&day("2026-11-25")).await.1[0]["value"], 2.0);
+    let (_, raw) = s.get("/api/v1/kpis/orders/measurements?limit=10").await;
+    assert!(raw.to_string().contains("2026-11-24T23:00:00"), "stored as the zone's midnight: {raw}");
 }

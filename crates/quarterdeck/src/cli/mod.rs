@@ -9,6 +9,7 @@ mod migrate;
 mod okrs;
 mod output;
 mod serve;
+mod settings;
 
 use crate::config::Config;
 use anyhow::Context;
@@ -55,6 +56,8 @@ pub enum Command {
     /// KPIs: import measurements from CSV, list, show.
     #[command(subcommand)]
     Kpi(kpi::Cmd),
+    /// Show or change the organisation's settings (its time zone).
+    Settings(settings::Cmd),
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -71,6 +74,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::CheckIn(cmd) => check_in::run(cmd, &app(&config).await?).await,
         Command::Jobs(cmd) => jobs::run(cmd, &config).await,
         Command::Kpi(cmd) => kpi::run(cmd, &app(&config).await?).await,
+        Command::Settings(cmd) => settings::run(cmd, &app(&config).await?).await,
     }
 }
 
@@ -82,7 +86,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// The application over the configured database: what every verb calls.
 pub async fn app(config: &Config) -> anyhow::Result<App> {
-    Ok(App::new(open(config).await?).acting_as(cli_actor()))
+    Ok(App::open(open(config).await?).await?.acting_as(cli_actor()))
 }
 
 /// The command line acts as the operating-system user who runs it.

@@ -14,6 +14,7 @@ use quarterdeck_domain::DomainError;
 use quarterdeck_domain::ids::*;
 use quarterdeck_domain::kpi::aggregate::Running;
 use quarterdeck_domain::kpi::period::{Granularity, Period};
+use quarterdeck_domain::zone::Zone;
 use quarterdeck_store::kpi::*;
 use quarterdeck_store::{Ctx, MeasurementStore, Page, PageRequest, StoreResult};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -64,6 +65,7 @@ async fn ingest_kpi(
     kpi: &Kpi,
     points: Vec<(i64, f64, String)>,
     received: i64,
+    zone: Zone,
     report: &mut IngestReport,
 ) -> StoreResult<BTreeSet<(Granularity, NaiveDate)>> {
     let id = kpi.id.to_string();
@@ -115,7 +117,7 @@ async fn ingest_kpi(
     let percentile = kpi.aggregation.percentile().is_some();
     let mut touched: BTreeMap<PeriodKey, (Vec<(i64, f64)>, bool)> = BTreeMap::new();
     for (segment, at, value, replaced) in &changed {
-        let day = time("at", *at)?.date_naive();
+        let day = zone.local_date(time("at", *at)?);
         for g in Granularity::ALL {
             let start = Period::containing(*g, day).start;
             let mut keys = vec![(*g, start, String::new())];
@@ -160,7 +162,7 @@ async fn ingest_kpi(
         let from = recompute.iter().map(|k| k.1).min().expect("some");
         let to =
             recompute.iter().map(|(g, st, _)| Period { granularity: *g, start: *st }.next_start()).max().expect("some");
-        let midnight = |d: NaiveDate| micros(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+        let midnight = |d: NaiveDate| micros(zone.start_of(d));
         raw = c
             .fetch_all(&q!(
                 "SELECT segment, at, value FROM measurements WHERE kpi_id = $1 AND at >= $2 AND at < $3",
@@ -180,7 +182,7 @@ async fn ingest_kpi(
                 .iter()
                 .filter(|(s, at, _)| {
                     (segment.is_empty() || s == segment)
-                        && time("at", *at).map(|t| period.contains(t.date_naive())).unwrap_or(false)
+                        && time("at", *at).map(|t| period.contains(zone.local_date(t))).unwrap_or(false)
                 })
                 .map(|(_, at, v)| (*at, *v))
                 .collect();
@@ -227,6 +229,59 @@ pub(super) async fn after_change(w: &mut Writer<'_>, before: &Kpi, report: &mut 
     Ok(())
 }
 
+/// Every KPI's period values, computed again from the raw points in `zone` (the time zone
+/// changed), derived KPIs after their inputs, then each KPI's summary. Returns the rows written.
+pub(crate) async fn recompute_all(w: &mut Writer<'_>, zone: Zone) -> StoreResult<usize> {
+    let mut c = w.conn();
+    let rows: Vec<KpiRow> = c.fetch_all(&Sql::new(format!("SELECT {KPI_COLUMNS} FROM kpis ORDER BY id"))).await?;
+    let kpis: Vec<Kpi> = crate::rows::convert(rows)?;
+    c.execute(&Sql::new("DELETE FROM kpi_periods")).await?;
+    let mut written = 0;
+    for kpi in kpis.iter().filter(|k| !k.aggregation.is_derived()) {
+        let points: Vec<(String, i64, f64)> =
+            c.fetch_all(&q!("SELECT segment, at, value FROM measurements WHERE kpi_id = $1", kpi.id)).await?;
+        let mut by_period: BTreeMap<PeriodKey, Vec<(i64, f64)>> = BTreeMap::new();
+        for (segment, at, value) in points {
+            let day = zone.local_date(time("at", at)?);
+            for g in Granularity::ALL {
+                let start = Period::containing(*g, day).start;
+                by_period.entry((*g, start, String::new())).or_default().push((at, value));
+                if !segment.is_empty() {
+                    by_period.entry((*g, start, segment.clone())).or_default().push((at, value));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(by_period.len());
+        for (key, pts) in by_period {
+            let values: Vec<f64> = pts.iter().map(|p| p.1).collect();
+            let running = Running::of(pts).expect("a period with points");
+            let value = running.value(kpi.aggregation, Some(&values));
+            out.push((key, running, value));
+        }
+        written += out.len();
+        upsert_periods(&mut c, &kpi.id.to_string(), &out).await?;
+    }
+    // Derived KPIs were created after their inputs (ids are time-ordered): inputs first.
+    for kpi in kpis.iter().filter(|k| k.aggregation.is_derived()) {
+        let mut s = Sql::new(
+            "SELECT DISTINCT granularity, period_start FROM kpi_periods WHERE segment = '' AND kpi_id IN \
+             (SELECT input_id FROM kpi_inputs WHERE kpi_id = ",
+        );
+        s.bind(kpi.id).push(")");
+        let rows: Vec<(String, String)> = c.fetch_all(&s).await?;
+        let periods = rows
+            .iter()
+            .map(|(g, st)| Ok((word("granularity", g)?, date("period_start", st)?)))
+            .collect::<StoreResult<BTreeSet<_>>>()?;
+        written += periods.len();
+        super::derived::recompute(&mut c, kpi, &periods).await?;
+    }
+    for kpi in &kpis {
+        super::dictionary::refresh_summary(w, kpi).await?;
+    }
+    Ok(written)
+}
+
 #[async_trait]
 impl MeasurementStore for SqlStore {
     async fn ingest(&self, ctx: &Ctx, points: Vec<NewMeasurement>) -> StoreResult<IngestReport> {
@@ -240,6 +295,7 @@ impl MeasurementStore for SqlStore {
         }
         let mut w = Writer::begin(&self.pools, ctx).await?;
         let received = w.now();
+        let zone = crate::org::zone_in(&mut w.conn()).await?;
         let mut changed = BTreeMap::new();
         for (kpi_id, pts) in by_kpi {
             let mut c = w.conn();
@@ -247,7 +303,7 @@ impl MeasurementStore for SqlStore {
             if kpi.aggregation.is_derived() {
                 return Err(DomainError::DerivedKpi { kpi: kpi.key }.into());
             }
-            let periods = ingest_kpi(&mut c, &kpi, pts, received, &mut report).await?;
+            let periods = ingest_kpi(&mut c, &kpi, pts, received, zone, &mut report).await?;
             if !periods.is_empty() {
                 after_change(&mut w, &kpi, &mut report).await?;
                 changed.insert(kpi.id.to_string(), periods);

@@ -24,6 +24,8 @@ use quarterdeck_domain::ids::*;
 use quarterdeck_store::kpi::*;
 use quarterdeck_store::{Ctx, ExpectedVersion, KpiStore, Page, PageRequest, StoreError, StoreResult};
 
+pub(crate) use ingest::recompute_all as recompute_all_periods;
+
 pub(crate) fn not_found(id: impl ToString) -> StoreError {
     StoreError::NotFound { entity: "KPI", id: id.to_string() }
 }

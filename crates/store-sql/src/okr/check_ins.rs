@@ -140,6 +140,7 @@ async fn write_batch(
     // locks), so a PATCH of a target committed meanwhile is seen and a score is always that of
     // the stored value and target.
     let kr_ids: BTreeSet<String> = jobs.iter().map(|j| j.key_result.to_string()).collect();
+    let zone = crate::org::zone_in(&mut c).await?;
     let mut krs = key_results_in(&mut c, &kr_ids).await?;
     if c.is_pg() && !krs.is_empty() {
         let objectives: BTreeSet<String> = krs.values().map(|k| k.objective_id.to_string()).collect();
@@ -158,7 +159,7 @@ async fn write_batch(
     // Each check-in is checked on its own, exactly as a lone one would be.
     let mut accepted: Vec<Accepted> = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
-        match check_one(job, krs.get(&job.key_result), &authors) {
+        match check_one(job, krs.get(&job.key_result), &authors, zone) {
             Ok((check_in, score)) => {
                 let before = krs.get(&job.key_result).expect("checked").clone();
                 accepted.push(Accepted { job: i, check_in, before, score });
@@ -289,7 +290,12 @@ async fn write_batch(
 }
 
 /// The rules of one check-in (the domain's), plus the author: the author must exist.
-fn check_one(job: &CheckInJob, kr: Option<&KeyResult>, authors: &HashSet<String>) -> StoreResult<(CheckIn, f64)> {
+fn check_one(
+    job: &CheckInJob,
+    kr: Option<&KeyResult>,
+    authors: &HashSet<String>,
+    zone: quarterdeck_domain::zone::Zone,
+) -> StoreResult<(CheckIn, f64)> {
     let kr = found("key result", job.key_result, kr)?;
     let subject = CheckInSubject {
         kind: kr.kind,
@@ -299,7 +305,7 @@ fn check_one(job: &CheckInJob, kr: Option<&KeyResult>, authors: &HashSet<String>
         cycle_start: kr.cycle.start,
     };
     let now = job.ctx.at;
-    let accepted = accept_check_in(&subject, job.new.value, job.new.at, now, |t| t.date_naive())?;
+    let accepted = accept_check_in(&subject, job.new.value, job.new.at, now, |t| zone.local_date(t))?;
     if let Some(author) = job.new.author_id
         && !authors.contains(&author.to_string())
     {

@@ -15,6 +15,7 @@ pub mod kras;
 pub mod measurements;
 pub mod objectives;
 pub mod people;
+pub mod settings;
 pub mod units;
 
 use crate::AppState;
@@ -42,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(data_sources::routes())
         .merge(audit::routes())
         .merge(events::routes())
+        .merge(settings::routes())
 }
 
 /// `?limit=&cursor=` of a list.
