@@ -396,6 +396,20 @@ async fn check_in_rules(s: S) {
     let err = s.record_check_in(&ctx(), k.id, before).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "check_in_before_cycle"), "{err:?}");
 
+    // The cycle's first day is a day of the organisation's time zone: 23:30 UTC the evening
+    // before is too early in UTC, and already that day in Oslo.
+    let other = s.create_objective(&ctx(), objective(&o, "Probe the organisation's calendar", None)).await.unwrap();
+    let probe = s.create_key_result(&ctx(), kr(other.id, "Probes from 0 to 10", 0.0, 10.0, 1.0)).await.unwrap();
+    let mut eve = check_in(5.0);
+    eve.at = Some((o.cycle.start - Duration::days(1)).and_hms_opt(23, 30, 0).unwrap().and_utc());
+    let err = s.record_check_in(&ctx(), probe.id, eve.clone()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "check_in_before_cycle"), "{err:?}");
+    let oslo = quarterdeck_domain::zone::Zone::parse("Europe/Oslo").unwrap();
+    assert!(s.set_time_zone(&ctx(), oslo).await.unwrap());
+    let (_, probed) = s.record_check_in(&ctx(), probe.id, eve).await.unwrap();
+    assert_eq!(probed.current_value, Some(5.0));
+    assert!(s.set_time_zone(&ctx(), Default::default()).await.unwrap());
+
     let err = s.record_check_in(&ctx(), k.id, check_in(f64::NAN)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(_)), "{err:?}");
     let mut ghost = check_in(5.0);
