@@ -86,7 +86,7 @@ impl App {
 
     /// Reads the organisation's settings (the time zone) again from the store.
     pub async fn refresh_settings(&self) -> AppResult<()> {
-        let zone = self.store.time_zone().await?;
+        let zone = self.store.settings().await?.time_zone;
         *self.zone.write().unwrap_or_else(|e| e.into_inner()) = zone;
         Ok(())
     }

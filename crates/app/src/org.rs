@@ -142,19 +142,24 @@ impl App {
 
     /// The organisation's settings.
     pub async fn settings(&self) -> AppResult<Settings> {
-        Ok(Settings { time_zone: self.store().time_zone().await?.name().to_owned() })
+        Ok(self.store().settings().await?.into())
     }
 
-    /// Changes the organisation's settings. A new time zone moves "today" and the day every
-    /// measurement counts for, so the stored period values are recomputed in the same
-    /// transaction.
-    pub async fn update_settings(&self, input: UpdateSettings) -> AppResult<Settings> {
-        if let Some(raw) = input.time_zone.as_deref() {
-            let zone = quarterdeck_domain::zone::Zone::parse(raw)?;
-            self.store().set_time_zone(&self.ctx(), zone).await?;
-        }
+    /// Changes the organisation's settings, if they are still at `version`. A new time zone
+    /// moves "today" and the day every measurement counts for, so the stored period values
+    /// are recomputed in the same transaction.
+    pub async fn update_settings(&self, version: i64, input: UpdateSettings) -> AppResult<Settings> {
+        let Some(raw) = input.time_zone.as_deref() else {
+            return self.settings().await;
+        };
+        let zone = quarterdeck_domain::zone::Zone::parse(raw)?;
+        let stored =
+            or_current(self.store().set_time_zone(&self.ctx(), version, zone).await.map(Settings::from), async {
+                self.store().settings().await.map(Settings::from)
+            })
+            .await?;
         self.refresh_settings().await?;
-        self.settings().await
+        Ok(stored)
     }
 }
 
@@ -162,6 +167,8 @@ impl App {
 #[derive(Debug, Clone, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
+    /// Moves with every change; send it back (If-Match or `version`) to change a setting.
+    pub version: i64,
     /// IANA time zone whose calendar days are "today", the days of KPI periods and the
     /// days check-ins count for.
     pub time_zone: String,
@@ -171,6 +178,14 @@ pub struct Settings {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSettings {
+    /// The version edited (or send If-Match).
+    pub version: Option<i64>,
     /// An IANA name such as Europe/Oslo or UTC.
     pub time_zone: Option<String>,
+}
+
+impl From<quarterdeck_store::records::OrgSettings> for Settings {
+    fn from(s: quarterdeck_store::records::OrgSettings) -> Self {
+        Settings { version: s.version, time_zone: s.time_zone.name().to_owned() }
+    }
 }

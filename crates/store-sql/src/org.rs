@@ -12,7 +12,7 @@ use quarterdeck_domain::alignment::check_tree_move;
 use quarterdeck_domain::ids::{PersonId, UnitId};
 use quarterdeck_domain::zone::Zone;
 use quarterdeck_store::input::*;
-use quarterdeck_store::records::{Person, Unit};
+use quarterdeck_store::records::{OrgSettings, Person, Unit};
 use quarterdeck_store::{Ctx, OrgStore, Page, PageRequest, StoreResult};
 
 pub(crate) async fn unit_in(c: &mut Conn<'_>, id: &str) -> StoreResult<Option<Unit>> {
@@ -29,11 +29,21 @@ pub(crate) async fn person_in(c: &mut Conn<'_>, id: &str) -> StoreResult<Option<
 
 /// The organisation's time zone, as stored.
 pub(crate) async fn zone_in(c: &mut Conn<'_>) -> StoreResult<Zone> {
-    let row: Option<(String,)> = c.fetch_optional(&q!("SELECT value FROM settings WHERE name = 'time_zone'")).await?;
+    Ok(settings_in(c, "").await?.time_zone)
+}
+
+/// The organisation's settings, as stored (`lock`: " FOR UPDATE" to hold them on PostgreSQL).
+async fn settings_in(c: &mut Conn<'_>, lock: &str) -> StoreResult<OrgSettings> {
+    let sql = format!("SELECT value, version FROM settings WHERE name = 'time_zone'{lock}");
+    let row: Option<(String, i64)> = c.fetch_optional(&q!(sql)).await?;
     match row {
-        Some((name,)) => Zone::parse(&name)
-            .map_err(|_| quarterdeck_store::StoreError::Backend(format!("stored time zone '{name}' cannot be read"))),
-        None => Ok(Zone::default()),
+        Some((name, version)) => {
+            let time_zone = Zone::parse(&name).map_err(|_| {
+                quarterdeck_store::StoreError::Backend(format!("stored time zone '{name}' cannot be read"))
+            })?;
+            Ok(OrgSettings { time_zone, version })
+        }
+        None => Ok(OrgSettings { time_zone: Zone::default(), version: 1 }),
     }
 }
 
@@ -178,28 +188,39 @@ impl OrgStore for SqlStore {
         Ok(Page::from_rows(convert(rows)?, page.limit, |p: &Person| p.id.to_string()))
     }
 
-    async fn time_zone(&self) -> StoreResult<Zone> {
+    async fn settings(&self) -> StoreResult<OrgSettings> {
         let mut r = self.pools.reader().await?;
-        zone_in(&mut r.conn()).await
+        settings_in(&mut r.conn(), "").await
     }
 
-    async fn set_time_zone(&self, ctx: &Ctx, zone: Zone) -> StoreResult<bool> {
+    async fn set_time_zone(&self, ctx: &Ctx, version: i64, zone: Zone) -> StoreResult<OrgSettings> {
         let mut w = Writer::begin(&self.pools, ctx).await?;
         let mut c = w.conn();
         // Held for the whole change: an ingest reads the zone in its own transaction, and on
         // PostgreSQL waits here rather than bucket points by the old zone.
         let lock = if c.is_pg() { " FOR UPDATE" } else { "" };
-        let (before,): (String,) =
-            c.fetch_one(&q!(format!("SELECT value FROM settings WHERE name = 'time_zone'{lock}"))).await?;
-        if before == zone.name() {
-            return Ok(false);
+        let before = settings_in(&mut c, lock).await?;
+        check_version("settings", "time_zone", before.version, version)?;
+        if before.time_zone == zone {
+            return Ok(before);
         }
-        c.execute(&q!("UPDATE settings SET value = $1 WHERE name = 'time_zone'", zone.name())).await?;
+        let after = OrgSettings { time_zone: zone, version: before.version + 1 };
+        c.execute(&q!(
+            "UPDATE settings SET value = $1, version = $2 WHERE name = 'time_zone'",
+            zone.name(),
+            after.version
+        ))
+        .await?;
         let periods = crate::kpi::recompute_all_periods(&mut w, zone).await?;
-        tracing::info!(from = %before, to = zone.name(), periods, "time zone changed; period values recomputed");
-        w.updated("settings", "time_zone", "update", &before, &zone.name().to_owned());
+        tracing::info!(
+            from = before.time_zone.name(),
+            to = zone.name(),
+            periods,
+            "time zone changed; period values recomputed"
+        );
+        w.updated("settings", "time_zone", "update", &before.time_zone.name(), &zone.name());
         w.commit().await?;
-        Ok(true)
+        Ok(after)
     }
 
     async fn update_person(&self, ctx: &Ctx, id: PersonId, version: i64, patch: PersonPatch) -> StoreResult<Person> {

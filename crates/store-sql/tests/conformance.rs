@@ -405,10 +405,11 @@ async fn check_in_rules(s: S) {
     let err = s.record_check_in(&ctx(), probe.id, eve.clone()).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(ref d) if d.code().as_str() == "check_in_before_cycle"), "{err:?}");
     let oslo = quarterdeck_domain::zone::Zone::parse("Europe/Oslo").unwrap();
-    assert!(s.set_time_zone(&ctx(), oslo).await.unwrap());
+    let v = s.settings().await.unwrap().version;
+    let oslo = s.set_time_zone(&ctx(), v, oslo).await.unwrap();
     let (_, probed) = s.record_check_in(&ctx(), probe.id, eve).await.unwrap();
     assert_eq!(probed.current_value, Some(5.0));
-    assert!(s.set_time_zone(&ctx(), Default::default()).await.unwrap());
+    s.set_time_zone(&ctx(), oslo.version, Default::default()).await.unwrap();
 
     let err = s.record_check_in(&ctx(), k.id, check_in(f64::NAN)).await.unwrap_err();
     assert!(matches!(err, StoreError::Domain(_)), "{err:?}");

@@ -505,7 +505,8 @@ async fn a_bad_row_rejects_the_whole_batch(s: S) {
 
 async fn periods_are_days_of_the_organisations_time_zone(s: S) {
     use quarterdeck_domain::zone::Zone;
-    assert_eq!(s.time_zone().await.unwrap().name(), "UTC", "a new organisation counts days in UTC");
+    let utc = s.settings().await.unwrap();
+    assert_eq!(utc.time_zone.name(), "UTC", "a new organisation counts days in UTC");
     let k = s.create_kpi(&ctx(), kpi("orders", Aggregation::Sum, KpiDirection::HigherIsBetter, None)).await.unwrap();
     // 23:30 UTC on Monday 23 November is 00:30 on Tuesday in Oslo (UTC+1 in winter).
     let late = Utc.with_ymd_and_hms(2026, 11, 23, 23, 30, 0).unwrap();
@@ -514,9 +515,16 @@ async fn periods_are_days_of_the_organisations_time_zone(s: S) {
     assert!(period(&s, k.id, Granularity::Day, "2026-11-24", None).await.is_none());
 
     let oslo = Zone::parse("Europe/Oslo").unwrap();
-    assert!(s.set_time_zone(&ctx(), oslo).await.unwrap(), "the zone changed");
-    assert!(!s.set_time_zone(&ctx(), oslo).await.unwrap(), "setting the same zone again changes nothing");
-    assert_eq!(s.time_zone().await.unwrap().name(), "Europe/Oslo");
+    let changed = s.set_time_zone(&ctx(), utc.version, oslo).await.unwrap();
+    assert_eq!((changed.time_zone, changed.version), (oslo, utc.version + 1));
+    let err = s.set_time_zone(&ctx(), utc.version, Zone::default()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Stale { .. }), "a change made from an old version conflicts: {err:?}");
+    assert_eq!(
+        s.set_time_zone(&ctx(), changed.version, oslo).await.unwrap(),
+        changed,
+        "the same zone again: no change"
+    );
+    assert_eq!(s.settings().await.unwrap(), changed);
     // Switching the zone recomputes the periods already stored ...
     assert!(period(&s, k.id, Granularity::Day, "2026-11-23", None).await.is_none());
     assert_eq!(period(&s, k.id, Granularity::Day, "2026-11-24", None).await.unwrap().value, Some(5.0));

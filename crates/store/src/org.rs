@@ -1,7 +1,9 @@
 //! The organisation: units and people.
 
+#[allow(unused_imports)] // named in the docs
+use crate::StoreError;
 use crate::input::*;
-use crate::records::{Person, Unit};
+use crate::records::{OrgSettings, Person, Unit};
 use crate::{Ctx, Page, PageRequest, StoreResult};
 use async_trait::async_trait;
 use quarterdeck_domain::ids::{PersonId, UnitId};
@@ -20,9 +22,11 @@ pub trait OrgStore: Send + Sync {
     async fn list_people(&self, filter: PersonFilter, page: PageRequest) -> StoreResult<Page<Person>>;
     async fn update_person(&self, ctx: &Ctx, id: PersonId, version: i64, patch: PersonPatch) -> StoreResult<Person>;
 
-    /// The organisation's time zone: the calendar of "today", of periods and of cycles.
-    async fn time_zone(&self) -> StoreResult<Zone>;
-    /// Sets the time zone; when it changes, every KPI's period values are recomputed in it, in
-    /// the same transaction. Returns whether it changed.
-    async fn set_time_zone(&self, ctx: &Ctx, zone: Zone) -> StoreResult<bool>;
+    /// The organisation's settings: its time zone (the calendar of "today", of periods and of
+    /// cycles) and their version.
+    async fn settings(&self) -> StoreResult<OrgSettings>;
+    /// Sets the time zone if the settings are still at `version` ([`StoreError::Stale`]
+    /// otherwise); when it changes, every KPI's period values are recomputed in it, in the
+    /// same transaction. Setting the zone already set changes nothing.
+    async fn set_time_zone(&self, ctx: &Ctx, version: i64, zone: Zone) -> StoreResult<OrgSettings>;
 }

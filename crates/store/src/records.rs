@@ -25,6 +25,13 @@ pub struct Unit {
     pub parent_id: Option<UnitId>,
 }
 
+/// The organisation's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrgSettings {
+    pub time_zone: quarterdeck_domain::zone::Zone,
+    pub version: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {

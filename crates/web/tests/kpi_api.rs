@@ -263,7 +263,10 @@ async fn the_organisations_time_zone_decides_the_day_a_point_counts_for(store: A
     let s = Server::start(store).await;
     let (st, settings) = s.get("/api/v1/settings").await;
     assert_eq!((st, settings["time_zone"].as_str()), (StatusCode::OK, Some("UTC")));
-    let (st, b) = s.patch("/api/v1/settings", json!({"time_zone": "Mars/Olympus"}), None).await;
+    let v = settings["version"].as_i64().unwrap();
+    let (st, b) = s.patch("/api/v1/settings", json!({"time_zone": "Europe/Oslo"}), None).await;
+    error(st, &b, StatusCode::PRECONDITION_REQUIRED, "version_required");
+    let (st, b) = s.patch("/api/v1/settings", json!({"time_zone": "Mars/Olympus"}), Some(v)).await;
     error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "invalid_time_zone");
     assert_eq!(b["field"], "time_zone");
     assert!(b["message"].as_str().unwrap().contains("Europe/Oslo"), "the error says what to send: {b}");
@@ -276,8 +279,12 @@ async fn the_organisations_time_zone_decides_the_day_a_point_counts_for(store: A
     assert_eq!(s.get(&day("2026-11-23")).await.1[0]["value"], 5.0);
 
     // ... and the 24th in Oslo, once the organisation says it lives there.
-    let (st, settings) = s.patch("/api/v1/settings", json!({"time_zone": "Europe/Oslo"}), None).await;
+    let (st, settings) = s.patch("/api/v1/settings", json!({"time_zone": "Europe/Oslo"}), Some(v)).await;
     assert_eq!((st, settings["time_zone"].as_str()), (StatusCode::OK, Some("Europe/Oslo")), "{settings}");
+    // Someone still looking at the old version gets a conflict with the settings as they are.
+    let (st, b) = s.patch("/api/v1/settings", json!({"version": v, "time_zone": "UTC"}), None).await;
+    error(st, &b, StatusCode::CONFLICT, "version_conflict");
+    assert_eq!(b["current"]["time_zone"], "Europe/Oslo", "{b}");
     assert_eq!(s.get(&day("2026-11-23")).await.1.as_array().map(Vec::len), Some(0), "recomputed");
     assert_eq!(s.get(&day("2026-11-24")).await.1[0]["value"], 5.0);
     // A bare date is that day in the organisation's zone.

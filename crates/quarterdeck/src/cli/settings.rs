@@ -15,7 +15,10 @@ pub struct Cmd {
 
 pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
     let settings = match cmd.time_zone {
-        Some(zone) => app.update_settings(UpdateSettings { time_zone: Some(zone) }).await?,
+        Some(zone) => {
+            let version = app.settings().await?.version;
+            app.update_settings(version, UpdateSettings { version: None, time_zone: Some(zone) }).await?
+        }
         None => app.settings().await?,
     };
     if cmd.json {
