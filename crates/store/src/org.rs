@@ -1,7 +1,5 @@
 //! The organisation: units and people.
 
-#[allow(unused_imports)] // named in the docs
-use crate::StoreError;
 use crate::input::*;
 use crate::records::{OrgSettings, Person, Unit};
 use crate::{Ctx, Page, PageRequest, StoreResult};
@@ -25,7 +23,7 @@ pub trait OrgStore: Send + Sync {
     /// The organisation's settings: its time zone (the calendar of "today", of periods and of
     /// cycles) and their version.
     async fn settings(&self) -> StoreResult<OrgSettings>;
-    /// Sets the time zone if the settings are still at `version` ([`StoreError::Stale`]
+    /// Sets the time zone if the settings are still at `version` ([`StoreError::Stale`](crate::StoreError::Stale)
     /// otherwise); when it changes, every KPI's period values are recomputed in it, in the
     /// same transaction. Setting the zone already set changes nothing.
     async fn set_time_zone(&self, ctx: &Ctx, version: i64, zone: Zone) -> StoreResult<OrgSettings>;
