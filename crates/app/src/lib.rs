@@ -18,6 +18,7 @@ pub mod kpis;
 pub mod measurements;
 pub mod objectives;
 pub mod org;
+pub mod plan;
 pub mod resolve;
 pub mod sources;
 pub mod views;

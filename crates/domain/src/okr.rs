@@ -173,8 +173,21 @@ pub fn accept_check_in(
     if subject.status != KeyResultStatus::Active {
         return Err(DomainError::KeyResultNotActive { status: subject.status.as_str() });
     }
+    accept_past_check_in(subject, value, at.unwrap_or(now), now, today_of)
+}
+
+/// The rules of a check-in that is history (a plan or an import brings it, with its time):
+/// the value fits the key result and the time is neither before the cycle's first day nor in
+/// the future. The cycle and key result may have moved on since (closed, killed): the
+/// check-in was made while they ran.
+pub fn accept_past_check_in(
+    subject: &CheckInSubject,
+    value: f64,
+    at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+    today_of: impl Fn(chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate,
+) -> Result<AcceptedCheckIn, DomainError> {
     let value = crate::scoring::check_value(subject.kind, "value", value)?;
-    let at = at.unwrap_or(now);
     if at > now + chrono::Duration::minutes(CHECK_IN_CLOCK_SKEW_MINUTES) {
         return Err(DomainError::CheckInInFuture { at });
     }

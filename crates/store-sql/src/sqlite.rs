@@ -20,8 +20,14 @@ impl SqlStore {
             .foreign_keys(true)
             .pragma("cache_size", "-32000");
         let cannot_open = |e: sqlx::Error| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}"));
-        let write =
-            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(cannot_open)?;
+        // A pool hands out a connection without pinging it first: a connection to a local file
+        // does not go stale, and the ping would be one more trip to its thread per use.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await
+            .map_err(cannot_open)?;
         sqlx::migrate!("migrations/sqlite")
             .run(&write)
             .await
@@ -29,6 +35,7 @@ impl SqlStore {
         let readers = std::thread::available_parallelism().map(|n| n.get() as u32 * 2).unwrap_or(4).max(4);
         let read = SqlitePoolOptions::new()
             .max_connections(readers)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(cannot_open)?;

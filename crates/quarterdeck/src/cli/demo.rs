@@ -39,27 +39,21 @@ async fn load_seeded(store: &Arc<dyn Store>, size: DemoSize, seed: u64) -> anyho
     let bar = ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")?);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar.set_message(format!("generating the {size} demo organisation"));
-    let today = chrono::Utc::now().date_naive();
-    let snapshot = match size {
+    // The demo is an import: its records' trail says so.
+    let app = quarterdeck_app::App::open(store.clone()).await?.acting_as(quarterdeck_domain::actor::Actor::Import);
+    let today = app.today();
+    let plan = match size {
         DemoSize::Small => demo::small(today),
         DemoSize::Large => demo::large(today, seed),
     };
-    let rows = snapshot.units.len()
-        + snapshot.people.len()
-        + snapshot.objectives.len()
-        + snapshot.key_results.len()
-        + snapshot.check_ins.len()
-        + snapshot.alignments.len()
-        + snapshot.initiatives.len();
-    bar.set_message(format!("writing {rows} rows in one transaction"));
-    let ctx = quarterdeck_store::Ctx::new(quarterdeck_domain::actor::Actor::Import, chrono::Utc::now());
-    let counts = store.import(&ctx, snapshot).await.context("loading the demo organisation")?;
+    bar.set_message(format!("writing {} records in one transaction", plan.record_count()));
+    let counts = app.apply_plan(plan).await.context("loading the demo organisation")?;
     bar.finish_and_clear();
     let kpi_bar =
         ProgressBar::new(0).with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} KPIs  {msg} [{elapsed}]")?);
     let points = match size {
-        DemoSize::Small => demo::kpis::small(store, today, &kpi_bar).await,
-        DemoSize::Large => demo::kpis::large(store, today, seed, &kpi_bar).await,
+        DemoSize::Small => demo::kpis::small(&app, today, &kpi_bar).await,
+        DemoSize::Large => demo::kpis::large(&app, today, seed, &kpi_bar).await,
     }
     .context("loading the demo KPIs")?;
     kpi_bar.finish_and_clear();

@@ -1,16 +1,17 @@
-//! Builds a `Snapshot` record by record. Derived numbers (scores, roll-ups) are left at zero:
-//! the store derives them on import.
+//! Builds a demo organisation as a [`Plan`]: domain values that name each other by natural
+//! key (unit slugs, e-mails, objective and key-result keys), loaded through the application
+//! layer like any other plan. The builder hands out small handles (indexes into the plan) so
+//! the demo scripts can link what they create.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use quarterdeck_app::plan::*;
 use quarterdeck_domain::UnitKind;
 use quarterdeck_domain::alignment::LinkKind;
 use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
-use quarterdeck_domain::ids::*;
 use quarterdeck_domain::okr::{Confidence, InitiativeKind, InitiativeStatus, KeyResultStatus, ObjectiveStatus};
-use quarterdeck_domain::scoring::{Direction, KeyResultKind, ObjectiveKind};
-use quarterdeck_store::records::*;
-use quarterdeck_store::snapshot::Snapshot;
-use uuid::Uuid;
+use quarterdeck_domain::scoring::{KeyResultKind, Measure, ObjectiveKind, Weight};
+use quarterdeck_domain::text::*;
+use std::collections::HashSet;
 
 /// SplitMix64: small, fast, and the same numbers on every machine and version.
 pub struct Rng(u64);
@@ -51,11 +52,34 @@ pub struct Trajectory {
     pub decimals: u32,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnitRef(usize);
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PersonRef(usize);
+/// A cycle of the plan, with what the demo scripts need to know of it.
+#[derive(Clone, Copy, Debug)]
+pub struct CycleRef {
+    index: usize,
+    pub dates: CycleDates,
+    pub state: CycleState,
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectiveRef {
+    cycle: usize,
+    index: usize,
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyResultRef {
+    objective: ObjectiveRef,
+    index: usize,
+}
+
 pub struct Builder {
-    pub snap: Snapshot,
+    pub plan: Plan,
     pub rng: Rng,
-    millis: u64,
     pub now: DateTime<Utc>,
+    /// Keys taken per cycle: objectives, key results.
+    keys: Vec<(HashSet<String>, HashSet<String>)>,
 }
 
 const NOTES_ON_TRACK: &[&str] = &[
@@ -76,207 +100,170 @@ const NOTES_OFF_TRACK: &[&str] = &[
     "The lever we picked does not move the metric; trying another.",
 ];
 
+/// Demo text is written here, so it is known to fit; a misfit is a bug of the demo.
+fn text<T>(parsed: Result<T, quarterdeck_domain::DomainError>) -> T {
+    parsed.expect("demo data fits the domain's rules")
+}
+
 impl Builder {
     pub fn new(seed: u64, now: DateTime<Utc>) -> Self {
-        // Ids are time-ordered (v7) from a fixed clock, so lists page in creation order.
-        Builder { snap: Snapshot::default(), rng: Rng::new(seed), millis: 1_700_000_000_000, now }
+        Builder { plan: Plan::default(), rng: Rng::new(seed), now, keys: Vec::new() }
     }
 
-    fn id(&mut self) -> Uuid {
-        self.millis += 1;
-        let random = self.rng.next_u64().to_le_bytes();
-        let more = self.rng.next_u64().to_le_bytes();
-        let mut bytes = [0u8; 10];
-        bytes[..8].copy_from_slice(&random);
-        bytes[8..].copy_from_slice(&more[..2]);
-        uuid::Builder::from_unix_timestamp_millis(self.millis, &bytes).into_uuid()
-    }
-
-    pub fn unit(&mut self, slug: &str, name: &str, kind: UnitKind, parent_id: Option<UnitId>) -> UnitId {
-        let id = UnitId(self.id());
-        let now = self.now;
-        self.snap.units.push(Unit {
-            id,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            slug: slug.into(),
-            name: name.into(),
+    pub fn unit(&mut self, slug: &str, name: &str, kind: UnitKind, parent: Option<UnitRef>) -> UnitRef {
+        let parent = parent.map(|p| self.plan.units[p.0].slug.clone());
+        self.plan.units.push(PlanUnit {
+            slug: text(Slug::parse("slug", slug)),
+            name: text(Name::parse("name", name)),
             kind,
-            parent_id,
+            parent,
         });
-        id
+        UnitRef(self.plan.units.len() - 1)
     }
 
-    pub fn person(
-        &mut self,
-        name: &str,
-        email: &str,
-        unit_id: Option<UnitId>,
-        manager_id: Option<PersonId>,
-    ) -> PersonId {
-        let id = PersonId(self.id());
-        let now = self.now;
-        self.snap.people.push(Person {
-            id,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            name: name.into(),
-            email: email.into(),
-            unit_id,
-            manager_id,
-        });
-        id
+    fn email(&self, person: PersonRef) -> Email {
+        self.plan.people[person.0].email.clone()
     }
 
-    pub fn cycle(&mut self, name: &str, kind: CycleKind, dates: CycleDates, state: CycleState) -> Cycle {
-        let now = self.now;
-        let cycle = Cycle {
-            id: CycleId(self.id()),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            name: name.into(),
-            kind,
-            start: dates.start(),
-            end: dates.end(),
-            state,
+    fn slug(&self, unit: UnitRef) -> Slug {
+        self.plan.units[unit.0].slug.clone()
+    }
+
+    pub fn person(&mut self, name: &str, email: &str, unit: Option<UnitRef>, manager: Option<PersonRef>) -> PersonRef {
+        let person = PlanPerson {
+            email: text(Email::parse("email", email)),
+            name: text(Name::parse("name", name)),
+            unit: unit.map(|u| self.slug(u)),
+            manager: manager.map(|m| self.email(m)),
         };
-        self.snap.cycles.push(cycle.clone());
-        cycle
+        self.plan.people.push(person);
+        PersonRef(self.plan.people.len() - 1)
+    }
+
+    pub fn cycle(&mut self, name: &str, kind: CycleKind, dates: CycleDates, state: CycleState) -> CycleRef {
+        self.plan.cycles.push(PlanCycle {
+            name: text(Title::parse("name", name)),
+            kind,
+            dates,
+            state,
+            objectives: Vec::new(),
+            alignments: Vec::new(),
+        });
+        self.keys.push(Default::default());
+        CycleRef { index: self.plan.cycles.len() - 1, dates, state }
+    }
+
+    fn objective_mut(&mut self, o: ObjectiveRef) -> &mut PlanObjective {
+        &mut self.plan.cycles[o.cycle].objectives[o.index]
+    }
+
+    fn key_result_mut(&mut self, kr: KeyResultRef) -> &mut PlanKeyResult {
+        &mut self.objective_mut(kr.objective).key_results[kr.index]
     }
 
     #[allow(clippy::too_many_arguments)]
     pub fn objective(
         &mut self,
-        cycle: &Cycle,
+        cycle: &CycleRef,
         title: &str,
         description: &str,
-        owner_id: PersonId,
-        unit_id: Option<UnitId>,
+        owner: PersonRef,
+        unit: Option<UnitRef>,
         kind: ObjectiveKind,
         status: ObjectiveStatus,
         status_reason: Option<&str>,
-    ) -> ObjectiveId {
-        let id = ObjectiveId(self.id());
-        let now = self.now;
-        self.snap.objectives.push(Objective {
-            id,
-            key: String::new(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            cycle_id: cycle.id,
-            title: title.into(),
-            description: description.into(),
-            owner_id,
-            unit_id,
+    ) -> ObjectiveRef {
+        let taken = &mut self.keys[cycle.index].0;
+        let key = free_key(title, "objective", taken);
+        taken.insert(key.as_str().to_owned());
+        let objective = PlanObjective {
+            key,
+            title: text(Title::parse("title", title)),
+            description: text(LongText::parse("description", description)),
+            owner: self.email(owner),
+            unit: unit.map(|u| self.slug(u)),
             kind,
             status,
-            status_reason: status_reason.map(Into::into),
-            score: 0.0,
-            rollup: None,
-            key_result_count: 0,
-            cycle: CycleWindow { start: cycle.start, end: cycle.end, state: cycle.state },
-        });
-        id
+            status_reason: status_reason.map(|r| text(Reason::parse("status_reason", r))),
+            key_results: Vec::new(),
+        };
+        let objectives = &mut self.plan.cycles[cycle.index].objectives;
+        objectives.push(objective);
+        ObjectiveRef { cycle: cycle.index, index: objectives.len() - 1 }
     }
 
     #[allow(clippy::too_many_arguments)]
     pub fn key_result(
         &mut self,
-        cycle: &Cycle,
-        objective_id: ObjectiveId,
+        objective: ObjectiveRef,
         title: &str,
         unit_of_measure: &str,
         kind: KeyResultKind,
         (baseline, target, tolerance): (f64, f64, Option<f64>),
         weight: f64,
-        owner_id: Option<PersonId>,
-    ) -> KeyResultId {
-        let id = KeyResultId(self.id());
-        let now = self.now;
-        self.snap.key_results.push(KeyResult {
-            id,
-            key: String::new(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            objective_id,
-            title: title.into(),
+        owner: Option<PersonRef>,
+    ) -> KeyResultRef {
+        let taken = &mut self.keys[objective.cycle].1;
+        let key = free_key(title, "kr", taken);
+        taken.insert(key.as_str().to_owned());
+        let kr = PlanKeyResult {
+            key,
+            title: text(Title::parse("title", title)),
             kind,
-            unit_of_measure: unit_of_measure.into(),
-            baseline,
-            target,
-            tolerance,
-            direction: if target > baseline { Direction::Increase } else { Direction::Decrease },
-            weight,
-            owner_id,
+            unit_of_measure: text(UnitOfMeasure::parse("unit_of_measure", unit_of_measure)),
+            measure: text(Measure::for_kind(kind, baseline, target, tolerance)),
+            weight: text(Weight::new("weight", weight)),
+            owner: owner.map(|p| self.email(p)),
             status: KeyResultStatus::Active,
             status_reason: None,
-            kpi_id: None,
-            current_value: None,
-            confidence: None,
-            last_check_in_at: None,
-            score: 0.0,
-            cycle: CycleWindow { start: cycle.start, end: cycle.end, state: cycle.state },
-        });
-        id
+            check_ins: Vec::new(),
+            initiatives: Vec::new(),
+        };
+        let krs = &mut self.objective_mut(objective).key_results;
+        krs.push(kr);
+        KeyResultRef { objective, index: krs.len() - 1 }
     }
 
-    pub fn kill(&mut self, kr: KeyResultId, reason: &str) {
-        if let Some(k) = self.snap.key_results.iter_mut().find(|k| k.id == kr) {
-            k.status = KeyResultStatus::Killed;
-            k.status_reason = Some(reason.into());
-        }
+    pub fn kill(&mut self, kr: KeyResultRef, reason: &str) {
+        let k = self.key_result_mut(kr);
+        k.status = KeyResultStatus::Killed;
+        k.status_reason = Some(text(Reason::parse("status_reason", reason)));
     }
 
     pub fn align(
         &mut self,
-        child_id: ObjectiveId,
-        parent: ObjectiveId,
-        parent_kr: Option<KeyResultId>,
+        child: ObjectiveRef,
+        parent: ObjectiveRef,
+        parent_kr: Option<KeyResultRef>,
         kind: LinkKind,
         weight: f64,
     ) {
-        let id = AlignmentId(self.id());
-        let now = self.now;
-        self.snap.alignments.push(Alignment {
-            id,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            child_id,
-            parent_objective_id: parent,
-            parent_key_result_id: parent_kr,
+        let cycle = &self.plan.cycles[child.cycle];
+        let link = PlanAlignment {
+            child: cycle.objectives[child.index].key.clone(),
+            parent: cycle.objectives[parent.index].key.clone(),
+            parent_key_result: parent_kr.map(|k| cycle.objectives[k.objective.index].key_results[k.index].key.clone()),
             kind,
-            weight,
-        });
+            weight: text(Weight::new("weight", weight)),
+        };
+        self.plan.cycles[child.cycle].alignments.push(link);
     }
 
     pub fn initiative(
         &mut self,
-        kr: KeyResultId,
+        kr: KeyResultRef,
         title: &str,
         kind: InitiativeKind,
         status: InitiativeStatus,
-        owner: Option<PersonId>,
+        owner: Option<PersonRef>,
     ) {
-        let id = InitiativeId(self.id());
-        let now = self.now;
-        self.snap.initiatives.push(Initiative {
-            id,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            key_result_id: kr,
-            title: title.into(),
+        let initiative = PlanInitiative {
+            title: text(Title::parse("title", title)),
             kind,
             status,
-            owner_id: owner,
-            link: None,
-        });
+            owner: owner.map(|p| self.email(p)),
+        };
+        self.key_result_mut(kr).initiatives.push(initiative);
     }
 
     /// Weekly check-ins from the cycle's first week up to today, moving from the baseline
@@ -284,16 +271,17 @@ impl Builder {
     #[allow(clippy::too_many_arguments)]
     pub fn check_ins(
         &mut self,
-        cycle: &Cycle,
-        kr: KeyResultId,
+        cycle: &CycleRef,
+        kr: KeyResultRef,
         kind: KeyResultKind,
         (baseline, target): (f64, f64),
         trajectory: Trajectory,
-        author: Option<PersonId>,
+        author: Option<PersonRef>,
         today: NaiveDate,
         max_weeks: usize,
     ) {
-        let dates = cycle.dates();
+        let dates = cycle.dates;
+        let author = author.map(|p| self.email(p));
         let last_day = today.min(dates.end() + Duration::days(3));
         let weeks: Vec<NaiveDate> = (1..=max_weeks as i64)
             .map(|w| dates.start() + Duration::days(7 * w - 1))
@@ -301,6 +289,7 @@ impl Builder {
             .collect();
         let n = weeks.len();
         let elapsed_today = dates.elapsed_share(last_day).max(1e-9);
+        let mut check_ins = Vec::with_capacity(n);
         for (i, day) in weeks.iter().enumerate() {
             let share_of_now = dates.elapsed_share(*day) / elapsed_today;
             let noise = if i + 1 == n { 0.0 } else { (self.rng.unit() - 0.5) * 0.08 };
@@ -329,20 +318,12 @@ impl Builder {
             } else {
                 (Confidence::OffTrack, NOTES_OFF_TRACK)
             };
-            let note = (*self.rng.pick(notes)).to_owned();
+            let note: &&str = self.rng.pick(notes);
+            let note = text(Note::parse("note", note));
             let at = (day.and_hms_opt(9, 0, 0).expect("valid time").and_utc()).min(self.now - Duration::minutes(1));
-            let id = CheckInId(self.id());
-            self.snap.check_ins.push(CheckIn {
-                id,
-                key_result_id: kr,
-                value,
-                confidence,
-                note,
-                author_id: author,
-                at,
-                created_at: at,
-            });
+            check_ins.push(PlanCheckIn { at, value, confidence, note, author: author.clone() });
         }
+        self.key_result_mut(kr).check_ins.extend(check_ins);
     }
 }
 

@@ -6,20 +6,18 @@ use super::builder::Rng;
 use anyhow::Context;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use indicatif::ProgressBar;
-use quarterdeck_domain::actor::Actor;
-use quarterdeck_domain::ids::CycleId;
-use quarterdeck_domain::ids::{KpiId, ObjectiveId, UnitId};
+use quarterdeck_app::kpi_links::{CreateEdge, CreateKra, LinkGuardrail};
+use quarterdeck_app::kpis::CreateKpi;
+use quarterdeck_app::measurements::{BatchFormat, PointIn};
+use quarterdeck_app::objectives::ObjectiveQuery;
+use quarterdeck_app::{App, all_pages};
+use quarterdeck_domain::ids::KpiId;
 use quarterdeck_domain::kpi::definition::*;
-use quarterdeck_domain::kpi::formula::Formula;
 use quarterdeck_domain::kpi::tree::{EdgeSign, Influence};
-use quarterdeck_domain::text;
-use quarterdeck_domain::text::{Slug, free_key};
-use quarterdeck_store::Ctx;
-use quarterdeck_store::input::{KeyResultFilter, KeyResultPatch, ObjectiveFilter, UnitFilter};
-use quarterdeck_store::kpi::*;
-use quarterdeck_store::{PageRequest, Store};
+use quarterdeck_domain::text::free_key;
+use quarterdeck_store::PageRequest;
+use serde_json::json;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// One demo KPI: its definition and how its data behaves.
 struct Spec {
@@ -329,25 +327,36 @@ const TREE: &[(&str, &str, Influence, Influence, EdgeSign)] = &[
     ("gross_revenue_churn", "resolution_time", Influence::Low, Influence::Low, EdgeSign::Positive),
 ];
 
-/// The KPI of a spec, under the key and name given (the large demo numbers its KPIs).
-fn new_kpi(s: &Spec, key: &str, name: &str, unit_id: Option<UnitId>) -> anyhow::Result<NewKpi> {
+/// The KPI of a spec, under the key and name given (the large demo numbers its KPIs), as the
+/// API would receive it.
+fn new_kpi(s: &Spec, key: &str, name: &str, unit: Option<&str>) -> CreateKpi {
     let percent = s.uom == "%";
-    Ok(NewKpi {
-        unit_id,
-        unit_of_measure: text::UnitOfMeasure::parse("unit_of_measure", s.uom)?,
+    let (target, range_low, range_high) = match s.target {
+        Some(Target::Value { value }) => (Some(value), None, None),
+        Some(Target::Range { low, high }) => (None, Some(low), Some(high)),
+        None => (None, None, None),
+    };
+    CreateKpi {
+        key: Some(key.to_owned()),
+        unit: unit.map(Into::into),
+        unit_of_measure: s.uom.to_owned(),
         cadence: s.cadence,
-        target: s.target,
+        aggregation: Some(s.aggregation),
+        direction: s.direction,
+        target,
+        range_low,
+        range_high,
         baseline: Some(s.from),
         timing: s.timing,
         nature: s.nature,
         valid_min: percent.then_some(0.0),
         valid_max: percent.then_some(100.0),
-        ..NewKpi::basic(KpiKey::parse(key)?, text::Name::parse("name", name)?, s.aggregation, s.direction)
-    })
+        ..CreateKpi::named(name)
+    }
 }
 
 /// Daily points from `days` ago to today, moving from `from` to `to` with noise.
-fn series(s: &Spec, kpi: KpiId, today: NaiveDate, days: i64, rng: &mut Rng) -> Vec<NewMeasurement> {
+fn series(s: &Spec, kpi: &str, today: NaiveDate, days: i64, rng: &mut Rng) -> Vec<PointIn> {
     let segments: Vec<Option<&str>> =
         if s.segments.is_empty() { vec![None] } else { s.segments.iter().map(|x| Some(*x)).collect() };
     let now = Utc::now();
@@ -367,154 +376,126 @@ fn series(s: &Spec, kpi: KpiId, today: NaiveDate, days: i64, rng: &mut Rng) -> V
                 let share = if segments.len() > 1 { 1.0 / segments.len() as f64 } else { 1.0 };
                 let mut value = ((level + noise) * share).max(0.0);
                 value = (value * 100.0).round() / 100.0;
-                out.push(NewMeasurement { kpi_id: kpi, at, value, segment: seg.map(Into::into) });
+                out.push(PointIn {
+                    kpi: Some(kpi.to_owned()),
+                    at: at.to_rfc3339(),
+                    value,
+                    segment: seg.map(Into::into),
+                });
             }
         }
     }
     out
 }
 
-async fn unit_ids(store: &Arc<dyn Store>) -> anyhow::Result<HashMap<String, UnitId>> {
-    let mut out = HashMap::new();
-    let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
-    loop {
-        let got = store.list_units(UnitFilter::default(), page.clone()).await?;
-        out.extend(got.items.into_iter().map(|u| (u.slug, u.id)));
-        match got.next_cursor {
-            Some(c) => page = PageRequest::parse(Some(PageRequest::MAX_LIMIT), Some(&c))?,
-            None => break,
-        }
-    }
-    Ok(out)
+/// Stores a series the way a client's batch is stored.
+async fn push(app: &App, points: Vec<PointIn>) -> anyhow::Result<usize> {
+    let n = points.len();
+    app.ingest(points, None, BatchFormat::Json, n).await?;
+    Ok(n)
 }
 
-/// The key the import gave a record of this title (the demo's titles are unique per cycle).
-fn key_of(title: &str, fallback: &str) -> Slug {
-    free_key(title, fallback, &Default::default())
+/// An input built the way a client sends it (the fields a patch changes, by name).
+fn input<T: serde::de::DeserializeOwned>(fields: serde_json::Value) -> anyhow::Result<T> {
+    Ok(serde_json::from_value(fields)?)
 }
 
-/// An objective of the current cycle, by its natural key.
-async fn objective_keyed(store: &Arc<dyn Store>, cycle: CycleId, title: &str) -> anyhow::Result<Option<ObjectiveId>> {
-    let filter = ObjectiveFilter { cycle_id: Some(cycle), key: Some(key_of(title, "objective")), ..Default::default() };
-    Ok(store.list_objectives(filter, PageRequest::first(1)).await?.items.first().map(|o| o.id))
+/// The key the plan gave a record of this title (the demo's titles are unique per cycle).
+fn key_of(title: &str, fallback: &str) -> String {
+    free_key(title, fallback, &Default::default()).as_str().to_owned()
 }
 
-/// The demo is loaded as an import, at the time it is loaded.
-fn ctx() -> Ctx {
-    Ctx::new(Actor::Import, Utc::now())
-}
-
-pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) -> anyhow::Result<usize> {
-    let units = unit_ids(store).await?;
+pub async fn small(app: &App, today: NaiveDate, bar: &ProgressBar) -> anyhow::Result<usize> {
     let mut rng = Rng::new(11);
     let specs = small_specs();
     let mut ids: HashMap<&str, KpiId> = HashMap::new();
     for s in &specs {
-        let mut new = new_kpi(s, s.key, s.name, units.get(s.unit).copied())?;
+        let mut new = new_kpi(s, s.key, s.name, Some(s.unit));
         new.north_star = s.key == "weekly_active_teams";
         if s.key == "refund_rate" {
             new.guardrail = true;
             new.guardrail_threshold = Some(1.2);
-            new.caveats = text::LongText::parse("caveats", "Refunds are booked when approved, not when paid.")?;
+            new.caveats = "Refunds are booked when approved, not when paid.".into();
         }
         if s.key == "inp_p95" {
             new.guardrail = true;
             new.guardrail_threshold = Some(200.0);
-            new.query = text::LongText::parse("query", "p95 of interaction-to-next-paint over all page views (RUM)")?;
+            new.query = "p95 of interaction-to-next-paint over all page views (RUM)".into();
         }
-        let kpi = store.create_kpi(&ctx(), new).await.with_context(|| format!("creating KPI {}", s.key))?;
+        let kpi = app.create_kpi(new).await.with_context(|| format!("creating KPI {}", s.key))?;
         ids.insert(s.key, kpi.id);
     }
     // The churn key result is measured from its KPI ("same query, same owner"); records are
     // found by their natural keys, never by scanning titles.
-    let cycle = store.current_cycle(today).await?.context("the demo has a current cycle")?.id;
-    let churn = KeyResultFilter {
-        cycle_id: Some(cycle),
-        key: Some(key_of("Gross revenue churn from 3.1 % to 2.0 % monthly", "kr")),
-        ..Default::default()
-    };
-    let churn_kr = store.list_key_results(churn, PageRequest::first(1)).await?.items.into_iter().next();
-    if let Some(kr) = churn_kr {
-        let patch = KeyResultPatch { kpi_id: Some(Some(ids["gross_revenue_churn"])), ..Default::default() };
-        store.update_key_result(&ctx(), kr.id, kr.version, patch).await?;
+    let churn_key = key_of("Gross revenue churn from 3.1 % to 2.0 % monthly", "kr");
+    let first = PageRequest::first(1);
+    let churn = app.list_key_results(None, None, Some("current"), Some(&churn_key), first.clone()).await?;
+    if let Some(kr) = churn.items.into_iter().next() {
+        let patch = input(json!({ "kpi_id": ids["gross_revenue_churn"] }))?;
+        app.update_key_result(kr.key_result.id, kr.key_result.version, patch).await?;
     }
     let mut points = 0;
     bar.set_length(specs.len() as u64);
     for s in &specs {
         bar.set_message(format!("measurements of {}", s.key));
-        let batch = series(s, ids[s.key], today, 365, &mut rng);
-        points += batch.len();
-        store.ingest(&ctx(), batch).await.with_context(|| format!("loading measurements of {}", s.key))?;
+        let batch = series(s, s.key, today, 365, &mut rng);
+        points += push(app, batch).await.with_context(|| format!("loading measurements of {}", s.key))?;
         bar.inc(1);
     }
     // Derived after its inputs have data: the formula backfills every period.
-    let win_rate = NewKpi {
-        formula: Some(Formula::parse("deals_won / qualified_opportunities * 100")?),
-        aggregation: Aggregation::Formula,
+    let win_rate = CreateKpi {
+        formula: Some("deals_won / qualified_opportunities * 100".into()),
+        aggregation: Some(Aggregation::Formula),
         cadence: Cadence::Weekly,
-        target: Some(Target::Value { value: 23.0 }),
+        target: Some(23.0),
         baseline: Some(18.0),
         nature: Nature::Quality,
         ..new_kpi(
             &spec("win_rate", "Win rate", "sales", "%", A::Sum, Up, 23.0, Nature::Quality, (0.0, 0.0, 0.0)),
             "win_rate",
             "Win rate",
-            units.get("sales").copied(),
-        )?
+            Some("sales"),
+        )
     };
-    ids.insert("win_rate", store.create_kpi(&ctx(), win_rate).await?.id);
+    ids.insert("win_rate", app.create_kpi(win_rate).await?.id);
     for (speed, quality) in COUNTERWEIGHTS {
-        let k = store.get_kpi(ids[speed]).await?;
-        store
-            .update_kpi(
-                &ctx(),
-                k.id,
-                k.version,
-                KpiPatch { counterweight_id: Some(Some(ids[quality])), ..Default::default() },
-            )
-            .await?;
+        let k = app.get_kpi(speed).await?.card.kpi;
+        app.update_kpi(speed, k.version, input(json!({ "counterweight_id": ids[quality] }))?).await?;
     }
     for (parent, child, influence, confidence, sign) in TREE {
-        store
-            .create_kpi_edge(
-                &ctx(),
-                NewKpiEdge {
-                    parent_id: ids[parent],
-                    child_id: ids[child],
-                    influence: *influence,
-                    confidence: *confidence,
-                    sign: *sign,
-                },
-            )
-            .await?;
+        let edge = CreateEdge {
+            parent_id: ids[parent],
+            child_id: ids[child],
+            influence: *influence,
+            confidence: *confidence,
+            sign: *sign,
+        };
+        app.create_kpi_edge(edge).await?;
     }
-    store
-        .create_kra(
-            &ctx(),
-            NewKra {
-                name: "Talent acquisition".into(),
-                role: "Recruiter".into(),
-                description: "Hire the right people quickly, and keep them.".into(),
-                kpi_ids: vec![ids["time_to_hire"], ids["retention_90_day"], ids["enps"]],
-            },
-        )
-        .await?;
-    store
-        .create_kra(
-            &ctx(),
-            NewKra {
-                name: "Customer support".into(),
-                role: "Support engineer".into(),
-                description: String::new(),
-                kpi_ids: vec![ids["resolution_time"], ids["reopen_rate"], ids["csat"]],
-            },
-        )
-        .await?;
+    app.create_kra(CreateKra {
+        name: "Talent acquisition".into(),
+        role: "Recruiter".into(),
+        description: "Hire the right people quickly, and keep them.".into(),
+        kpi_ids: vec![ids["time_to_hire"], ids["retention_90_day"], ids["enps"]],
+    })
+    .await?;
+    app.create_kra(CreateKra {
+        name: "Customer support".into(),
+        role: "Support engineer".into(),
+        description: String::new(),
+        kpi_ids: vec![ids["resolution_time"], ids["reopen_rate"], ids["csat"]],
+    })
+    .await?;
     for (kpi, title) in
         [("refund_rate", "Earn the right to sell upmarket"), ("inp_p95", "Make onboarding a delight for new customers")]
     {
-        if let Some(o) = objective_keyed(store, cycle, title).await? {
-            store.link_guardrail(&ctx(), ids[kpi], o).await?;
+        let query = ObjectiveQuery {
+            cycle: Some("current".into()),
+            key: Some(key_of(title, "objective")),
+            ..Default::default()
+        };
+        if let Some(o) = app.list_objectives(query, first.clone()).await?.items.into_iter().next() {
+            app.link_guardrail(LinkGuardrail { kpi_id: ids[kpi], objective_id: o.objective.id }).await?;
         }
     }
     Ok(points)
@@ -523,12 +504,10 @@ pub async fn small(store: &Arc<dyn Store>, today: NaiveDate, bar: &ProgressBar) 
 pub const LARGE_KPIS: usize = 1000;
 pub const LARGE_DAYS: i64 = 730;
 
-pub async fn large(store: &Arc<dyn Store>, today: NaiveDate, seed: u64, bar: &ProgressBar) -> anyhow::Result<usize> {
-    let units: Vec<UnitId> = {
-        let mut all: Vec<(String, UnitId)> = unit_ids(store).await?.into_iter().collect();
-        all.sort();
-        all.into_iter().map(|(_, id)| id).collect()
-    };
+pub async fn large(app: &App, today: NaiveDate, seed: u64, bar: &ProgressBar) -> anyhow::Result<usize> {
+    let mut units: Vec<String> =
+        all_pages(|page| app.list_units(None, None, page)).await?.into_iter().map(|u| u.slug).collect();
+    units.sort();
     let mut rng = Rng::new(seed ^ 0x006b_7069);
     const KINDS: &[(&str, &str, Aggregation, KpiDirection, Nature)] = &[
         ("signups", "signups", A::Sum, Up, Nature::Volume),
@@ -567,13 +546,12 @@ pub async fn large(store: &Arc<dyn Store>, today: NaiveDate, seed: u64, bar: &Pr
             per_day: 1,
             segments: &[],
         };
-        let mut new = new_kpi(&s, &key, &name, units.get(rng.below(units.len().max(1))).copied())?;
+        let unit = units.get(rng.below(units.len().max(1))).map(String::as_str);
+        let mut new = new_kpi(&s, &key, &name, unit);
         new.valid_min = Some(0.0);
         new.valid_max = None;
-        let kpi = store.create_kpi(&ctx(), new).await?;
-        let batch = series(&s, kpi.id, today, LARGE_DAYS - 1, &mut rng);
-        points += batch.len();
-        store.ingest(&ctx(), batch).await?;
+        app.create_kpi(new).await?;
+        points += push(app, series(&s, &key, today, LARGE_DAYS - 1, &mut rng)).await?;
         bar.inc(1);
     }
     Ok(points)

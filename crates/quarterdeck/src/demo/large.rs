@@ -1,14 +1,13 @@
 //! The large demo: a generated organisation of 10,000 people, the yardstick for performance.
 
-use super::builder::{Builder, Trajectory};
+use super::builder::*;
 use chrono::{Duration, NaiveDate, Utc};
+use quarterdeck_app::plan::Plan;
 use quarterdeck_domain::UnitKind;
 use quarterdeck_domain::alignment::LinkKind;
 use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
-use quarterdeck_domain::ids::{KeyResultId, ObjectiveId, PersonId};
 use quarterdeck_domain::okr::{InitiativeKind, InitiativeStatus, ObjectiveStatus};
 use quarterdeck_domain::scoring::{KeyResultKind, ObjectiveKind};
-use quarterdeck_store::snapshot::Snapshot;
 
 pub const PEOPLE: usize = 10_000;
 pub const DEPARTMENTS: usize = 12;
@@ -81,7 +80,7 @@ const METRICS: &[(&str, &str, f64, f64, u32)] = &[
     ("churn", "%", 3.1, 2.0, 2),
 ];
 
-pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
+pub fn large(today: NaiveDate, seed: u64) -> Plan {
     let mut b = Builder::new(seed, Utc::now());
     // A quarter that started twelve weeks ago, so every key result has 12 weekly check-ins.
     let start = today - Duration::days(7 * WEEKS as i64);
@@ -102,8 +101,8 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
     // Heads and leads first; the remaining people spread over the teams.
     let members_per_team = (PEOPLE - 1 - DEPARTMENTS - total_teams) as f64 / total_teams as f64;
 
-    let mut company_objectives: Vec<(ObjectiveId, Vec<KeyResultId>)> = Vec::new();
-    let okr = |b: &mut Builder, title: &str, owner: PersonId, unit, krs: usize| -> (ObjectiveId, Vec<KeyResultId>) {
+    let mut company_objectives: Vec<(ObjectiveRef, Vec<KeyResultRef>)> = Vec::new();
+    let okr = |b: &mut Builder, title: &str, owner: PersonRef, unit, krs: usize| -> (ObjectiveRef, Vec<KeyResultRef>) {
         let kind = if b.rng.unit() < 0.15 { ObjectiveKind::Committed } else { ObjectiveKind::Aspirational };
         let (status, reason) = if b.rng.unit() < 0.01 {
             (ObjectiveStatus::Paused, Some("Paused while the team covers an incident backlog."))
@@ -118,7 +117,6 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
             let title = format!("{verb} {metric} from {base} to {target}");
             let weight = if b.rng.unit() < 0.2 { 2.0 } else { 1.0 };
             let id = b.key_result(
-                &cycle,
                 o,
                 &title,
                 unit_of_measure,
@@ -190,7 +188,7 @@ pub fn large(today: NaiveDate, seed: u64) -> Snapshot {
             }
         }
     }
-    b.snap
+    b.plan
 }
 
 #[cfg(test)]
@@ -200,20 +198,16 @@ mod tests {
     #[test]
     fn large_has_the_promised_size_and_is_deterministic() {
         let today: NaiveDate = "2026-11-24".parse().unwrap();
-        let s = large(today, 42);
-        assert_eq!(s.people.len(), PEOPLE);
-        assert_eq!(s.units.len(), 1 + DEPARTMENTS + DEPARTMENTS * TEAMS_PER_DEPARTMENT);
-        assert!((3_800..=4_500).contains(&s.objectives.len()), "{}", s.objectives.len());
-        assert!((13_000..=15_500).contains(&s.key_results.len()), "{}", s.key_results.len());
-        assert_eq!(s.check_ins.len(), s.key_results.len() * WEEKS);
+        let p = large(today, 42);
+        let objectives: Vec<_> = p.cycles.iter().flat_map(|c| &c.objectives).collect();
+        let krs: Vec<_> = objectives.iter().flat_map(|o| &o.key_results).collect();
+        assert_eq!(p.people.len(), PEOPLE);
+        assert_eq!(p.units.len(), 1 + DEPARTMENTS + DEPARTMENTS * TEAMS_PER_DEPARTMENT);
+        assert!((3_800..=4_500).contains(&objectives.len()), "{}", objectives.len());
+        assert!((13_000..=15_500).contains(&krs.len()), "{}", krs.len());
+        assert!(krs.iter().all(|k| k.check_ins.len() == WEEKS));
+        // The same seed and day give the same organisation, natural keys included.
         let again = large(today, 42);
-        assert_eq!(
-            s.key_results.iter().map(|k| &k.title).collect::<Vec<_>>(),
-            again.key_results.iter().map(|k| &k.title).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            s.objectives.iter().map(|o| o.id).collect::<Vec<_>>(),
-            again.objectives.iter().map(|o| o.id).collect::<Vec<_>>()
-        );
+        assert_eq!(p, again);
     }
 }

@@ -1,16 +1,14 @@
 //! The small demo: a 60-person B2B SaaS company with a current quarter of OKRs modelled on
 //! the worked examples of METHOD.md and the seed articles.
 
-use super::builder::{Builder, Trajectory};
+use super::builder::*;
 use chrono::{Duration, NaiveDate, Utc};
+use quarterdeck_app::plan::Plan;
 use quarterdeck_domain::UnitKind;
 use quarterdeck_domain::alignment::LinkKind;
 use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
-use quarterdeck_domain::ids::{KeyResultId, ObjectiveId, PersonId, UnitId};
 use quarterdeck_domain::okr::{InitiativeKind, InitiativeStatus, ObjectiveStatus};
 use quarterdeck_domain::scoring::{KeyResultKind, ObjectiveKind};
-use quarterdeck_store::records::Cycle;
-use quarterdeck_store::snapshot::Snapshot;
 
 const FIRST: &[&str] = &[
     "Ada", "Bo", "Chidi", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ines", "Jonas", "Kavya", "Liam", "Mei", "Nikhil",
@@ -75,11 +73,11 @@ const fn kr(title: &'static str, unit: &'static str, b: f64, t: f64, progress: f
     Kr { title, unit, kind: KeyResultKind::Metric, measure: (b, t, None), progress, last: None, decimals }
 }
 
-pub fn small(today: NaiveDate) -> Snapshot {
+pub fn small(today: NaiveDate) -> Plan {
     let mut b = Builder::new(7, Utc::now());
     let company = b.unit("northwind", "Northwind Labs", UnitKind::Company, None);
     let mut names = FIRST.iter().zip(LAST.iter().cycle()).map(|(f, l)| (*f, *l));
-    let mut person = |b: &mut Builder, unit: UnitId, manager: Option<PersonId>| {
+    let mut person = |b: &mut Builder, unit: UnitRef, manager: Option<PersonRef>| {
         let (first, last) = names.next().expect("enough demo names");
         let email = format!("{}.{}@northwind.example", first.to_lowercase(), last.to_lowercase().replace('ü', "ue"));
         b.person(&format!("{first} {last}"), &email, Some(unit), manager)
@@ -113,18 +111,18 @@ pub fn small(today: NaiveDate) -> Snapshot {
     b.cycle(&next_q.default_name(CycleKind::Quarter), CycleKind::Quarter, next_q, CycleState::Planning);
 
     let okr = |b: &mut Builder,
-               cycle: &Cycle,
+               cycle: &CycleRef,
                (title, description): (&str, &str),
-               owner: PersonId,
-               unit: UnitId,
+               owner: PersonRef,
+               unit: UnitRef,
                kind: ObjectiveKind,
                krs: &[Kr]|
-     -> (ObjectiveId, Vec<KeyResultId>) {
+     -> (ObjectiveRef, Vec<KeyResultRef>) {
         let o = b.objective(cycle, title, description, owner, Some(unit), kind, ObjectiveStatus::Active, None);
         let mut ids = Vec::new();
-        let end = if cycle.state == CycleState::Closed { cycle.end } else { today };
+        let end = if cycle.state == CycleState::Closed { cycle.dates.end() } else { today };
         for k in krs {
-            let id = b.key_result(cycle, o, k.title, k.unit, k.kind, k.measure, 1.0, Some(owner));
+            let id = b.key_result(o, k.title, k.unit, k.kind, k.measure, 1.0, Some(owner));
             let trajectory = Trajectory { progress_today: k.progress, last_value: k.last, decimals: k.decimals };
             b.check_ins(cycle, id, k.kind, (k.measure.0, k.measure.1), trajectory, Some(owner), end, 14);
             ids.push(id);
@@ -326,5 +324,5 @@ pub fn small(today: NaiveDate) -> Snapshot {
         ObjectiveKind::Aspirational,
         &[kr("Weekly active usage on mobile from 10 % to 30 %", "%", 10.0, 30.0, 0.6, 0)],
     );
-    b.snap
+    b.plan
 }
