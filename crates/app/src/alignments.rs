@@ -1,5 +1,6 @@
 //! The alignment graph: an objective aligns to parent objectives or parent key results.
 
+use crate::views::*;
 use crate::{App, AppResult, ListPage};
 use quarterdeck_domain::DomainError;
 use quarterdeck_domain::alignment::LinkKind;
@@ -7,7 +8,6 @@ use quarterdeck_domain::ids::{AlignmentId, KeyResultId, ObjectiveId};
 use quarterdeck_domain::scoring::Weight;
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::input::*;
-use quarterdeck_store::records::Alignment;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -41,12 +41,12 @@ impl App {
         child: Option<ObjectiveId>,
         parent: Option<ObjectiveId>,
         page: PageRequest,
-    ) -> AppResult<ListPage<Alignment>> {
+    ) -> AppResult<ListPage<AlignmentView>> {
         let filter = AlignmentFilter { child_id: child, parent_objective_id: parent };
         Ok(self.store().list_alignments(filter, page).await?.into())
     }
 
-    pub async fn create_alignment(&self, input: CreateAlignment) -> AppResult<Alignment> {
+    pub async fn create_alignment(&self, input: CreateAlignment) -> AppResult<AlignmentView> {
         let parent = match (input.parent_objective_id, input.parent_key_result_id) {
             (Some(o), None) => AlignmentTarget::Objective(o),
             (None, Some(k)) => AlignmentTarget::KeyResult(k),
@@ -58,7 +58,7 @@ impl App {
             kind: input.kind,
             weight: Weight::new("weight", input.weight)?,
         };
-        Ok(self.store().create_alignment(&self.ctx(), new).await?)
+        Ok(self.store().create_alignment(&self.ctx(), new).await?.into())
     }
 
     pub async fn delete_alignment(&self, id: AlignmentId) -> AppResult<()> {

@@ -1,5 +1,6 @@
 //! Cycles: planning → active → closed. "current" is the cycle that holds today.
 
+use crate::views::*;
 use crate::{App, AppResult, ListPage, or_current};
 use chrono::NaiveDate;
 use quarterdeck_domain::DomainError;
@@ -7,7 +8,6 @@ use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
 use quarterdeck_domain::text::Title;
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::input::*;
-use quarterdeck_store::records::Cycle;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,12 +56,12 @@ impl App {
         state: Option<CycleState>,
         on: Option<NaiveDate>,
         page: PageRequest,
-    ) -> AppResult<ListPage<Cycle>> {
+    ) -> AppResult<ListPage<CycleView>> {
         Ok(self.store().list_cycles(CycleFilter { state, on }, page).await?.into())
     }
 
     /// Creates a cycle; a quarter starting on the first day of this quarter unless told otherwise.
-    pub async fn create_cycle(&self, input: CreateCycle) -> AppResult<Cycle> {
+    pub async fn create_cycle(&self, input: CreateCycle) -> AppResult<CycleView> {
         if input.state == CycleState::Closed {
             return Err(DomainError::InvalidInitialState.into());
         }
@@ -74,15 +74,16 @@ impl App {
         Ok(self
             .store()
             .create_cycle(&self.ctx(), NewCycle { name, kind: input.kind, dates, state: input.state })
-            .await?)
+            .await?
+            .into())
     }
 
     /// A cycle by id or `current`.
-    pub async fn get_cycle(&self, raw: &str) -> AppResult<Cycle> {
-        self.resolve_cycle("id", raw).await
+    pub async fn get_cycle(&self, raw: &str) -> AppResult<CycleView> {
+        self.resolve_cycle("id", raw).await.map(Into::into)
     }
 
-    pub async fn update_cycle(&self, raw: &str, version: i64, input: UpdateCycle) -> AppResult<Cycle> {
+    pub async fn update_cycle(&self, raw: &str, version: i64, input: UpdateCycle) -> AppResult<CycleView> {
         let current = self.resolve_cycle("id", raw).await?;
         let dates = if input.start.is_some() || input.end.is_some() {
             Some(CycleDates::new(input.start.unwrap_or(current.start), input.end.unwrap_or(current.end))?)
@@ -93,14 +94,20 @@ impl App {
         or_current(
             self.store().update_cycle(&self.ctx(), current.id, version, patch).await,
             self.store().get_cycle(current.id),
+            CycleView::from,
         )
         .await
     }
 
     /// Moves a cycle on (planning → active → closed); `version` is optional since the state
     /// machine already guards the move.
-    pub async fn move_cycle(&self, raw: &str, version: Option<i64>, to: CycleState) -> AppResult<Cycle> {
+    pub async fn move_cycle(&self, raw: &str, version: Option<i64>, to: CycleState) -> AppResult<CycleView> {
         let id = self.resolve_cycle_id("id", raw).await?;
-        or_current(self.store().set_cycle_state(&self.ctx(), id, version, to).await, self.store().get_cycle(id)).await
+        or_current(
+            self.store().set_cycle_state(&self.ctx(), id, version, to).await,
+            self.store().get_cycle(id),
+            CycleView::from,
+        )
+        .await
     }
 }

@@ -1,6 +1,7 @@
 //! Initiatives: projects, experiments and tasks under a key result. Tracked, never scored.
 
 use crate::input::double_option;
+use crate::views::*;
 use crate::{App, AppResult, ListPage, or_current};
 use quarterdeck_domain::DomainError;
 use quarterdeck_domain::ids::{InitiativeId, KeyResultId, PersonId};
@@ -8,7 +9,6 @@ use quarterdeck_domain::okr::{InitiativeKind, InitiativeStatus};
 use quarterdeck_domain::text::{Title, bounded};
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::input::*;
-use quarterdeck_store::records::Initiative;
 use serde::Deserialize;
 
 const MAX_LINK: usize = 2000;
@@ -69,12 +69,12 @@ impl App {
         key_result: Option<KeyResultId>,
         owner: Option<PersonId>,
         page: PageRequest,
-    ) -> AppResult<ListPage<Initiative>> {
+    ) -> AppResult<ListPage<InitiativeView>> {
         let filter = InitiativeFilter { key_result_id: key_result, owner_id: owner };
         Ok(self.store().list_initiatives(filter, page).await?.into())
     }
 
-    pub async fn create_initiative(&self, input: CreateInitiative) -> AppResult<Initiative> {
+    pub async fn create_initiative(&self, input: CreateInitiative) -> AppResult<InitiativeView> {
         let new = NewInitiative {
             key_result_id: input.key_result_id,
             title: Title::parse("title", &input.title)?,
@@ -83,11 +83,11 @@ impl App {
             owner_id: input.owner_id,
             link: link(input.link.as_deref())?,
         };
-        Ok(self.store().create_initiative(&self.ctx(), new).await?)
+        Ok(self.store().create_initiative(&self.ctx(), new).await?.into())
     }
 
-    pub async fn get_initiative(&self, id: InitiativeId) -> AppResult<Initiative> {
-        Ok(self.store().get_initiative(id).await?)
+    pub async fn get_initiative(&self, id: InitiativeId) -> AppResult<InitiativeView> {
+        Ok(self.store().get_initiative(id).await?.into())
     }
 
     pub async fn update_initiative(
@@ -95,7 +95,7 @@ impl App {
         id: InitiativeId,
         version: i64,
         input: UpdateInitiative,
-    ) -> AppResult<Initiative> {
+    ) -> AppResult<InitiativeView> {
         let patch = InitiativePatch {
             title: input.title.as_deref().map(|t| Title::parse("title", t)).transpose()?,
             kind: input.kind,
@@ -106,6 +106,7 @@ impl App {
         or_current(
             self.store().update_initiative(&self.ctx(), id, version, patch).await,
             self.store().get_initiative(id),
+            InitiativeView::from,
         )
         .await
     }

@@ -1,6 +1,7 @@
 //! Reading the trail: the audit log, each record's history, records "as of" a past moment
 //! (reconstructed from the audit rows), and the feed of domain events.
 
+use crate::views::*;
 use crate::views::{KeyResultView, ObjectiveView};
 use crate::{App, AppError, AppResult, ListPage};
 use chrono::{DateTime, Utc};
@@ -33,7 +34,7 @@ pub struct AuditQuery {
 #[derive(Debug, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventFeed {
-    pub items: Vec<EventRecord>,
+    pub items: Vec<EventView>,
     pub next_cursor: String,
 }
 
@@ -45,7 +46,7 @@ fn restore<T: serde::de::DeserializeOwned>(entry: &AuditEntry) -> AppResult<Opti
 }
 
 impl App {
-    pub async fn list_audit(&self, q: AuditQuery, page: PageRequest) -> AppResult<ListPage<AuditEntry>> {
+    pub async fn list_audit(&self, q: AuditQuery, page: PageRequest) -> AppResult<ListPage<AuditEntryView>> {
         for (field, v) in [("entity", &q.entity), ("entity_id", &q.entity_id), ("actor", &q.actor)] {
             if let Some(v) = v {
                 plain(field, v)?;
@@ -65,7 +66,7 @@ impl App {
     }
 
     /// The audit rows of one record, newest first.
-    pub async fn history(&self, entity: &str, id: &str, page: PageRequest) -> AppResult<ListPage<AuditEntry>> {
+    pub async fn history(&self, entity: &str, id: &str, page: PageRequest) -> AppResult<ListPage<AuditEntryView>> {
         let filter =
             AuditFilter { entity: Some(entity.to_owned()), entity_id: Some(id.to_owned()), ..Default::default() };
         Ok(self.store().list_audit(filter, page).await?.into())
@@ -139,7 +140,7 @@ impl App {
         let with_key_results = q.with_key_results;
         let now =
             self.list_objectives(crate::objectives::ObjectiveQuery { with_key_results: false, ..q }, page).await?;
-        let ids: Vec<ObjectiveId> = now.items.iter().map(|v| v.objective.id).collect();
+        let ids: Vec<ObjectiveId> = now.items.iter().map(|v| v.id).collect();
         let items = self.objectives_as_of(&ids, at, with_key_results).await?;
         Ok(ListPage { items, next_cursor: now.next_cursor })
     }
@@ -154,7 +155,7 @@ impl App {
         let items = self.store().events_after(after, limit).await?;
         let next_cursor =
             items.last().map(|e| e.cursor.clone()).or(after.map(str::to_owned)).unwrap_or_else(|| "-1.-1".into());
-        Ok(EventFeed { items, next_cursor })
+        Ok(EventFeed { items: items.into_iter().map(Into::into).collect(), next_cursor })
     }
 
     /// Delivers undelivered events to `deliver`, each exactly once across every server: claims

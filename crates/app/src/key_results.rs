@@ -1,6 +1,7 @@
 //! Key results, their check-ins, and the moves kill / carry forward.
 
 use crate::input::{double_option, required};
+use crate::views::*;
 use crate::views::{CheckInRecorded, KeyResultView, StretchView};
 use crate::{App, AppResult, ListPage, or_current};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,7 +15,6 @@ use quarterdeck_store::PageRequest;
 use quarterdeck_store::StoreError;
 use quarterdeck_store::input::*;
 use quarterdeck_store::kpi::Kpi;
-use quarterdeck_store::records::CheckIn;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,15 +234,15 @@ impl App {
             owner_id: input.owner_id,
             kpi_id: input.kpi_id,
         };
-        let kr = or_current(
+        or_current(
             self.store().update_key_result(&self.ctx(), id, version, patch).await,
             self.store().get_key_result(id),
+            |kr| self.kr_view(kr),
         )
-        .await?;
-        Ok(self.kr_view(kr))
+        .await
     }
 
-    pub async fn list_check_ins(&self, id: KeyResultId, page: PageRequest) -> AppResult<ListPage<CheckIn>> {
+    pub async fn list_check_ins(&self, id: KeyResultId, page: PageRequest) -> AppResult<ListPage<CheckInView>> {
         Ok(self.store().list_check_ins(id, page).await?.into())
     }
 
@@ -260,7 +260,7 @@ impl App {
         };
         let new = NewCheckIn { value, confidence: input.confidence, note, author_id: input.author_id, at: input.at };
         let (check_in, kr) = self.store().record_check_in(&self.ctx(), id, new).await?;
-        Ok(CheckInRecorded { check_in, key_result: self.kr_view(kr) })
+        Ok(CheckInRecorded { check_in: check_in.into(), key_result: self.kr_view(kr) })
     }
 
     /// Stops a key result mid-cycle with a written reason; it leaves the objective's score.
@@ -272,22 +272,22 @@ impl App {
     ) -> AppResult<KeyResultView> {
         let change = KeyResultStatusChange::Kill { reason: Reason::parse("reason", &input.reason)? };
         let version = version.or(input.version);
-        let kr = or_current(
+        or_current(
             self.store().set_key_result_status(&self.ctx(), id, version, change).await,
             self.store().get_key_result(id),
+            |kr| self.kr_view(kr),
         )
-        .await?;
-        Ok(self.kr_view(kr))
+        .await
     }
 
     /// Marks a key result as carried forward to the next cycle; it leaves this cycle's score.
     pub async fn carry_forward(&self, id: KeyResultId, version: Option<i64>) -> AppResult<KeyResultView> {
-        let kr = or_current(
+        or_current(
             self.store().set_key_result_status(&self.ctx(), id, version, KeyResultStatusChange::CarryForward).await,
             self.store().get_key_result(id),
+            |kr| self.kr_view(kr),
         )
-        .await?;
-        Ok(self.kr_view(kr))
+        .await
     }
 
     /// For a key result linked to a KPI: stretch targets from the KPI's recent history.

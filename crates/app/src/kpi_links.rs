@@ -1,6 +1,7 @@
 //! What connects KPIs: driver trees and their edges, Key Result Areas, guardrails on
 //! objectives, and a unit's KPI scorecard.
 
+use crate::views::*;
 use crate::views::{GuardrailLinked, KpiCard, Scorecard, TreeView};
 use crate::{App, AppResult, ListPage, or_current};
 use quarterdeck_domain::ids::*;
@@ -72,10 +73,13 @@ impl App {
     pub async fn kpi_tree(&self, raw: &str) -> AppResult<TreeView> {
         let kpi = self.resolve_kpi(raw).await?;
         let (nodes, edges) = self.store().kpi_tree(kpi.id, MAX_TREE_NODES).await?;
-        Ok(TreeView { nodes, edges })
+        Ok(TreeView {
+            nodes: nodes.into_iter().map(Into::into).collect(),
+            edges: edges.into_iter().map(Into::into).collect(),
+        })
     }
 
-    pub async fn create_kpi_edge(&self, input: CreateEdge) -> AppResult<KpiEdge> {
+    pub async fn create_kpi_edge(&self, input: CreateEdge) -> AppResult<KpiEdgeView> {
         let new = NewKpiEdge {
             parent_id: input.parent_id,
             child_id: input.child_id,
@@ -83,36 +87,40 @@ impl App {
             confidence: input.confidence,
             sign: input.sign,
         };
-        Ok(self.store().create_kpi_edge(&self.ctx(), new).await?)
+        Ok(self.store().create_kpi_edge(&self.ctx(), new).await?.into())
     }
 
     pub async fn delete_kpi_edge(&self, id: KpiEdgeId) -> AppResult<()> {
         Ok(self.store().delete_kpi_edge(&self.ctx(), id).await?)
     }
 
-    pub async fn list_kras(&self, page: PageRequest) -> AppResult<ListPage<Kra>> {
+    pub async fn list_kras(&self, page: PageRequest) -> AppResult<ListPage<KraView>> {
         Ok(self.store().list_kras(page).await?.into())
     }
 
     /// A Key Result Area: a named group of a role's KPIs (3–7 per role is the norm).
-    pub async fn create_kra(&self, input: CreateKra) -> AppResult<Kra> {
+    pub async fn create_kra(&self, input: CreateKra) -> AppResult<KraView> {
         let new = NewKra {
             name: Name::parse("name", &input.name)?.into_string(),
             role: bounded("role", &input.role, 120)?,
             description: LongText::parse("description", &input.description)?.into_string(),
             kpi_ids: input.kpi_ids,
         };
-        Ok(self.store().create_kra(&self.ctx(), new).await?)
+        Ok(self.store().create_kra(&self.ctx(), new).await?.into())
     }
 
-    pub async fn get_kra(&self, id: KraId) -> AppResult<Kra> {
-        Ok(self.store().get_kra(id).await?)
+    pub async fn get_kra(&self, id: KraId) -> AppResult<KraView> {
+        Ok(self.store().get_kra(id).await?.into())
     }
 
-    pub async fn set_kra_kpis(&self, id: KraId, version: Option<i64>, input: SetKraKpis) -> AppResult<Kra> {
+    pub async fn set_kra_kpis(&self, id: KraId, version: Option<i64>, input: SetKraKpis) -> AppResult<KraView> {
         let version = version.or(input.version);
-        or_current(self.store().set_kra_kpis(&self.ctx(), id, version, input.kpi_ids).await, self.store().get_kra(id))
-            .await
+        or_current(
+            self.store().set_kra_kpis(&self.ctx(), id, version, input.kpi_ids).await,
+            self.store().get_kra(id),
+            KraView::from,
+        )
+        .await
     }
 
     pub async fn list_guardrail_links(
@@ -120,14 +128,14 @@ impl App {
         kpi: Option<KpiId>,
         objective: Option<ObjectiveId>,
         page: PageRequest,
-    ) -> AppResult<ListPage<GuardrailLink>> {
+    ) -> AppResult<ListPage<GuardrailLinkView>> {
         Ok(self.store().list_guardrail_links(kpi, objective, page).await?.into())
     }
 
     /// Links a guardrail KPI to an objective; a guardrail already breached pauses it at once.
     pub async fn link_guardrail(&self, input: LinkGuardrail) -> AppResult<GuardrailLinked> {
         let (link, report) = self.store().link_guardrail(&self.ctx(), input.kpi_id, input.objective_id).await?;
-        Ok(GuardrailLinked { link, objectives_paused: report.objectives_paused })
+        Ok(GuardrailLinked { link: link.into(), objectives_paused: report.objectives_paused })
     }
 
     pub async fn unlink_guardrail(&self, id: GuardrailLinkId) -> AppResult<()> {
@@ -156,7 +164,7 @@ impl App {
         let mut cards = Vec::with_capacity(kpis.items.len());
         for kpi in kpis.items {
             let trust = self.trust(&kpi).await?;
-            cards.push(KpiCard { kpi, trust });
+            cards.push(KpiCard { kpi: kpi.into(), trust });
         }
         Ok(Scorecard {
             unit_id,

@@ -2,6 +2,7 @@
 //! period values with health, the trust badge and stretch targets.
 
 use crate::input::double_option;
+use crate::views::*;
 use crate::views::{KpiCard, KpiDetail, PeriodView, StretchView, TrustView};
 use crate::{App, AppError, AppResult, ListPage, or_current};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -205,7 +206,7 @@ fn opt_finite(field: &'static str, v: Option<f64>) -> Result<Option<f64>, Domain
 }
 
 impl App {
-    pub async fn list_kpis(&self, q: KpiQuery, page: PageRequest) -> AppResult<ListPage<Kpi>> {
+    pub async fn list_kpis(&self, q: KpiQuery, page: PageRequest) -> AppResult<ListPage<KpiView>> {
         let unit_id = self.resolve_unit_id("unit", q.unit.as_deref()).await?;
         let filter = KpiFilter {
             unit_id,
@@ -219,7 +220,7 @@ impl App {
     }
 
     /// Adds a KPI to the metric dictionary, with every rule of its definition checked.
-    pub async fn create_kpi(&self, b: CreateKpi) -> AppResult<Kpi> {
+    pub async fn create_kpi(&self, b: CreateKpi) -> AppResult<KpiView> {
         let name = Name::parse("name", &b.name)?;
         let key = match b.key.as_deref() {
             Some(k) => KpiKey::parse(k)?,
@@ -264,7 +265,7 @@ impl App {
             warning_from_pct: check_warning_pct(b.warning_from_pct)?,
             window_periods: check_window(b.window_periods)?,
         };
-        Ok(self.store().create_kpi(&self.ctx(), new).await?)
+        Ok(self.store().create_kpi(&self.ctx(), new).await?.into())
     }
 
     /// A KPI with its trust badge and segments.
@@ -272,10 +273,10 @@ impl App {
         let kpi = self.resolve_kpi(raw).await?;
         let trust = self.trust(&kpi).await?;
         let segments = self.store().kpi_segments(kpi.id).await?;
-        Ok(KpiDetail { card: KpiCard { kpi, trust }, segments })
+        Ok(KpiDetail { card: KpiCard { kpi: kpi.into(), trust }, segments })
     }
 
-    pub async fn update_kpi(&self, raw: &str, version: i64, b: UpdateKpi) -> AppResult<Kpi> {
+    pub async fn update_kpi(&self, raw: &str, version: i64, b: UpdateKpi) -> AppResult<KpiView> {
         let current = self.resolve_kpi(raw).await?;
         let target = if b.target.is_some() || b.range_low.is_some() || b.range_high.is_some() {
             let t =
@@ -319,13 +320,14 @@ impl App {
         or_current(
             self.store().update_kpi(&self.ctx(), current.id, version, patch).await,
             self.store().get_kpi(current.id),
+            KpiView::from,
         )
         .await
     }
 
-    pub async fn kpi_target_history(&self, raw: &str) -> AppResult<Vec<TargetChange>> {
+    pub async fn kpi_target_history(&self, raw: &str) -> AppResult<Vec<TargetChangeView>> {
         let kpi = self.resolve_kpi(raw).await?;
-        Ok(self.store().kpi_target_history(kpi.id).await?)
+        Ok(self.store().kpi_target_history(kpi.id).await?.into_iter().map(Into::into).collect())
     }
 
     /// Raw points of a KPI, newest first.
@@ -336,7 +338,7 @@ impl App {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
         page: PageRequest,
-    ) -> AppResult<ListPage<Measurement>> {
+    ) -> AppResult<ListPage<MeasurementView>> {
         let kpi = self.resolve_kpi(raw).await?;
         let segment = segment.map(|s| plain("segment", &s).map(str::to_owned)).transpose()?;
         Ok(self.store().list_measurements(kpi.id, segment, from, to, page).await?.into())
@@ -352,7 +354,7 @@ impl App {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         limit: Option<u32>,
-    ) -> AppResult<(Kpi, Vec<PeriodView>)> {
+    ) -> AppResult<(KpiView, Vec<PeriodView>)> {
         let kpi = self.resolve_kpi(raw).await?;
         let limit = limit.unwrap_or(52);
         if !(1..=1000).contains(&limit) {
@@ -362,7 +364,7 @@ impl App {
         let g = granularity.unwrap_or(Granularity::of_cadence(kpi.cadence));
         let periods = self.store().list_periods(kpi.id, g, segment, from, to, limit).await?;
         let views = periods.into_iter().map(|p| PeriodView::new(&kpi, p)).collect();
-        Ok((kpi, views))
+        Ok((kpi.into(), views))
     }
 
     pub async fn kpi_stretch_targets(&self, raw: &str) -> AppResult<StretchView> {

@@ -168,21 +168,23 @@ pub struct ListPage<T> {
     pub next_cursor: Option<String>,
 }
 
-impl<T> From<Page<T>> for ListPage<T> {
+/// A page of records becomes a page of what front ends show of them.
+impl<T, V: From<T>> From<Page<T>> for ListPage<V> {
     fn from(p: Page<T>) -> Self {
-        ListPage { items: p.items, next_cursor: p.next_cursor }
+        ListPage { items: p.items.into_iter().map(V::from).collect(), next_cursor: p.next_cursor }
     }
 }
 
-/// Turns a stale write into a version conflict carrying the record as it is now.
-pub(crate) async fn or_current<T, C, F>(result: StoreResult<T>, current: F) -> AppResult<T>
+/// What a write returns, as front ends show it (`show`); a stale write becomes a version
+/// conflict carrying the record as it is now, shown the same way.
+pub(crate) async fn or_current<T, V, F>(result: StoreResult<T>, current: F, show: impl Fn(T) -> V) -> AppResult<V>
 where
-    C: serde::Serialize,
-    F: Future<Output = StoreResult<C>>,
+    V: serde::Serialize,
+    F: Future<Output = StoreResult<T>>,
 {
     match result {
-        Ok(v) => Ok(v),
-        Err(e @ StoreError::Stale { .. }) => Err(AppError::from(e).with_current(current.await.ok())),
+        Ok(v) => Ok(show(v)),
+        Err(e @ StoreError::Stale { .. }) => Err(AppError::from(e).with_current(current.await.ok().map(show))),
         Err(e) => Err(e.into()),
     }
 }

@@ -155,6 +155,7 @@ impl App {
         or_current(
             self.store().update_objective(&self.ctx(), id, version, patch).await,
             self.store().get_objective(id),
+            |o| ObjectiveView::new(o, None, self.policy(), self.today()),
         )
         .await?;
         self.get_objective(id).await
@@ -175,6 +176,7 @@ impl App {
         or_current(
             self.store().set_objective_status(&self.ctx(), id, version, input.status, reason).await,
             self.store().get_objective(id),
+            |o| ObjectiveView::new(o, None, self.policy(), self.today()),
         )
         .await?;
         self.get_objective(id).await

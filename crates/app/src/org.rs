@@ -1,6 +1,7 @@
 //! The organisation: units (company → departments → teams) and people.
 
 use crate::input::double_option;
+use crate::views::*;
 use crate::{App, AppError, AppResult, ListPage, or_current};
 use quarterdeck_domain::UnitKind;
 use quarterdeck_domain::error::Code;
@@ -8,7 +9,6 @@ use quarterdeck_domain::ids::{PersonId, UnitId};
 use quarterdeck_domain::text::{Email, Name, Slug};
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::input::*;
-use quarterdeck_store::records::{Person, Unit};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,12 +72,12 @@ impl App {
         parent: Option<&str>,
         kind: Option<UnitKind>,
         page: PageRequest,
-    ) -> AppResult<ListPage<Unit>> {
+    ) -> AppResult<ListPage<UnitView>> {
         let parent_id = self.resolve_unit_id("parent", parent).await?;
         Ok(self.store().list_units(UnitFilter { parent_id, kind }, page).await?.into())
     }
 
-    pub async fn create_unit(&self, input: CreateUnit) -> AppResult<Unit> {
+    pub async fn create_unit(&self, input: CreateUnit) -> AppResult<UnitView> {
         let name = Name::parse("name", &input.name)?;
         let slug = match input.slug.as_deref() {
             Some(s) => Slug::parse("slug", s)?,
@@ -88,22 +88,28 @@ impl App {
         Ok(self
             .store()
             .create_unit(&self.ctx(), NewUnit { slug, name, kind: input.kind, parent_id: input.parent_id })
-            .await?)
+            .await?
+            .into())
     }
 
     /// A unit by id or slug.
-    pub async fn get_unit(&self, raw: &str) -> AppResult<Unit> {
-        self.resolve_unit("id", raw).await
+    pub async fn get_unit(&self, raw: &str) -> AppResult<UnitView> {
+        self.resolve_unit("id", raw).await.map(Into::into)
     }
 
-    pub async fn update_unit(&self, raw: &str, version: i64, input: UpdateUnit) -> AppResult<Unit> {
+    pub async fn update_unit(&self, raw: &str, version: i64, input: UpdateUnit) -> AppResult<UnitView> {
         let id = self.resolve_unit("id", raw).await?.id;
         let patch = UnitPatch {
             name: input.name.as_deref().map(|n| Name::parse("name", n)).transpose()?,
             kind: input.kind,
             parent_id: input.parent_id,
         };
-        or_current(self.store().update_unit(&self.ctx(), id, version, patch).await, self.store().get_unit(id)).await
+        or_current(
+            self.store().update_unit(&self.ctx(), id, version, patch).await,
+            self.store().get_unit(id),
+            UnitView::from,
+        )
+        .await
     }
 
     pub async fn list_people(
@@ -111,33 +117,38 @@ impl App {
         unit: Option<&str>,
         manager: Option<PersonId>,
         page: PageRequest,
-    ) -> AppResult<ListPage<Person>> {
+    ) -> AppResult<ListPage<PersonView>> {
         let unit_id = self.resolve_unit_id("unit", unit).await?;
         Ok(self.store().list_people(PersonFilter { unit_id, manager_id: manager }, page).await?.into())
     }
 
-    pub async fn create_person(&self, input: CreatePerson) -> AppResult<Person> {
+    pub async fn create_person(&self, input: CreatePerson) -> AppResult<PersonView> {
         let new = NewPerson {
             name: Name::parse("name", &input.name)?,
             email: Email::parse("email", &input.email)?,
             unit_id: input.unit_id,
             manager_id: input.manager_id,
         };
-        Ok(self.store().create_person(&self.ctx(), new).await?)
+        Ok(self.store().create_person(&self.ctx(), new).await?.into())
     }
 
-    pub async fn get_person(&self, id: PersonId) -> AppResult<Person> {
-        Ok(self.store().get_person(id).await?)
+    pub async fn get_person(&self, id: PersonId) -> AppResult<PersonView> {
+        Ok(self.store().get_person(id).await?.into())
     }
 
-    pub async fn update_person(&self, id: PersonId, version: i64, input: UpdatePerson) -> AppResult<Person> {
+    pub async fn update_person(&self, id: PersonId, version: i64, input: UpdatePerson) -> AppResult<PersonView> {
         let patch = PersonPatch {
             name: input.name.as_deref().map(|n| Name::parse("name", n)).transpose()?,
             email: input.email.as_deref().map(|e| Email::parse("email", e)).transpose()?,
             unit_id: input.unit_id,
             manager_id: input.manager_id,
         };
-        or_current(self.store().update_person(&self.ctx(), id, version, patch).await, self.store().get_person(id)).await
+        or_current(
+            self.store().update_person(&self.ctx(), id, version, patch).await,
+            self.store().get_person(id),
+            PersonView::from,
+        )
+        .await
     }
 
     /// The organisation's settings.
@@ -153,11 +164,12 @@ impl App {
             return self.settings().await;
         };
         let zone = quarterdeck_domain::zone::Zone::parse(raw)?;
-        let stored =
-            or_current(self.store().set_time_zone(&self.ctx(), version, zone).await.map(Settings::from), async {
-                self.store().settings().await.map(Settings::from)
-            })
-            .await?;
+        let stored = or_current(
+            self.store().set_time_zone(&self.ctx(), version, zone).await.map(Settings::from),
+            async { self.store().settings().await.map(Settings::from) },
+            |s| s,
+        )
+        .await?;
         self.refresh_settings().await?;
         Ok(stored)
     }

@@ -11,7 +11,7 @@ use quarterdeck_store::records::{Cycle, Unit};
 
 impl App {
     /// A unit named by id or slug; `field` names the input it came from.
-    pub async fn resolve_unit(&self, field: &'static str, raw: &str) -> AppResult<Unit> {
+    pub(crate) async fn resolve_unit(&self, field: &'static str, raw: &str) -> AppResult<Unit> {
         plain(field, raw)?;
         let found = match raw.parse::<UnitId>() {
             Ok(id) => self.store().get_unit(id).await,
@@ -34,7 +34,7 @@ impl App {
     }
 
     /// The cycle that holds today: an active one first, then a quarter, then the earliest.
-    pub async fn current_cycle(&self) -> AppResult<Cycle> {
+    pub(crate) async fn current_cycle(&self) -> AppResult<Cycle> {
         let today = self.today();
         self.store().current_cycle(today).await?.ok_or_else(|| {
             AppError::new(
@@ -58,13 +58,13 @@ impl App {
         })
     }
 
-    pub async fn resolve_cycle(&self, field: &'static str, raw: &str) -> AppResult<Cycle> {
+    pub(crate) async fn resolve_cycle(&self, field: &'static str, raw: &str) -> AppResult<Cycle> {
         let id = self.resolve_cycle_id(field, raw).await?;
         Ok(self.store().get_cycle(id).await?)
     }
 
     /// A KPI named by id or key.
-    pub async fn resolve_kpi(&self, raw: &str) -> AppResult<Kpi> {
+    pub(crate) async fn resolve_kpi(&self, raw: &str) -> AppResult<Kpi> {
         plain("kpi", raw)?;
         let found = match raw.parse::<KpiId>() {
             Ok(id) => self.store().get_kpi(id).await,

@@ -4,6 +4,7 @@
 //! once, for the API, the command line and the jobs.
 
 use crate::views::RunReport;
+use crate::views::*;
 use crate::{App, AppResult, ListPage};
 use chrono::{DateTime, Utc};
 use quarterdeck_domain::DomainError;
@@ -12,7 +13,7 @@ use quarterdeck_domain::kpi::definition::check_measurement;
 use quarterdeck_domain::kpi::source::{DataSourceSpec, SourceDraft, SourceKind, check_schedule};
 use quarterdeck_sources::{SourceSpec, fetch};
 use quarterdeck_store::PageRequest;
-use quarterdeck_store::kpi::{DataSource, DataSourceSecret, IngestReport, NewDataSource, NewMeasurement, SourceRun};
+use quarterdeck_store::kpi::{DataSourceSecret, IngestReport, NewDataSource, NewMeasurement, SourceRun};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -91,7 +92,7 @@ pub struct RunResult {
     pub error: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub ingest: Option<IngestReport>,
-    pub source: DataSource,
+    pub source: DataSourceView,
 }
 
 /// Builds the fetch spec of a stored source.
@@ -116,7 +117,7 @@ fn spec_of(source: &DataSourceSecret) -> Result<SourceSpec, String> {
 impl App {
     /// Adds a source to a KPI, with every rule of the spec checked (the URL's scheme fits
     /// the kind, a header comes with its value, the schedule is within bounds).
-    pub async fn create_data_source(&self, input: CreateSource) -> AppResult<DataSource> {
+    pub async fn create_data_source(&self, input: CreateSource) -> AppResult<DataSourceView> {
         let kpi = self.resolve_kpi(&input.kpi).await?;
         if kpi.aggregation.is_derived() {
             return Err(DomainError::DerivedKpi { kpi: kpi.key }.into());
@@ -134,15 +135,19 @@ impl App {
         let spec = DataSourceSpec::parse(input.kind, &draft)?;
         let (interval_seconds, timeout_seconds) = check_schedule(input.interval_seconds, input.timeout_seconds)?;
         let new = NewDataSource { kpi_id: kpi.id, spec, interval_seconds, timeout_seconds, enabled: input.enabled };
-        Ok(self.store().create_data_source(&self.ctx(), new).await?)
+        Ok(self.store().create_data_source(&self.ctx(), new).await?.into())
     }
 
-    pub async fn list_data_sources(&self, kpi: Option<KpiId>, page: PageRequest) -> AppResult<ListPage<DataSource>> {
+    pub async fn list_data_sources(
+        &self,
+        kpi: Option<KpiId>,
+        page: PageRequest,
+    ) -> AppResult<ListPage<DataSourceView>> {
         Ok(self.store().list_data_sources(kpi, page).await?.into())
     }
 
-    pub async fn get_data_source(&self, id: DataSourceId) -> AppResult<DataSource> {
-        Ok(self.store().get_data_source(id).await?)
+    pub async fn get_data_source(&self, id: DataSourceId) -> AppResult<DataSourceView> {
+        Ok(self.store().get_data_source(id).await?.into())
     }
 
     pub async fn delete_data_source(&self, id: DataSourceId) -> AppResult<()> {
@@ -156,7 +161,7 @@ impl App {
         let source = self.store().claim_source(id, now).await?;
         let report = self.run_claimed(source, now).await?;
         let source = self.store().get_data_source(id).await?;
-        Ok(RunResult { points: report.points, error: report.error, ingest: report.ingest, source })
+        Ok(RunResult { points: report.points, error: report.error, ingest: report.ingest, source: source.into() })
     }
 
     /// Claims and runs every source due now. Several servers on one database each run a

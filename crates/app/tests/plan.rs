@@ -142,9 +142,9 @@ async fn a_plan_loads_by_natural_keys_with_scores_and_trail(store: Arc<dyn Store
     let by_key = |key: &str| ObjectiveQuery { key: Some(key.into()), with_key_results: true, ..Default::default() };
     let grow = app.list_objectives(by_key("grow"), PageRequest::first(5)).await.unwrap().items.remove(0);
     let ship = app.list_objectives(by_key("ship"), PageRequest::first(5)).await.unwrap().items.remove(0);
-    assert!((grow.objective.score - 0.5).abs() < 1e-9, "{}", grow.objective.score);
-    assert!((ship.objective.score - 0.7).abs() < 1e-9, "{}", ship.objective.score);
-    assert!((grow.objective.rollup.unwrap() - 0.7).abs() < 1e-9);
+    assert!((grow.score - 0.5).abs() < 1e-9, "{}", grow.score);
+    assert!((ship.score - 0.7).abs() < 1e-9, "{}", ship.score);
+    assert!((grow.rollup.unwrap() - 0.7).abs() < 1e-9);
     let team = app.get_unit("team").await.unwrap();
     assert_eq!(team.parent_id, Some(app.get_unit("acme").await.unwrap().id));
 

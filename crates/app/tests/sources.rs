@@ -5,11 +5,11 @@
 use chrono::{Duration, Utc};
 use quarterdeck_app::kpis::CreateKpi;
 use quarterdeck_app::sources::CreateSource;
+use quarterdeck_app::views::DataSourceView;
 use quarterdeck_app::views::RunReport;
 use quarterdeck_app::{App, Clock};
 use quarterdeck_domain::kpi::definition::Aggregation;
 use quarterdeck_domain::kpi::source::SourceKind;
-use quarterdeck_store::kpi::DataSource;
 use quarterdeck_store::{PageRequest, Store};
 use quarterdeck_store_sql::backend_tests;
 use sqlx::Connection;
@@ -32,13 +32,13 @@ fn uuid_like() -> String {
     format!("{:x}{:x}", n, std::process::id())
 }
 
-async fn kpi(app: &App, key: &str, aggregation: Aggregation) -> quarterdeck_store::kpi::Kpi {
+async fn kpi(app: &App, key: &str, aggregation: Aggregation) -> quarterdeck_app::views::KpiView {
     app.create_kpi(CreateKpi { key: Some(key.into()), aggregation: Some(aggregation), ..CreateKpi::named(key) })
         .await
         .unwrap()
 }
 
-async fn sql_source(app: &App, kpi: &str, url: &str, query: &str) -> DataSource {
+async fn sql_source(app: &App, kpi: &str, url: &str, query: &str) -> DataSourceView {
     let input =
         CreateSource { query: Some(query.into()), timeout_seconds: 10, ..CreateSource::new(kpi, SourceKind::Sql, url) };
     app.create_data_source(input).await.unwrap()

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 /// One row of the audit trail: who changed what, when, from what to what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: String,
     pub at: DateTime<Utc>,
@@ -21,10 +20,8 @@ pub struct AuditEntry {
     /// `create`, `update`, `status`, `check_in`, `delete`, …
     pub action: String,
     /// The record before the write (`null` when it was created).
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub before: Option<serde_json::Value>,
     /// The record after the write (`null` when it was deleted).
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub after: Option<serde_json::Value>,
 }
 
@@ -40,7 +37,6 @@ pub struct AuditFilter {
 
 /// A domain event as the outbox holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventRecord {
     pub id: String,
     /// Pass back as `after` to read the events that follow this one.
@@ -51,7 +47,6 @@ pub struct EventRecord {
     pub kind: String,
     pub actor: Actor,
     /// The event with its fields.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }
 

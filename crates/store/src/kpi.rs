@@ -14,7 +14,6 @@ use quarterdeck_domain::text::{LongText, Name, UnitOfMeasure};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Kpi {
     pub id: KpiId,
     pub version: i64,
@@ -67,7 +66,6 @@ pub struct Kpi {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetChange {
     pub target: Option<Target>,
     pub set_on: Option<NaiveDate>,
@@ -75,7 +73,6 @@ pub struct TargetChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Measurement {
     pub kpi_id: KpiId,
     pub at: DateTime<Utc>,
@@ -86,7 +83,6 @@ pub struct Measurement {
 
 /// A KPI's value over one period (one segment, or all segments when `segment` is `None`).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodValue {
     pub granularity: Granularity,
     pub start: NaiveDate,
@@ -101,7 +97,6 @@ pub struct PeriodValue {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiEdge {
     pub id: KpiEdgeId,
     pub version: i64,
@@ -115,7 +110,6 @@ pub struct KpiEdge {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Kra {
     pub id: KraId,
     pub version: i64,
@@ -129,7 +123,6 @@ pub struct Kra {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GuardrailLink {
     pub id: GuardrailLinkId,
     pub created_at: DateTime<Utc>,
@@ -139,7 +132,6 @@ pub struct GuardrailLink {
 
 /// A data source as the API shows it: connection strings and header values stay secret.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataSource {
     pub id: DataSourceId,
     pub version: i64,

@@ -12,7 +12,6 @@ use quarterdeck_domain::scoring::{Direction, KeyResultKind, Measure, ObjectiveKi
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unit {
     pub id: UnitId,
     pub version: i64,
@@ -33,7 +32,6 @@ pub struct OrgSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: PersonId,
     pub version: i64,
@@ -46,7 +44,6 @@ pub struct Person {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cycle {
     pub id: CycleId,
     pub version: i64,
@@ -68,7 +65,6 @@ impl Cycle {
 /// The dates and state of an objective's cycle, carried along so pace can be computed
 /// without a second lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CycleWindow {
     pub start: NaiveDate,
     pub end: NaiveDate,
@@ -82,7 +78,6 @@ impl CycleWindow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Objective {
     pub id: ObjectiveId,
     pub version: i64,
@@ -116,7 +111,6 @@ impl Objective {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyResult {
     pub id: KeyResultId,
     pub version: i64,
@@ -153,7 +147,6 @@ impl KeyResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckIn {
     pub id: CheckInId,
     pub key_result_id: KeyResultId,
@@ -168,7 +161,6 @@ pub struct CheckIn {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Initiative {
     pub id: InitiativeId,
     pub version: i64,
@@ -183,7 +175,6 @@ pub struct Initiative {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alignment {
     pub id: AlignmentId,
     pub version: i64,

@@ -204,6 +204,10 @@ async fn stale_edits_get_409_with_the_current_record(store: Arc<dyn Store>) {
     assert_error(st, &b, StatusCode::CONFLICT, "version_conflict", None);
     assert_eq!(b["current"]["title"], "Mid-market win rate from 12 to 25");
     assert_eq!(b["current"]["version"], 2);
+    // Shown as every answer shows a key result (colour and pace beside the stored fields),
+    // never as the storage record (whose cycle window stays inside the server).
+    assert_eq!(b["current"]["colour"], first["colour"], "{b}");
+    assert!(b["current"].get("cycle").is_none() && first.get("cycle").is_none(), "{b}");
     // Changing the target rescores; baseline equal to target is refused.
     let (st, b) = s.patch(&path, json!({"target": 12}), Some(2)).await;
     assert_error(st, &b, StatusCode::UNPROCESSABLE_ENTITY, "kr_target_equals_baseline", Some("target"));
@@ -217,6 +221,7 @@ async fn stale_edits_get_409_with_the_current_record(store: Arc<dyn Store>) {
     let (st, b) = s.patch(&opath, json!({"title": "Lost"}), Some(1)).await;
     assert_error(st, &b, StatusCode::CONFLICT, "version_conflict", None);
     assert_eq!(b["current"]["title"], "Win the mid-market");
+    assert!(b["current"]["success_threshold"].is_number() && b["current"].get("cycle").is_none(), "{b}");
 }
 
 async fn alignment_graph_through_the_api(store: Arc<dyn Store>) {

@@ -42,7 +42,7 @@ pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
         return json(&recorded);
     }
     let view = &recorded.key_result;
-    let kr = &view.key_result;
+    let kr = view;
     let objective = app.get_objective(kr.objective_id).await?;
     println!(
         "Checked in {} on '{}' ({} → {}): {} {}, {}",
@@ -54,6 +54,6 @@ pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
         colour(view.colour),
         view.pace
     );
-    println!("Objective '{}' now {}", objective.objective.title, score_bar(objective.objective.score));
+    println!("Objective '{}' now {}", objective.title, score_bar(objective.score));
     Ok(())
 }

@@ -1,9 +1,9 @@
 use super::output::{json, word};
 use chrono::NaiveDate;
 use quarterdeck_app::cycles::CreateCycle;
+use quarterdeck_app::views::CycleView as Cycle;
 use quarterdeck_app::{App, all_pages};
 use quarterdeck_domain::cycle::{CycleKind, CycleState};
-use quarterdeck_store::records::Cycle;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Cmd {
@@ -68,7 +68,7 @@ pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
             }
         }
         Cmd::Current { json: as_json } => {
-            let c = app.current_cycle().await?;
+            let c = app.get_cycle("current").await?;
             if as_json {
                 return json(&c);
             }

@@ -4,12 +4,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use quarterdeck_app::kpis::{CreateKpi, KpiQuery};
 use quarterdeck_app::measurements::{BatchFormat, parse_csv};
 use quarterdeck_app::sources::CreateSource;
+use quarterdeck_app::views::{KpiEdgeView as KpiEdge, KpiView as Kpi};
 use quarterdeck_app::{App, all_pages};
 use quarterdeck_domain::ids::KpiId;
 use quarterdeck_domain::kpi::definition::{Aggregation, Cadence, KpiDirection, Nature};
 use quarterdeck_domain::kpi::period::Granularity;
 use quarterdeck_domain::kpi::source::SourceKind;
-use quarterdeck_store::kpi::{Kpi, KpiEdge};
 use std::collections::HashMap;
 use std::path::PathBuf;
 

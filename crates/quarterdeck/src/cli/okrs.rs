@@ -36,7 +36,7 @@ pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
         return Ok(());
     }
     for v in &views {
-        let o = &v.objective;
+        let o = v;
         println!(
             "{}  {}  [{}, {}, {} vs {:.2} expected]  {} ({})",
             score_bar(o.score),
@@ -52,7 +52,7 @@ pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
             println!("    aligned work: {}", score_bar(r));
         }
         for k in v.key_results.iter().flatten() {
-            let kr = &k.key_result;
+            let kr = k;
             let now = kr.current_value.map(number).unwrap_or_else(|| "—".into());
             let conf = kr.confidence.map(|c| c.to_string()).unwrap_or_else(|| "no check-in".into());
             let status = if kr.status.counts_in_score() { String::new() } else { format!(" [{}]", kr.status) };

@@ -432,7 +432,7 @@ pub async fn small(app: &App, today: NaiveDate, bar: &ProgressBar) -> anyhow::Re
     let churn = app.list_key_results(None, None, Some("current"), Some(&churn_key), first.clone()).await?;
     if let Some(kr) = churn.items.into_iter().next() {
         let patch = input(json!({ "kpi_id": ids["gross_revenue_churn"] }))?;
-        app.update_key_result(kr.key_result.id, kr.key_result.version, patch).await?;
+        app.update_key_result(kr.id, kr.version, patch).await?;
     }
     let mut points = 0;
     bar.set_length(specs.len() as u64);
@@ -495,7 +495,7 @@ pub async fn small(app: &App, today: NaiveDate, bar: &ProgressBar) -> anyhow::Re
             ..Default::default()
         };
         if let Some(o) = app.list_objectives(query, first.clone()).await?.items.into_iter().next() {
-            app.link_guardrail(LinkGuardrail { kpi_id: ids[kpi], objective_id: o.objective.id }).await?;
+            app.link_guardrail(LinkGuardrail { kpi_id: ids[kpi], objective_id: o.id }).await?;
         }
     }
     Ok(points)

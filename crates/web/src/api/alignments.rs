@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use quarterdeck_app::alignments::CreateAlignment;
+use quarterdeck_app::views::AlignmentView;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::ids::{AlignmentId, ObjectiveId};
-use quarterdeck_store::records::Alignment;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -33,17 +33,17 @@ pub struct ListAlignments {
 }
 
 #[utoipa::path(get, path = "/alignments", tag = "alignment", params(ListAlignments),
-    responses((status = 200, body = ListPage<Alignment>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<AlignmentView>), (status = 400, body = ErrorBody)))]
 async fn list_alignments(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListAlignments>,
-) -> ApiResult<Json<ListPage<Alignment>>> {
+) -> ApiResult<Json<ListPage<AlignmentView>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.list_alignments(q.child, q.parent, page).await?))
 }
 
 #[utoipa::path(post, path = "/alignments", tag = "alignment", request_body = CreateAlignment,
-    responses((status = 201, body = Alignment), (status = 409, body = ErrorBody, description = "Already linked"),
+    responses((status = 201, body = AlignmentView), (status = 409, body = ErrorBody, description = "Already linked"),
         (status = 422, body = ErrorBody, description = "Unknown ids, or the link would make a loop")))]
 async fn create_alignment(
     State(state): State<AppState>,

@@ -8,8 +8,8 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use quarterdeck_app::journal::AuditQuery;
+use quarterdeck_app::views::AuditEntryView;
 use quarterdeck_app::{ListPage, page};
-use quarterdeck_store::journal::AuditEntry;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -38,11 +38,11 @@ pub struct ListAudit {
 
 #[utoipa::path(get, path = "/audit", tag = "audit", params(ListAudit),
     description = "Audit rows, newest first: every write with its actor and the record before and after.",
-    responses((status = 200, body = ListPage<AuditEntry>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<AuditEntryView>), (status = 400, body = ErrorBody)))]
 async fn list_audit(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListAudit>,
-) -> ApiResult<Json<ListPage<AuditEntry>>> {
+) -> ApiResult<Json<ListPage<AuditEntryView>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     let query = AuditQuery { entity: q.entity, entity_id: q.entity_id, actor: q.actor, from: q.from, to: q.to };
     Ok(Json(state.app.list_audit(query, page).await?))

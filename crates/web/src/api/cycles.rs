@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
 use quarterdeck_app::cycles::{CreateCycle, UpdateCycle};
+use quarterdeck_app::views::CycleView;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::cycle::CycleState;
-use quarterdeck_store::records::Cycle;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -43,17 +43,17 @@ pub struct ListCycles {
 }
 
 #[utoipa::path(get, path = "/cycles", tag = "cycles", params(ListCycles),
-    responses((status = 200, body = ListPage<Cycle>, description = "Newest first"), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<CycleView>, description = "Newest first"), (status = 400, body = ErrorBody)))]
 async fn list_cycles(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListCycles>,
-) -> ApiResult<Json<ListPage<Cycle>>> {
+) -> ApiResult<Json<ListPage<CycleView>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.list_cycles(q.state, q.on, page).await?))
 }
 
 #[utoipa::path(post, path = "/cycles", tag = "cycles", request_body = CreateCycle,
-    responses((status = 201, body = Cycle), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CycleView), (status = 422, body = ErrorBody)))]
 async fn create_cycle(State(state): State<AppState>, ApiJson(body): ApiJson<CreateCycle>) -> ApiResult<Response> {
     let cycle = state.app.create_cycle(body).await?;
     Ok(created(cycle.version, cycle))
@@ -61,7 +61,7 @@ async fn create_cycle(State(state): State<AppState>, ApiJson(body): ApiJson<Crea
 
 #[utoipa::path(get, path = "/cycles/{id}", tag = "cycles",
     params(("id" = String, Path, description = "Cycle id, or `current` for the cycle that holds today")),
-    responses((status = 200, body = Cycle), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CycleView), (status = 404, body = ErrorBody)))]
 async fn get_cycle(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
     let cycle = state.app.get_cycle(&id).await?;
     Ok(with_etag(cycle.version, cycle))
@@ -69,7 +69,7 @@ async fn get_cycle(State(state): State<AppState>, ApiPath(id): ApiPath<String>) 
 
 #[utoipa::path(patch, path = "/cycles/{id}", tag = "cycles", request_body = UpdateCycle,
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "Version edited")),
-    responses((status = 200, body = Cycle), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+    responses((status = 200, body = CycleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_cycle(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -83,7 +83,7 @@ async fn update_cycle(
 
 #[utoipa::path(post, path = "/cycles/{id}/activate", tag = "cycles", request_body(content = Option<StateChange>),
     params(("id" = String, Path)),
-    responses((status = 200, body = Cycle), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CycleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn activate_cycle(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -97,7 +97,7 @@ async fn activate_cycle(
 #[utoipa::path(post, path = "/cycles/{id}/close", tag = "cycles", request_body(content = Option<StateChange>),
     description = "Grades the cycle: from now on its OKRs are read-only.",
     params(("id" = String, Path)),
-    responses((status = 200, body = Cycle), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CycleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn close_cycle(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

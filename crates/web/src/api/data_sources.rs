@@ -10,9 +10,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use quarterdeck_app::sources::{CreateSource, RunResult};
+use quarterdeck_app::views::DataSourceView;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::ids::{DataSourceId, KpiId};
-use quarterdeck_store::kpi::DataSource;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,7 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/data-sources", tag = "kpis", request_body = CreateSource,
-    responses((status = 201, body = DataSource), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = DataSourceView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_source(State(state): State<AppState>, ApiJson(body): ApiJson<CreateSource>) -> ApiResult<Response> {
     let source = state.app.create_data_source(body).await?;
     Ok(created(source.version, source))
@@ -40,17 +40,20 @@ pub struct ListSources {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/data-sources", tag = "kpis", params(ListSources), responses((status = 200, body = ListPage<DataSource>)))]
+#[utoipa::path(get, path = "/data-sources", tag = "kpis", params(ListSources), responses((status = 200, body = ListPage<DataSourceView>)))]
 async fn list_sources(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListSources>,
-) -> ApiResult<Json<ListPage<DataSource>>> {
+) -> ApiResult<Json<ListPage<DataSourceView>>> {
     Ok(Json(state.app.list_data_sources(q.kpi, page(q.limit, q.cursor.as_deref())?).await?))
 }
 
 #[utoipa::path(get, path = "/data-sources/{id}", tag = "kpis", params(("id" = DataSourceId, Path)),
-    responses((status = 200, body = DataSource), (status = 404, body = ErrorBody)))]
-async fn get_source(State(state): State<AppState>, ApiPath(id): ApiPath<DataSourceId>) -> ApiResult<Json<DataSource>> {
+    responses((status = 200, body = DataSourceView), (status = 404, body = ErrorBody)))]
+async fn get_source(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<DataSourceId>,
+) -> ApiResult<Json<DataSourceView>> {
     Ok(Json(state.app.get_data_source(id).await?))
 }
 

@@ -9,10 +9,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use quarterdeck_app::kpi_links::LinkGuardrail;
+use quarterdeck_app::views::GuardrailLinkView;
 use quarterdeck_app::views::GuardrailLinked;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::ids::{GuardrailLinkId, KpiId, ObjectiveId};
-use quarterdeck_store::kpi::GuardrailLink;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,11 +31,11 @@ pub struct ListLinks {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/guardrail-links", tag = "kpis", params(ListLinks), responses((status = 200, body = ListPage<GuardrailLink>)))]
+#[utoipa::path(get, path = "/guardrail-links", tag = "kpis", params(ListLinks), responses((status = 200, body = ListPage<GuardrailLinkView>)))]
 async fn list_guardrail_links(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListLinks>,
-) -> ApiResult<Json<ListPage<GuardrailLink>>> {
+) -> ApiResult<Json<ListPage<GuardrailLinkView>>> {
     Ok(Json(state.app.list_guardrail_links(q.kpi, q.objective, page(q.limit, q.cursor.as_deref())?).await?))
 }
 

@@ -8,9 +8,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_app::initiatives::{CreateInitiative, UpdateInitiative};
+use quarterdeck_app::views::InitiativeView;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::ids::{InitiativeId, KeyResultId, PersonId};
-use quarterdeck_store::records::Initiative;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,17 +32,17 @@ pub struct ListInitiatives {
 }
 
 #[utoipa::path(get, path = "/initiatives", tag = "key-results", params(ListInitiatives),
-    responses((status = 200, body = ListPage<Initiative>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<InitiativeView>), (status = 400, body = ErrorBody)))]
 async fn list_initiatives(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListInitiatives>,
-) -> ApiResult<Json<ListPage<Initiative>>> {
+) -> ApiResult<Json<ListPage<InitiativeView>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.list_initiatives(q.key_result, q.owner, page).await?))
 }
 
 #[utoipa::path(post, path = "/initiatives", tag = "key-results", request_body = CreateInitiative,
-    responses((status = 201, body = Initiative), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = InitiativeView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_initiative(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateInitiative>,
@@ -52,7 +52,7 @@ async fn create_initiative(
 }
 
 #[utoipa::path(get, path = "/initiatives/{id}", tag = "key-results", params(("id" = InitiativeId, Path)),
-    responses((status = 200, body = Initiative), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = InitiativeView), (status = 404, body = ErrorBody)))]
 async fn get_initiative(State(state): State<AppState>, ApiPath(id): ApiPath<InitiativeId>) -> ApiResult<Response> {
     let initiative = state.app.get_initiative(id).await?;
     Ok(with_etag(initiative.version, initiative))
@@ -60,7 +60,7 @@ async fn get_initiative(State(state): State<AppState>, ApiPath(id): ApiPath<Init
 
 #[utoipa::path(patch, path = "/initiatives/{id}", tag = "key-results", request_body = UpdateInitiative,
     params(("id" = InitiativeId, Path), ("If-Match" = Option<String>, Header, description = "Version edited")),
-    responses((status = 200, body = Initiative), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+    responses((status = 200, body = InitiativeView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_initiative(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<InitiativeId>,

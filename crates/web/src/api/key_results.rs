@@ -8,11 +8,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_app::key_results::{CarryForward, CreateKeyResult, Kill, RecordCheckIn, UpdateKeyResult};
+use quarterdeck_app::views::AuditEntryView;
+use quarterdeck_app::views::CheckInView;
 use quarterdeck_app::views::{CheckInRecorded, KeyResultView, StretchView};
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::ids::{KeyResultId, ObjectiveId, PersonId};
-use quarterdeck_store::journal::AuditEntry;
-use quarterdeck_store::records::CheckIn;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -65,7 +65,7 @@ async fn create_key_result(
     ApiJson(body): ApiJson<CreateKeyResult>,
 ) -> ApiResult<Response> {
     let view = state.app.create_key_result(body).await?;
-    Ok(created(view.key_result.version, view))
+    Ok(created(view.version, view))
 }
 
 #[utoipa::path(get, path = "/key-results/{id}", tag = "key-results", params(("id" = KeyResultId, Path), AsOf),
@@ -79,17 +79,17 @@ async fn get_key_result(
         Some(at) => state.app.get_key_result_as_of(id, at).await?,
         None => state.app.get_key_result(id).await?,
     };
-    Ok(with_etag(view.key_result.version, view))
+    Ok(with_etag(view.version, view))
 }
 
 #[utoipa::path(get, path = "/key-results/{id}/history", tag = "key-results", params(("id" = KeyResultId, Path), Paging),
     description = "The key result's audit rows, newest first: edits, check-ins and values from its KPI.",
-    responses((status = 200, body = ListPage<AuditEntry>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<AuditEntryView>), (status = 404, body = ErrorBody)))]
 async fn key_result_history(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<KeyResultId>,
     ApiQuery(q): ApiQuery<Paging>,
-) -> ApiResult<Json<ListPage<AuditEntry>>> {
+) -> ApiResult<Json<ListPage<AuditEntryView>>> {
     state.app.get_key_result(id).await?;
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.history("key_result", &id.to_string(), page).await?))
@@ -106,16 +106,16 @@ async fn update_key_result(
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
     let view = state.app.update_key_result(id, version, body).await?;
-    Ok(with_etag(view.key_result.version, view))
+    Ok(with_etag(view.version, view))
 }
 
 #[utoipa::path(get, path = "/key-results/{id}/check-ins", tag = "key-results", params(("id" = KeyResultId, Path), Paging),
-    responses((status = 200, body = ListPage<CheckIn>, description = "Newest first"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<CheckInView>, description = "Newest first"), (status = 404, body = ErrorBody)))]
 async fn list_check_ins(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<KeyResultId>,
     ApiQuery(q): ApiQuery<Paging>,
-) -> ApiResult<Json<ListPage<CheckIn>>> {
+) -> ApiResult<Json<ListPage<CheckInView>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.list_check_ins(id, page).await?))
 }
@@ -132,7 +132,7 @@ async fn record_check_in(
     ApiJson(body): ApiJson<RecordCheckIn>,
 ) -> ApiResult<Response> {
     let recorded = state.app.record_check_in(id, body).await?;
-    Ok(created(recorded.key_result.key_result.version, recorded))
+    Ok(created(recorded.key_result.version, recorded))
 }
 
 #[utoipa::path(post, path = "/key-results/{id}/kill", tag = "key-results", request_body = Kill,
@@ -146,7 +146,7 @@ async fn kill_key_result(
     ApiJson(body): ApiJson<Kill>,
 ) -> ApiResult<Response> {
     let view = state.app.kill_key_result(id, if_match.0, body).await?;
-    Ok(with_etag(view.key_result.version, view))
+    Ok(with_etag(view.version, view))
 }
 
 #[utoipa::path(post, path = "/key-results/{id}/carry-forward", tag = "key-results", request_body(content = Option<CarryForward>),
@@ -160,7 +160,7 @@ async fn carry_forward(
     body: Option<ApiJson<CarryForward>>,
 ) -> ApiResult<Response> {
     let view = state.app.carry_forward(id, if_match.or(body.and_then(|b| b.0.version))).await?;
-    Ok(with_etag(view.key_result.version, view))
+    Ok(with_etag(view.version, view))
 }
 
 #[utoipa::path(get, path = "/key-results/{id}/stretch-targets", tag = "key-results",

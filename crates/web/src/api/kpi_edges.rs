@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use quarterdeck_app::kpi_links::CreateEdge;
+use quarterdeck_app::views::KpiEdgeView;
 use quarterdeck_domain::ids::KpiEdgeId;
-use quarterdeck_store::kpi::KpiEdge;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,7 +18,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(post, path = "/kpi-edges", tag = "kpis", request_body = CreateEdge,
-    responses((status = 201, body = KpiEdge), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = KpiEdgeView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_edge(State(state): State<AppState>, ApiJson(body): ApiJson<CreateEdge>) -> ApiResult<Response> {
     let edge = state.app.create_kpi_edge(body).await?;
     Ok(created(edge.version, edge))

@@ -11,12 +11,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::NaiveDate;
 use quarterdeck_app::kpis::{CreateKpi, KpiQuery, UpdateKpi};
+use quarterdeck_app::views::AuditEntryView;
 use quarterdeck_app::views::{KpiDetail, PeriodView, StretchView, TreeView};
+use quarterdeck_app::views::{KpiView, TargetChangeView};
 use quarterdeck_app::{AppError, ListPage, page};
 use quarterdeck_domain::ids::{KraId, PersonId};
 use quarterdeck_domain::kpi::period::Granularity;
-use quarterdeck_store::journal::AuditEntry;
-use quarterdeck_store::kpi::{Kpi, TargetChange};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,12 +35,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/kpis/{id}/history", tag = "kpis", params(("id" = String, Path, description = "KPI id or key"), super::Paging),
     description = "The KPI's audit rows, newest first: definition changes and the measurements that moved it.",
-    responses((status = 200, body = ListPage<AuditEntry>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<AuditEntryView>), (status = 404, body = ErrorBody)))]
 async fn kpi_history(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<super::Paging>,
-) -> ApiResult<Json<ListPage<AuditEntry>>> {
+) -> ApiResult<Json<ListPage<AuditEntryView>>> {
     let kpi = state.app.get_kpi(&id).await?.card.kpi;
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.history("kpi", &kpi.id.to_string(), page).await?))
@@ -62,7 +62,7 @@ pub struct ListKpis {
 }
 
 #[utoipa::path(get, path = "/kpis", tag = "kpis", params(ListKpis),
-    responses((status = 200, body = ListPage<Kpi>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<KpiView>), (status = 400, body = ErrorBody)))]
 async fn list_kpis(
     State(state): State<AppState>,
     uri: axum::http::Uri,
@@ -97,7 +97,7 @@ async fn list_kpis(
 }
 
 #[utoipa::path(post, path = "/kpis", tag = "kpis", request_body = CreateKpi,
-    responses((status = 201, body = Kpi), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = KpiView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_kpi(State(state): State<AppState>, ApiJson(body): ApiJson<CreateKpi>) -> ApiResult<Response> {
     let kpi = state.app.create_kpi(body).await?;
     Ok(created(kpi.version, kpi))
@@ -112,7 +112,7 @@ async fn get_kpi(State(state): State<AppState>, ApiPath(id): ApiPath<String>) ->
 
 #[utoipa::path(patch, path = "/kpis/{id}", tag = "kpis", request_body = UpdateKpi,
     params(("id" = String, Path, description = "KPI id or key"), ("If-Match" = Option<String>, Header, description = "Version edited")),
-    responses((status = 200, body = Kpi), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+    responses((status = 200, body = KpiView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_kpi(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -125,11 +125,11 @@ async fn update_kpi(
 }
 
 #[utoipa::path(get, path = "/kpis/{id}/targets", tag = "kpis", params(("id" = String, Path, description = "KPI id or key")),
-    responses((status = 200, body = Vec<TargetChange>, description = "Oldest first"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TargetChangeView>, description = "Oldest first"), (status = 404, body = ErrorBody)))]
 async fn target_history(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<Vec<TargetChange>>> {
+) -> ApiResult<Json<Vec<TargetChangeView>>> {
     Ok(Json(state.app.kpi_target_history(&id).await?))
 }
 

@@ -8,9 +8,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_app::kpi_links::{CreateKra, SetKraKpis};
+use quarterdeck_app::views::KraView;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::ids::KraId;
-use quarterdeck_store::kpi::Kra;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,28 +18,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_kras, create_kra)).routes(routes!(get_kra)).routes(routes!(set_kra_kpis))
 }
 
-#[utoipa::path(get, path = "/kras", tag = "kpis", params(Paging), responses((status = 200, body = ListPage<Kra>)))]
-async fn list_kras(State(state): State<AppState>, ApiQuery(q): ApiQuery<Paging>) -> ApiResult<Json<ListPage<Kra>>> {
+#[utoipa::path(get, path = "/kras", tag = "kpis", params(Paging), responses((status = 200, body = ListPage<KraView>)))]
+async fn list_kras(State(state): State<AppState>, ApiQuery(q): ApiQuery<Paging>) -> ApiResult<Json<ListPage<KraView>>> {
     Ok(Json(state.app.list_kras(page(q.limit, q.cursor.as_deref())?).await?))
 }
 
 #[utoipa::path(post, path = "/kras", tag = "kpis", request_body = CreateKra,
     description = "A Key Result Area: a named group of a role's KPIs (3–7 per role is the norm).",
-    responses((status = 201, body = Kra), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = KraView), (status = 422, body = ErrorBody)))]
 async fn create_kra(State(state): State<AppState>, ApiJson(body): ApiJson<CreateKra>) -> ApiResult<Response> {
     let kra = state.app.create_kra(body).await?;
     Ok(created(kra.version, kra))
 }
 
 #[utoipa::path(get, path = "/kras/{id}", tag = "kpis", params(("id" = KraId, Path)),
-    responses((status = 200, body = Kra), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = KraView), (status = 404, body = ErrorBody)))]
 async fn get_kra(State(state): State<AppState>, ApiPath(id): ApiPath<KraId>) -> ApiResult<Response> {
     let kra = state.app.get_kra(id).await?;
     Ok(with_etag(kra.version, kra))
 }
 
 #[utoipa::path(put, path = "/kras/{id}/kpis", tag = "kpis", request_body = SetKraKpis, params(("id" = KraId, Path)),
-    responses((status = 200, body = Kra), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = KraView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_kra_kpis(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<KraId>,

@@ -9,9 +9,10 @@ use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use chrono::{DateTime, Utc};
 use quarterdeck_app::measurements::{Batch, BatchFormat, MAX_POINTS, PointIn, parse_csv, parse_json};
+use quarterdeck_app::views::MeasurementView;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::error::Code;
-use quarterdeck_store::kpi::{IngestReport, Measurement};
+use quarterdeck_store::kpi::IngestReport;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -89,12 +90,12 @@ pub struct ListMeasurements {
 }
 
 #[utoipa::path(get, path = "/kpis/{id}/measurements", tag = "kpis", params(("id" = String, Path, description = "KPI id or key"), ListMeasurements),
-    responses((status = 200, body = ListPage<Measurement>, description = "Newest first"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<MeasurementView>, description = "Newest first"), (status = 404, body = ErrorBody)))]
 async fn list_measurements(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListMeasurements>,
-) -> ApiResult<Json<ListPage<Measurement>>> {
+) -> ApiResult<Json<ListPage<MeasurementView>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.list_measurements(&id, q.segment, q.from, q.to, page).await?))
 }

@@ -8,12 +8,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_app::objectives::{CreateObjective, ObjectiveQuery, StatusChange, UpdateObjective};
+use quarterdeck_app::views::AuditEntryView;
 use quarterdeck_app::views::ObjectiveView;
 use quarterdeck_app::{AppError, ListPage, page};
 use quarterdeck_domain::ids::{ObjectiveId, PersonId};
 use quarterdeck_domain::okr::ObjectiveStatus;
 use quarterdeck_domain::scoring::ObjectiveKind;
-use quarterdeck_store::journal::AuditEntry;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -95,7 +95,7 @@ async fn create_objective(
     ApiJson(body): ApiJson<CreateObjective>,
 ) -> ApiResult<Response> {
     let view = state.app.create_objective(body).await?;
-    Ok(created(view.objective.version, view))
+    Ok(created(view.version, view))
 }
 
 #[utoipa::path(get, path = "/objectives/{id}", tag = "objectives", params(("id" = ObjectiveId, Path), AsOf),
@@ -109,17 +109,17 @@ async fn get_objective(
         Some(at) => state.app.get_objective_as_of(id, at).await?,
         None => state.app.get_objective(id).await?,
     };
-    Ok(with_etag(view.objective.version, view))
+    Ok(with_etag(view.version, view))
 }
 
 #[utoipa::path(get, path = "/objectives/{id}/history", tag = "objectives", params(("id" = ObjectiveId, Path), Paging),
     description = "The objective's audit rows, newest first: each write with its actor, before and after.",
-    responses((status = 200, body = ListPage<AuditEntry>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<AuditEntryView>), (status = 404, body = ErrorBody)))]
 async fn objective_history(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<ObjectiveId>,
     ApiQuery(q): ApiQuery<Paging>,
-) -> ApiResult<Json<ListPage<AuditEntry>>> {
+) -> ApiResult<Json<ListPage<AuditEntryView>>> {
     state.app.get_objective(id).await?;
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.history("objective", &id.to_string(), page).await?))
@@ -136,7 +136,7 @@ async fn update_objective(
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
     let view = state.app.update_objective(id, version, body).await?;
-    Ok(with_etag(view.objective.version, view))
+    Ok(with_etag(view.version, view))
 }
 
 #[utoipa::path(post, path = "/objectives/{id}/status", tag = "objectives", request_body = StatusChange,
@@ -150,5 +150,5 @@ async fn change_status(
     ApiJson(body): ApiJson<StatusChange>,
 ) -> ApiResult<Response> {
     let view = state.app.change_objective_status(id, if_match.0, body).await?;
-    Ok(with_etag(view.objective.version, view))
+    Ok(with_etag(view.version, view))
 }

@@ -8,9 +8,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_app::org::{CreatePerson, UpdatePerson};
+use quarterdeck_app::views::PersonView;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::ids::PersonId;
-use quarterdeck_store::records::Person;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,24 +31,24 @@ pub struct ListPeople {
 }
 
 #[utoipa::path(get, path = "/people", tag = "organisation", params(ListPeople),
-    responses((status = 200, body = ListPage<Person>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<PersonView>), (status = 400, body = ErrorBody)))]
 async fn list_people(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListPeople>,
-) -> ApiResult<Json<ListPage<Person>>> {
+) -> ApiResult<Json<ListPage<PersonView>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.list_people(q.unit.as_deref(), q.manager, page).await?))
 }
 
 #[utoipa::path(post, path = "/people", tag = "organisation", request_body = CreatePerson,
-    responses((status = 201, body = Person), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = PersonView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_person(State(state): State<AppState>, ApiJson(body): ApiJson<CreatePerson>) -> ApiResult<Response> {
     let person = state.app.create_person(body).await?;
     Ok(created(person.version, person))
 }
 
 #[utoipa::path(get, path = "/people/{id}", tag = "organisation", params(("id" = PersonId, Path)),
-    responses((status = 200, body = Person), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PersonView), (status = 404, body = ErrorBody)))]
 async fn get_person(State(state): State<AppState>, ApiPath(id): ApiPath<PersonId>) -> ApiResult<Response> {
     let person = state.app.get_person(id).await?;
     Ok(with_etag(person.version, person))
@@ -56,7 +56,7 @@ async fn get_person(State(state): State<AppState>, ApiPath(id): ApiPath<PersonId
 
 #[utoipa::path(patch, path = "/people/{id}", tag = "organisation", request_body = UpdatePerson,
     params(("id" = PersonId, Path), ("If-Match" = Option<String>, Header, description = "Version edited")),
-    responses((status = 200, body = Person), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+    responses((status = 200, body = PersonView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_person(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<PersonId>,

@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_app::org::{CreateUnit, UpdateUnit};
 use quarterdeck_app::views::Scorecard;
+use quarterdeck_app::views::UnitView;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::UnitKind;
-use quarterdeck_store::records::Unit;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -36,24 +36,24 @@ pub struct ListUnits {
 }
 
 #[utoipa::path(get, path = "/units", tag = "organisation", params(ListUnits),
-    responses((status = 200, body = ListPage<Unit>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<UnitView>), (status = 400, body = ErrorBody)))]
 async fn list_units(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListUnits>,
-) -> ApiResult<Json<ListPage<Unit>>> {
+) -> ApiResult<Json<ListPage<UnitView>>> {
     let page = page(q.limit, q.cursor.as_deref())?;
     Ok(Json(state.app.list_units(q.parent.as_deref(), q.kind, page).await?))
 }
 
 #[utoipa::path(post, path = "/units", tag = "organisation", request_body = CreateUnit,
-    responses((status = 201, body = Unit), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = UnitView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_unit(State(state): State<AppState>, ApiJson(body): ApiJson<CreateUnit>) -> ApiResult<Response> {
     let unit = state.app.create_unit(body).await?;
     Ok(created(unit.version, unit))
 }
 
 #[utoipa::path(get, path = "/units/{id}", tag = "organisation", params(("id" = String, Path, description = "Unit id or slug")),
-    responses((status = 200, body = Unit), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = UnitView), (status = 404, body = ErrorBody)))]
 async fn get_unit(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
     let unit = state.app.get_unit(&id).await?;
     Ok(with_etag(unit.version, unit))
@@ -61,7 +61,7 @@ async fn get_unit(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -
 
 #[utoipa::path(patch, path = "/units/{id}", tag = "organisation", request_body = UpdateUnit,
     params(("id" = String, Path, description = "Unit id or slug"), ("If-Match" = Option<String>, Header, description = "Version edited")),
-    responses((status = 200, body = Unit), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+    responses((status = 200, body = UnitView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_unit(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

@@ -1,4 +1,4 @@
-//! What front ends show: records plus what the method derives for today (colour, success,
+//! What front ends show, never the storage records themselves: the records' fields plus what the method derives for today (colour, success,
 //! expected progress, pace; a KPI's trust badge and period health). Computed from stored
 //! numbers; nothing is rescanned.
 
@@ -9,15 +9,48 @@ use quarterdeck_domain::kpi::stats::StretchTargets;
 use quarterdeck_domain::kpi::trust::TrustBadge;
 use quarterdeck_domain::pace::{PaceStatus, expected_progress, pace};
 use quarterdeck_domain::scoring::{Colour, Score, ScoringPolicy};
-use quarterdeck_store::kpi::{GuardrailLink, IngestReport, Kpi, KpiEdge, PeriodValue};
-use quarterdeck_store::records::{CheckIn, KeyResult, Objective};
+use quarterdeck_store::kpi::{IngestReport, Kpi, PeriodValue};
+use quarterdeck_store::records::{KeyResult, Objective};
 use serde::Serialize;
+
+mod journal;
+mod kpi;
+mod okr;
+mod org;
+
+pub use journal::*;
+pub use kpi::*;
+pub use okr::*;
+pub use org::*;
+use quarterdeck_domain::ids::*;
+use quarterdeck_domain::okr::{Confidence, KeyResultStatus, ObjectiveStatus};
+use quarterdeck_domain::scoring::{Direction, KeyResultKind, ObjectiveKind};
 
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObjectiveView {
-    #[serde(flatten)]
-    pub objective: Objective,
+    pub id: ObjectiveId,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub cycle_id: CycleId,
+    /// Natural key, unique within the cycle ("make-onboarding-a-delight").
+    pub key: String,
+    pub title: String,
+    pub description: String,
+    pub owner_id: PersonId,
+    /// The owning unit; `None` for a personal objective.
+    pub unit_id: Option<UnitId>,
+    pub kind: ObjectiveKind,
+    pub status: ObjectiveStatus,
+    /// Why it was paused or retired.
+    pub status_reason: Option<String>,
+    /// Weighted mean of the active key results' scores.
+    pub score: f64,
+    /// Weighted mean of the scores of the objectives that contribute to this one;
+    /// `None` when nothing contributes.
+    pub rollup: Option<f64>,
+    pub key_result_count: i64,
     /// green ≥ 0.7, amber 0.4–0.7, red < 0.4.
     pub colour: Colour,
     /// 0.7 for aspirational objectives, 1.0 for committed ones.
@@ -35,8 +68,31 @@ pub struct ObjectiveView {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyResultView {
-    #[serde(flatten)]
-    pub key_result: KeyResult,
+    pub id: KeyResultId,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub objective_id: ObjectiveId,
+    /// Natural key, unique within the cycle.
+    pub key: String,
+    pub title: String,
+    pub kind: KeyResultKind,
+    pub unit_of_measure: String,
+    pub baseline: f64,
+    pub target: f64,
+    pub tolerance: Option<f64>,
+    pub direction: Direction,
+    pub weight: f64,
+    pub owner_id: Option<PersonId>,
+    pub status: KeyResultStatus,
+    pub status_reason: Option<String>,
+    /// The KPI this key result is measured from ("same query, same owner").
+    pub kpi_id: Option<KpiId>,
+    /// The value of the latest check-in; `None` before the first.
+    pub current_value: Option<f64>,
+    pub confidence: Option<Confidence>,
+    pub last_check_in_at: Option<DateTime<Utc>>,
+    pub score: f64,
     pub colour: Colour,
     pub expected_progress: f64,
     pub pace: PaceStatus,
@@ -58,7 +114,22 @@ impl ObjectiveView {
             expected_progress: expected,
             pace: pace(score, expected, policy),
             key_results: key_results.map(|krs| krs.into_iter().map(|k| KeyResultView::new(k, policy, today)).collect()),
-            objective,
+            id: objective.id,
+            version: objective.version,
+            created_at: objective.created_at,
+            updated_at: objective.updated_at,
+            cycle_id: objective.cycle_id,
+            key: objective.key,
+            title: objective.title,
+            description: objective.description,
+            owner_id: objective.owner_id,
+            unit_id: objective.unit_id,
+            kind: objective.kind,
+            status: objective.status,
+            status_reason: objective.status_reason,
+            score: objective.score,
+            rollup: objective.rollup,
+            key_result_count: objective.key_result_count,
         }
     }
 }
@@ -71,7 +142,28 @@ impl KeyResultView {
             colour: policy.colour(score),
             expected_progress: expected,
             pace: pace(score, expected, policy),
-            key_result,
+            id: key_result.id,
+            version: key_result.version,
+            created_at: key_result.created_at,
+            updated_at: key_result.updated_at,
+            objective_id: key_result.objective_id,
+            key: key_result.key,
+            title: key_result.title,
+            kind: key_result.kind,
+            unit_of_measure: key_result.unit_of_measure,
+            baseline: key_result.baseline,
+            target: key_result.target,
+            tolerance: key_result.tolerance,
+            direction: key_result.direction,
+            weight: key_result.weight,
+            owner_id: key_result.owner_id,
+            status: key_result.status,
+            status_reason: key_result.status_reason,
+            kpi_id: key_result.kpi_id,
+            current_value: key_result.current_value,
+            confidence: key_result.confidence,
+            last_check_in_at: key_result.last_check_in_at,
+            score: key_result.score,
         }
     }
 }
@@ -79,7 +171,7 @@ impl KeyResultView {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckInRecorded {
-    pub check_in: CheckIn,
+    pub check_in: CheckInView,
     /// The key result after the check-in (current value, score, pace).
     pub key_result: KeyResultView,
 }
@@ -119,7 +211,7 @@ impl From<TrustBadge> for TrustView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiCard {
     #[serde(flatten)]
-    pub kpi: Kpi,
+    pub kpi: KpiView,
     pub trust: TrustView,
 }
 
@@ -183,8 +275,8 @@ impl PeriodView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TreeView {
     /// The root first; each node with its current value and status.
-    pub nodes: Vec<Kpi>,
-    pub edges: Vec<KpiEdge>,
+    pub nodes: Vec<KpiView>,
+    pub edges: Vec<KpiEdgeView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -216,7 +308,7 @@ pub struct Scorecard {
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GuardrailLinked {
-    pub link: GuardrailLink,
+    pub link: GuardrailLinkView,
     /// Objectives paused at once because the guardrail is already breached.
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub objectives_paused: Vec<quarterdeck_domain::ids::ObjectiveId>,
