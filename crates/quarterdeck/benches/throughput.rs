@@ -6,11 +6,16 @@
 //!   possible loop (one INSERT per row, one transaction per 1,000 rows). Target ≥ 0.5.
 //! - list: a cycle's objectives page (50 objectives with their key results) of the large demo
 //!   organisation at 32 concurrent connections, against the same server returning the same
-//!   bytes from memory. Target ≥ 0.25 and p99 ≤ 5 ms.
+//!   bytes from memory, with nothing written and while 20 check-ins/s run elsewhere.
+//!   Target ≥ 0.25 and p99 ≤ 5 ms.
 //!
-//! - checkin: check-ins/s through `POST /api/v1/key-results/{id}/check-ins` from 8 clients
-//!   against the database's raw transaction rate (one single-row INSERT per transaction, same
-//!   table). Target ≥ 0.5 and p99 ≤ 10 ms.
+//! - checkin: check-ins/s through `POST /api/v1/key-results/{id}/check-ins` from 8 clients on
+//!   random key results of the large demo, against the database's raw transaction rate (one
+//!   single-row INSERT per transaction, same table, same file). Target ≥ 0.5 and p99 ≤ 10 ms;
+//!   and one check-in at a time.
+//!
+//! The large demo is generated once a day and cached under the target directory; every
+//! benchmark on it works on its own copy, and prints the median of several runs.
 //!
 //! Run: `cargo bench -p quarterdeck --bench throughput` (add `-- ingest`, `-- checkin` or
 //! `-- list` for one).
@@ -219,15 +224,51 @@ async fn load(client: &reqwest::Client, url: &str) -> (f64, Duration) {
     (all.len() as f64 / LOAD_FOR.as_secs_f64(), percentile(all, 0.99))
 }
 
-async fn list_page() {
+/// The large demo organisation (10,000 people), generated once a day by the `quarterdeck demo`
+/// binary and kept under the target directory; each benchmark works on its own copy.
+async fn large_demo() -> (Arc<dyn Store>, tempfile::TempDir) {
+    const REVISION: u32 = 2;
+    let cache_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-data");
+    std::fs::create_dir_all(&cache_dir).expect("cache directory");
+    let cached = cache_dir.join(format!("large-demo-{}-r{REVISION}.db", Utc::now().date_naive()));
+    if !cached.exists() {
+        for old in std::fs::read_dir(&cache_dir).expect("cache directory").flatten() {
+            let _ = std::fs::remove_file(old.path());
+        }
+        let building = cache_dir.join("building.db");
+        eprintln!("generating the large demo once (cached in {})", cache_dir.display());
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
+            .args(["demo", "--size", "large", "--db", building.to_str().unwrap()])
+            .status()
+            .expect("run the demo loader");
+        assert!(status.success());
+        // One self-contained file: the write-ahead log folded in.
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", building.display())).await.expect("open");
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await.expect("checkpoint");
+        conn.close().await.expect("close");
+        std::fs::rename(&building, &cached).expect("cache the demo");
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("large.db");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
-        .args(["demo", "--size", "large", "--db", path.to_str().unwrap()])
-        .status()
-        .expect("run the demo loader");
-    assert!(status.success());
+    std::fs::copy(&cached, &path).expect("copy the demo");
     let store: Arc<dyn Store> = Arc::new(SqlStore::open_sqlite(path.to_str().unwrap()).await.expect("open"));
+    (store, dir)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// Runs a measurement `RUNS` times; the median of each figure.
+const RUNS: usize = 3;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn list_page() {
+    let (store, _dir) = large_demo().await;
     let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
     let path_q = format!("/api/v1/objectives?cycle={}&limit=50&include=key_results", cycle.id);
     let app = router(AppState::new(quarterdeck_app::App::new(store.clone())));
@@ -243,8 +284,32 @@ async fn list_page() {
         }),
     );
     let base = serve(with_memory).await;
-    let (mem_rate, mem_p99) = load(&client, &format!("{base}/bench/memory")).await;
-    let (rate, p99) = load(&client, &format!("{base}{path_q}")).await;
+    let krs = key_results_of(&store, cycle.id).await;
+    let mut memory = Vec::new();
+    let mut quiet = Vec::new();
+    let mut busy = Vec::new();
+    for _ in 0..RUNS {
+        memory.push(load(&client, &format!("{base}/bench/memory")).await);
+        quiet.push(load(&client, &format!("{base}{path_q}")).await);
+        // The same page while people elsewhere check in, 20 a second.
+        let writer = tokio::spawn(steady_check_ins(client.clone(), base.clone(), krs.clone(), 20.0, LOAD_FOR));
+        busy.push(load(&client, &format!("{base}{path_q}")).await);
+        writer.await.expect("writer");
+    }
+    let figure = |xs: &[(f64, Duration)]| {
+        (median(xs.iter().map(|x| x.0).collect()), median(xs.iter().map(|x| ms(x.1)).collect()))
+    };
+    let (mem_rate, mem_p99) = figure(&memory);
+    for (label, runs) in [("nothing written", &quiet), ("20 check-ins/s elsewhere", &busy)] {
+        let (rate, p99) = figure(runs);
+        let ratio = rate / mem_rate;
+        println!(
+            "list page [sqlite, large demo, {} bytes, {CONNECTIONS} connections, {label}]: {rate:.0} req/s (p99 {p99:.2} ms) vs same bytes from memory {mem_rate:.0} req/s (p99 {mem_p99:.2} ms) → ratio {ratio:.2} (target ≥ 0.25) {}; p99 {} [median of {RUNS}]",
+            bytes.len(),
+            if ratio >= 0.25 { "OK" } else { "BELOW TARGET" },
+            if p99 <= 5.0 { "OK (≤ 5 ms)" } else { "ABOVE 5 ms" }
+        );
+    }
     // The render path alone: the same server with its page cache switched off.
     let uncached = AppState {
         cache: Arc::new(quarterdeck_web::cache::PageCache::disabled()),
@@ -252,120 +317,71 @@ async fn list_page() {
     };
     let uncached_base = serve(router(uncached)).await;
     let (cold_rate, cold_p99) = load(&client, &format!("{uncached_base}{path_q}")).await;
-    let ratio = rate / mem_rate;
-    println!(
-        "list page [sqlite, large demo, {} bytes, {CONNECTIONS} connections]: {rate:.0} req/s (p99 {:.2} ms) vs same bytes from memory {mem_rate:.0} req/s (p99 {:.2} ms) → ratio {ratio:.2} (target ≥ 0.25) {}; p99 {}",
-        bytes.len(),
-        p99.as_secs_f64() * 1000.0,
-        mem_p99.as_secs_f64() * 1000.0,
-        if ratio >= 0.25 { "OK" } else { "BELOW TARGET" },
-        if p99 <= Duration::from_millis(5) { "OK (≤ 5 ms)" } else { "ABOVE 5 ms" }
-    );
     println!(
         "list page, rendered on every request (cache off, as right after a write): {cold_rate:.0} req/s (p99 {:.2} ms) → ratio {:.2}",
-        cold_p99.as_secs_f64() * 1000.0,
+        ms(cold_p99),
         cold_rate / mem_rate
     );
+}
+
+/// The active key results of a cycle, by id.
+async fn key_results_of(store: &Arc<dyn Store>, cycle: quarterdeck_domain::ids::CycleId) -> Vec<String> {
+    let filter = quarterdeck_store::input::KeyResultFilter { cycle_id: Some(cycle), ..Default::default() };
+    let mut page = quarterdeck_store::PageRequest::first(quarterdeck_store::PageRequest::MAX_LIMIT);
+    let mut out = Vec::new();
+    loop {
+        let got = store.list_key_results(filter.clone(), page).await.expect("key results");
+        let active = got.items.iter().filter(|k| k.status == quarterdeck_domain::okr::KeyResultStatus::Active);
+        out.extend(active.map(|k| k.id.to_string()));
+        match got.next_cursor {
+            Some(c) => page = quarterdeck_store::PageRequest::parse(None, Some(&c)).expect("cursor"),
+            None => return out,
+        }
+    }
+}
+
+async fn check_in(client: &reqwest::Client, base: &str, kr: &str, value: f64) {
+    let res = client
+        .post(format!("{base}/api/v1/key-results/{kr}/check-ins"))
+        .json(&serde_json::json!({"value": value, "confidence": "on_track", "note": "bench"}))
+        .send()
+        .await
+        .expect("POST");
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap_or_default());
+    res.bytes().await.expect("body");
+}
+
+/// Check-ins at a steady rate on random key results, for `length`.
+async fn steady_check_ins(client: reqwest::Client, base: String, krs: Vec<String>, per_second: f64, length: Duration) {
+    let started = Instant::now();
+    let mut i = 0usize;
+    while started.elapsed() < length {
+        check_in(&client, &base, &krs[(i * 7919) % krs.len()], (i % 100) as f64).await;
+        i += 1;
+        let next = Duration::from_secs_f64(i as f64 / per_second);
+        if let Some(wait) = next.checked_sub(started.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
 }
 
 const CHECK_INS: usize = 4_000;
 const CHECK_IN_CLIENTS: usize = 8;
 
-async fn check_ins() {
-    use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
-    use quarterdeck_domain::okr::ObjectiveStatus;
-    use quarterdeck_domain::scoring::{KeyResultKind, Measure, ObjectiveKind, Weight};
-    use quarterdeck_domain::text::*;
-    use quarterdeck_store::input::*;
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("bench.db");
-    let store: Arc<dyn Store> = Arc::new(SqlStore::open_sqlite(path.to_str().unwrap()).await.expect("open"));
-    let person = store
-        .create_person(
-            &ctx(),
-            NewPerson {
-                name: Name::parse("name", "Ada").unwrap(),
-                email: Email::parse("email", "ada@bench.example").unwrap(),
-                unit_id: None,
-                manager_id: None,
-            },
-        )
-        .await
-        .expect("person");
-    let dates = CycleDates::quarter_of(Utc::now().date_naive());
-    let cycle = store
-        .create_cycle(
-            &ctx(),
-            NewCycle {
-                name: Title::parse("n", "Now").unwrap(),
-                kind: CycleKind::Quarter,
-                dates,
-                state: CycleState::Active,
-            },
-        )
-        .await
-        .expect("cycle");
-    let mut krs = Vec::new();
-    for o in 0..20 {
-        let objective = store
-            .create_objective(
-                &ctx(),
-                NewObjective {
-                    key: None,
-                    cycle_id: cycle.id,
-                    title: Title::parse("t", &format!("Objective {o}")).unwrap(),
-                    description: LongText::parse("d", "").unwrap(),
-                    owner_id: person.id,
-                    unit_id: None,
-                    kind: ObjectiveKind::Aspirational,
-                    status: ObjectiveStatus::Active,
-                },
-            )
-            .await
-            .expect("objective");
-        for k in 0..4 {
-            let kr = store
-                .create_key_result(
-                    &ctx(),
-                    NewKeyResult {
-                        key: None,
-                        objective_id: objective.id,
-                        title: Title::parse("t", &format!("KR {k} from 0 to 100")).unwrap(),
-                        kind: KeyResultKind::Metric,
-                        unit_of_measure: UnitOfMeasure::parse("u", "").unwrap(),
-                        measure: Measure::new(0.0, 100.0, None).unwrap(),
-                        weight: Weight::ONE,
-                        owner_id: None,
-                        kpi_id: None,
-                    },
-                )
-                .await
-                .expect("kr");
-            krs.push(kr.id.to_string());
-        }
-    }
-    let base = serve(router(AppState::new(quarterdeck_app::App::new(store.clone())))).await;
-    let client = reqwest::Client::new();
+/// Check-ins/s and p99 from `CHECK_IN_CLIENTS` clients on random key results.
+async fn check_in_load(client: &reqwest::Client, base: &str, krs: &[String], seed: usize) -> (f64, Duration) {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CHECK_IN_CLIENTS {
         let client = client.clone();
-        let base = base.clone();
-        let krs = krs.clone();
+        let base = base.to_owned();
+        let krs = krs.to_vec();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             for i in 0..CHECK_INS / CHECK_IN_CLIENTS {
-                let kr = &krs[(c * 31 + i * 7) % krs.len()];
+                let pick = (seed * 104_729 + c * 7_919 + i * 31) % krs.len();
                 let t = Instant::now();
-                let res = client
-                    .post(format!("{base}/api/v1/key-results/{kr}/check-ins"))
-                    .json(&serde_json::json!({"value": (i % 100) as f64, "confidence": "on_track", "note": "bench"}))
-                    .send()
-                    .await
-                    .expect("POST");
-                assert!(res.status().is_success(), "{}", res.text().await.unwrap_or_default());
-                res.bytes().await.expect("body");
+                check_in(&client, &base, &krs[pick], (i % 100) as f64).await;
                 latencies.push(t.elapsed());
             }
             latencies
@@ -375,31 +391,57 @@ async fn check_ins() {
     for t in tasks {
         latencies.extend(t.await.expect("task"));
     }
-    let rate = CHECK_INS as f64 / started.elapsed().as_secs_f64();
-    let p99 = percentile(latencies, 0.99);
+    (CHECK_INS as f64 / started.elapsed().as_secs_f64(), percentile(latencies, 0.99))
+}
 
-    // The database's raw transaction rate: one INSERT per transaction, same table, same file.
+async fn check_ins() {
+    let (store, dir) = large_demo().await;
+    let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
+    let krs = key_results_of(&store, cycle.id).await;
+    let base = serve(router(AppState::new(quarterdeck_app::App::new(store.clone())))).await;
+    let client = reqwest::Client::new();
+
+    // One at a time: the cost of one check-in in a large organisation.
+    let mut one = Vec::new();
+    for i in 0..200 {
+        let t = Instant::now();
+        check_in(&client, &base, &krs[(i * 7919) % krs.len()], (i % 100) as f64).await;
+        one.push(t.elapsed());
+    }
+    let one_p50 = ms(percentile(one, 0.5));
+
+    let mut rates = Vec::new();
+    let mut p99s = Vec::new();
+    let mut raws = Vec::new();
+    let path = dir.path().join("large.db");
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("connect");
     sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut conn).await.expect("pragma");
-    let now = Utc::now().timestamp_micros();
-    let started = Instant::now();
-    for i in 0..CHECK_INS {
-        sqlx::query("INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at) VALUES (?, ?, ?, 'on_track', 'bench', NULL, ?, ?)")
-            .bind(format!("raw-{i}"))
-            .bind(&krs[i % krs.len()])
-            .bind((i % 100) as f64)
-            .bind(now)
-            .bind(now)
-            .execute(&mut conn)
-            .await
-            .expect("insert");
+    for run in 0..RUNS {
+        let (rate, p99) = check_in_load(&client, &base, &krs, run).await;
+        rates.push(rate);
+        p99s.push(ms(p99));
+        // The database's raw transaction rate: one INSERT per transaction, same table, same file.
+        let now = Utc::now().timestamp_micros();
+        let started = Instant::now();
+        for i in 0..CHECK_INS {
+            sqlx::query("INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at) VALUES (?, ?, ?, 'on_track', 'bench', NULL, ?, ?)")
+                .bind(format!("raw-{run}-{i}"))
+                .bind(&krs[i % krs.len()])
+                .bind((i % 100) as f64)
+                .bind(now)
+                .bind(now)
+                .execute(&mut conn)
+                .await
+                .expect("insert");
+        }
+        raws.push(CHECK_INS as f64 / started.elapsed().as_secs_f64());
     }
-    let raw = CHECK_INS as f64 / started.elapsed().as_secs_f64();
+    let (rate, p99, raw) = (median(rates), median(p99s), median(raws));
     let ratio = rate / raw;
     println!(
-        "check-ins [sqlite, {CHECK_IN_CLIENTS} clients]: {rate:.0}/s (p99 {:.2} ms) vs raw single-INSERT transactions {raw:.0}/s → ratio {ratio:.2} (target ≥ 0.50) {}; p99 {}",
-        p99.as_secs_f64() * 1000.0,
+        "check-ins [sqlite, large demo, {CHECK_IN_CLIENTS} clients, random key results]: {rate:.0}/s (p99 {p99:.2} ms) vs raw single-INSERT transactions {raw:.0}/s → ratio {ratio:.2} (target ≥ 0.50) {}; p99 {} [median of {RUNS}]",
         if ratio >= 0.5 { "OK" } else { "BELOW TARGET" },
-        if p99 <= Duration::from_millis(10) { "OK (≤ 10 ms)" } else { "ABOVE 10 ms" }
+        if p99 <= 10.0 { "OK (≤ 10 ms)" } else { "ABOVE 10 ms" }
     );
+    println!("check-in one at a time [sqlite, large demo]: p50 {one_p50:.2} ms");
 }

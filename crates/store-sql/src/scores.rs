@@ -10,7 +10,7 @@ use quarterdeck_domain::okr::{KeyResultStatus, ObjectiveStatus, objective_score 
 use quarterdeck_domain::scoring::{Measure, Score, Weight, check_value, score_value};
 use quarterdeck_store::StoreResult;
 use quarterdeck_store::snapshot::Snapshot;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 fn weight(w: f64) -> StoreResult<Weight> {
     Ok(Weight::new("weight", w)?)
@@ -57,7 +57,8 @@ pub(crate) async fn refresh_objective(c: &mut Conn<'_>, objective: &str) -> Stor
     refresh_parents(c, &BTreeSet::from([objective.to_owned()])).await
 }
 
-/// Recomputes the roll-ups of the objectives these children contribute to.
+/// Recomputes the roll-ups of the objectives these children contribute to: a fixed number
+/// of statements however many parents there are.
 pub(crate) async fn refresh_parents(c: &mut Conn<'_>, children: &BTreeSet<String>) -> StoreResult<()> {
     if children.is_empty() {
         return Ok(());
@@ -66,24 +67,40 @@ pub(crate) async fn refresh_parents(c: &mut Conn<'_>, children: &BTreeSet<String
         Sql::new("SELECT DISTINCT parent_objective_id FROM alignments WHERE kind = 'contributes' AND child_id IN (");
     s.list(children.iter()).push(")");
     let parents: Vec<(String,)> = c.fetch_all(&s).await?;
-    for (parent,) in parents {
-        refresh_rollup(c, &parent).await?;
-    }
-    Ok(())
+    refresh_rollups(c, &parents.into_iter().map(|(p,)| p).collect()).await
 }
 
-/// A parent's roll-up from its contributing, not retired children, read after its lock is
-/// held so that a concurrent writer's committed child score is seen.
+/// A parent's roll-up from its contributing, not retired children.
 pub(crate) async fn refresh_rollup(c: &mut Conn<'_>, parent: &str) -> StoreResult<()> {
-    lock_objective(c, parent).await?;
-    let children: Vec<(f64, f64)> = c
-        .fetch_all(&q!(
-            "SELECT o.score, a.weight FROM alignments a JOIN objectives o ON o.id = a.child_id \
-             WHERE a.parent_objective_id = $1 AND a.kind = 'contributes' AND o.status <> 'retired'",
-            parent
-        ))
-        .await?;
-    c.execute(&q!("UPDATE objectives SET rollup = $1 WHERE id = $2", rollup(&children), parent)).await?;
+    refresh_rollups(c, &BTreeSet::from([parent.to_owned()])).await
+}
+
+/// Parents' roll-ups from their contributing, not retired children, read after the parents'
+/// locks are held so that a concurrent writer's committed child score is seen.
+async fn refresh_rollups(c: &mut Conn<'_>, parents: &BTreeSet<String>) -> StoreResult<()> {
+    if parents.is_empty() {
+        return Ok(());
+    }
+    lock_objectives(c, parents).await?;
+    let mut s = Sql::new(
+        "SELECT a.parent_objective_id, o.score, a.weight FROM alignments a JOIN objectives o ON o.id = a.child_id \
+         WHERE a.kind = 'contributes' AND o.status <> 'retired' AND a.parent_objective_id IN (",
+    );
+    s.list(parents.iter()).push(")");
+    let rows: Vec<(String, f64, f64)> = c.fetch_all(&s).await?;
+    let mut children: BTreeMap<&str, Vec<(f64, f64)>> = parents.iter().map(|p| (p.as_str(), Vec::new())).collect();
+    for (parent, score, w) in &rows {
+        if let Some(list) = children.get_mut(parent.as_str()) {
+            list.push((*score, *w));
+        }
+    }
+    let rollups: Vec<(&str, Option<f64>)> = children.iter().map(|(p, ch)| (*p, rollup(ch))).collect();
+    let mut u = Sql::new("UPDATE objectives SET rollup = v.column2 FROM (");
+    u.values(&rollups, |t, (id, r)| {
+        t.bind(*id).bind(*r);
+    });
+    u.push(") AS v WHERE objectives.id = v.column1");
+    c.execute(&u).await?;
     Ok(())
 }
 
