@@ -49,6 +49,40 @@ where
     weighted_mean(contributions)
 }
 
+/// A roll-up kept as running sums, so that a child's new score changes its parents in constant
+/// time instead of re-reading every sibling. `value()` is [`rollup`] of the children the sums
+/// were built from (up to rounding), and a structural change (a link added or removed, a child
+/// retired) rebuilds the sums from the children with [`RollupSums::of`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RollupSums {
+    /// Σ weight of the contributing children.
+    pub weight: f64,
+    /// Σ weight × score of the contributing children.
+    pub weighted: f64,
+}
+
+impl RollupSums {
+    pub fn of<I>(contributions: I) -> RollupSums
+    where
+        I: IntoIterator<Item = (Score, Weight)>,
+    {
+        contributions.into_iter().fold(RollupSums::default(), |s, (score, w)| RollupSums {
+            weight: s.weight + w.value(),
+            weighted: s.weighted + score.value() * w.value(),
+        })
+    }
+
+    /// The sums after one contributing child, linked with `weight`, moved from `old` to `new`.
+    pub fn child_changed(self, weight: Weight, old: Score, new: Score) -> RollupSums {
+        RollupSums { weighted: self.weighted + weight.value() * (new.value() - old.value()), ..self }
+    }
+
+    /// The roll-up the sums stand for; `None` when nothing contributes.
+    pub fn value(&self) -> Option<Score> {
+        (self.weight > 0.0).then(|| Score::clamped(self.weighted / self.weight))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +105,32 @@ mod tests {
     }
 
     proptest! {
+        /// Running sums built from the children, then moved child by child, give the roll-up
+        /// recomputed from the children as they end up.
+        #[test]
+        fn running_sums_follow_the_rollup_of_the_children(
+            children in proptest::collection::vec((0.0f64..=1.0, 0.1f64..10.0), 1..30),
+            moves in proptest::collection::vec((0usize..30, 0.0f64..=1.0), 0..200),
+        ) {
+            let mut scores: Vec<f64> = children.iter().map(|c| c.0).collect();
+            let weights: Vec<Weight> = children.iter().map(|c| Weight::new("w", c.1).unwrap()).collect();
+            let mut sums = RollupSums::of(scores.iter().zip(&weights).map(|(s, w)| (Score::clamped(*s), *w)));
+            for (i, new) in moves {
+                let i = i % scores.len();
+                sums = sums.child_changed(weights[i], Score::clamped(scores[i]), Score::clamped(new));
+                scores[i] = new;
+            }
+            let exact = rollup(scores.iter().zip(&weights).map(|(s, w)| (Score::clamped(*s), *w))).unwrap();
+            prop_assert!((sums.value().unwrap().value() - exact.value()).abs() < 1e-9);
+        }
+
+        #[test]
+        fn no_children_no_rollup(w in 0.1f64..10.0) {
+            prop_assert_eq!(RollupSums::of(std::iter::empty()).value(), None);
+            let one = RollupSums::of([(Score::clamped(0.4), Weight::new("w", w).unwrap())]);
+            prop_assert!((one.value().unwrap().value() - 0.4).abs() < 1e-12);
+        }
+
         #[test]
         fn links_accepted_one_by_one_never_form_a_loop(edges in proptest::collection::vec((0usize..8, 0usize..8), 0..40)) {
             let o = ids(8);

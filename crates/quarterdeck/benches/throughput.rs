@@ -227,7 +227,7 @@ async fn load(client: &reqwest::Client, url: &str) -> (f64, Duration) {
 /// The large demo organisation (10,000 people), generated once a day by the `quarterdeck demo`
 /// binary and kept under the target directory; each benchmark works on its own copy.
 async fn large_demo() -> (Arc<dyn Store>, tempfile::TempDir) {
-    const REVISION: u32 = 2;
+    const REVISION: u32 = 3;
     let cache_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-data");
     std::fs::create_dir_all(&cache_dir).expect("cache directory");
     let cached = cache_dir.join(format!("large-demo-{}-r{REVISION}.db", Utc::now().date_naive()));

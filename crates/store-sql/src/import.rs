@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 const MAX_BINDS: usize = 30_000;
 
 pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> StoreResult<ImportCounts> {
-    derive_all(&mut snapshot)?;
+    let sums = derive_all(&mut snapshot)?;
     assign_keys(&mut snapshot);
     let counts = ImportCounts {
         units: snapshot.units.len(),
@@ -70,8 +70,8 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     bulk!(
         snapshot.objectives,
         "INSERT INTO objectives (id, version, created_at, updated_at, cycle_id, key, title, description, owner_id, \
-         unit_id, kind, status, status_reason, score, rollup, key_result_count)",
-        16,
+         unit_id, kind, status, status_reason, score, rollup, key_result_count, rollup_weight, rollup_sum)",
+        18,
         |t, o| {
             t.bind(o.id).bind(o.version).bind(micros(o.created_at)).bind(micros(o.updated_at)).bind(o.cycle_id);
             t.bind(&o.key);
@@ -81,6 +81,8 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
                 .bind(o.score)
                 .bind(o.rollup)
                 .bind(o.key_result_count);
+            let of = sums.get(&o.id).copied().unwrap_or_default();
+            t.bind(of.weight).bind(of.weighted);
         }
     );
     bulk!(

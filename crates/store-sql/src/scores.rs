@@ -5,7 +5,8 @@
 
 use crate::db::{Conn, Sql, q};
 use crate::rows::word;
-use quarterdeck_domain::alignment::{LinkKind, rollup as domain_rollup};
+use quarterdeck_domain::alignment::{LinkKind, RollupSums};
+use quarterdeck_domain::ids::ObjectiveId;
 use quarterdeck_domain::okr::{KeyResultStatus, ObjectiveStatus, objective_score as domain_objective_score};
 use quarterdeck_domain::scoring::{Measure, Score, Weight, check_value, score_value};
 use quarterdeck_store::StoreResult;
@@ -25,10 +26,9 @@ pub(crate) fn objective_score(key_results: &[(String, f64, f64)]) -> StoreResult
     Ok((domain_objective_score(items).value(), key_results.len() as i64))
 }
 
-/// A parent's roll-up from its contributing children's (score, link weight).
-pub(crate) fn rollup(children: &[(f64, f64)]) -> Option<f64> {
-    let items = children.iter().filter_map(|(s, w)| Weight::new("weight", *w).ok().map(|w| (Score::clamped(*s), w)));
-    domain_rollup(items).map(Score::value)
+/// A parent's roll-up sums from its contributing children's (score, link weight).
+pub(crate) fn rollup_sums(children: &[(f64, f64)]) -> RollupSums {
+    RollupSums::of(children.iter().filter_map(|(s, w)| Weight::new("weight", *w).ok().map(|w| (Score::clamped(*s), w))))
 }
 
 /// Takes the row locks of these objectives, in id order (PostgreSQL; SQLite has one writer).
@@ -94,18 +94,92 @@ async fn refresh_rollups(c: &mut Conn<'_>, parents: &BTreeSet<String>) -> StoreR
             list.push((*score, *w));
         }
     }
-    let rollups: Vec<(&str, Option<f64>)> = children.iter().map(|(p, ch)| (*p, rollup(ch))).collect();
-    let mut u = Sql::new("UPDATE objectives SET rollup = v.column2 FROM (");
-    u.values(&rollups, |t, (id, r)| {
-        t.bind(*id).bind(*r);
+    let sums: Vec<(&str, RollupSums)> = children.iter().map(|(p, ch)| (*p, rollup_sums(ch))).collect();
+    write_rollups(c, &sums).await
+}
+
+/// Stores parents' roll-up sums and the roll-up they stand for.
+async fn write_rollups(c: &mut Conn<'_>, sums: &[(&str, RollupSums)]) -> StoreResult<()> {
+    if sums.is_empty() {
+        return Ok(());
+    }
+    let mut u =
+        Sql::new("UPDATE objectives SET rollup = v.column2, rollup_weight = v.column3, rollup_sum = v.column4 FROM (");
+    u.values(sums, |t, (id, s)| {
+        t.bind(*id).bind(s.value().map(Score::value)).bind(s.weight).bind(s.weighted);
     });
     u.push(") AS v WHERE objectives.id = v.column1");
     c.execute(&u).await?;
     Ok(())
 }
 
+/// A contributing child objective's score before and after a write, with its links up.
+pub(crate) struct ChildLinks {
+    pub old_score: f64,
+    /// (parent, link weight) of each `contributes` link.
+    pub parents: Vec<(String, f64)>,
+}
+
+/// The scores and upward links of these objectives, read before a write changes their scores
+/// (retired objectives contribute nothing and are left out).
+pub(crate) async fn child_links(
+    c: &mut Conn<'_>,
+    children: &BTreeSet<String>,
+) -> StoreResult<HashMap<String, ChildLinks>> {
+    let mut out: HashMap<String, ChildLinks> = HashMap::new();
+    if children.is_empty() {
+        return Ok(out);
+    }
+    let mut s = Sql::new(
+        "SELECT ch.id, ch.score, a.parent_objective_id, a.weight FROM objectives ch \
+         JOIN alignments a ON a.child_id = ch.id AND a.kind = 'contributes' \
+         WHERE ch.status <> 'retired' AND ch.id IN (",
+    );
+    s.list(children.iter()).push(")");
+    let rows: Vec<(String, f64, String, f64)> = c.fetch_all(&s).await?;
+    for (child, score, parent, w) in rows {
+        out.entry(child)
+            .or_insert_with(|| ChildLinks { old_score: score, parents: Vec::new() })
+            .parents
+            .push((parent, w));
+    }
+    Ok(out)
+}
+
+/// Moves the roll-ups of the parents of children whose scores changed (`new` by child id):
+/// a fixed number of statements, and rows in proportion to the parents, never the siblings.
+/// Each parent is locked before its sums are read (PostgreSQL), after the children: the one
+/// lock order of every writer.
+pub(crate) async fn move_rollups(
+    c: &mut Conn<'_>,
+    links: &HashMap<String, ChildLinks>,
+    new: &HashMap<String, f64>,
+) -> StoreResult<()> {
+    let parents: BTreeSet<String> = links.values().flat_map(|l| l.parents.iter().map(|(p, _)| p.clone())).collect();
+    if parents.is_empty() {
+        return Ok(());
+    }
+    let lock = if c.is_pg() { " ORDER BY id FOR UPDATE" } else { "" };
+    let mut s = Sql::new("SELECT id, rollup_weight, rollup_sum FROM objectives WHERE id IN (");
+    s.list(parents.iter()).push(")").push(lock);
+    let rows: Vec<(String, f64, f64)> = c.fetch_all(&s).await?;
+    let mut sums: BTreeMap<String, RollupSums> =
+        rows.into_iter().map(|(id, weight, weighted)| (id, RollupSums { weight, weighted })).collect();
+    for (child, l) in links {
+        let Some(&after) = new.get(child) else { continue };
+        for (parent, w) in &l.parents {
+            if let Some(s) = sums.get_mut(parent) {
+                *s = s.child_changed(weight(*w)?, Score::clamped(l.old_score), Score::clamped(after));
+            }
+        }
+    }
+    let sums: Vec<(&str, RollupSums)> = sums.iter().map(|(p, s)| (p.as_str(), *s)).collect();
+    write_rollups(c, &sums).await
+}
+
 /// Fills in every derived field of a snapshot from its raw facts (check-ins, weights).
-pub(crate) fn derive_all(s: &mut Snapshot) -> StoreResult<()> {
+/// Returns each objective's roll-up sums.
+pub(crate) fn derive_all(s: &mut Snapshot) -> StoreResult<HashMap<ObjectiveId, RollupSums>> {
     let mut latest: HashMap<_, usize> = HashMap::new();
     for (i, c) in s.check_ins.iter().enumerate() {
         let newer = latest.get(&c.key_result_id).is_none_or(|&j| s.check_ins[j].at <= c.at);
@@ -154,8 +228,11 @@ pub(crate) fn derive_all(s: &mut Snapshot) -> StoreResult<()> {
             children.entry(a.parent_objective_id).or_default().push((*score, a.weight));
         }
     }
+    let mut sums = HashMap::new();
     for o in &mut s.objectives {
-        o.rollup = children.get(&o.id).and_then(|c| rollup(c));
+        let of = children.get(&o.id).map(|c| rollup_sums(c)).unwrap_or_default();
+        o.rollup = of.value().map(Score::value);
+        sums.insert(o.id, of);
     }
-    Ok(())
+    Ok(sums)
 }

@@ -22,10 +22,13 @@ impl SqlStore {
         let cannot_open = |e: sqlx::Error| StoreError::Backend(format!("cannot open SQLite file '{path}': {e}"));
         // A pool hands out a connection without pinging it first: a connection to a local file
         // does not go stale, and the ping would be one more trip to its thread per use.
+        // The writer never checkpoints the write-ahead log itself: folding the log into a large
+        // database file took milliseconds inside a commit, in front of everyone waiting to write.
+        // A background connection does it instead (see `checkpoints`).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(cannot_open)?;
         sqlx::migrate!("migrations/sqlite")
@@ -42,6 +45,8 @@ impl SqlStore {
         // A connection of its own whose `PRAGMA data_version` changes on every commit made
         // through any other connection: this process's writer, or another process (the CLI).
         let watcher = sqlx::ConnectOptions::connect(&options).await.map_err(cannot_open)?;
+        let checkpointer = sqlx::ConnectOptions::connect(&options).await.map_err(cannot_open)?;
+        tokio::spawn(checkpoints(checkpointer, write.clone()));
         Ok(SqlStore::new(Pools::Sqlite { read, write }, Some(watcher)))
     }
 
@@ -49,5 +54,25 @@ impl SqlStore {
         let mut conn = watcher.lock().await;
         let (v,): (i64,) = sqlx::query_as("PRAGMA data_version").fetch_one(&mut *conn).await.map_err(crate::backend)?;
         Ok(v.to_string())
+    }
+}
+
+/// How often the write-ahead log is folded into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Folds the write-ahead log into the database file, off the writer's path: a passive
+/// checkpoint never blocks a writer or a reader, and once it has caught up the next write
+/// starts the log again from its beginning, so it stays small. Stops with the store.
+async fn checkpoints(mut conn: sqlx::SqliteConnection, write: sqlx::SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if write.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await {
+            tracing::warn!(error = %e, "could not checkpoint the SQLite write-ahead log; it grows until the next try");
+        }
     }
 }

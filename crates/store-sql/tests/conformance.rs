@@ -324,6 +324,13 @@ async fn alignment_rolls_up_contributions_and_refuses_loops(s: S) {
         s.create_objective(&ctx(), objective(&o, "Earn the right to sell upmarket", Some(o.company.id))).await.unwrap();
     s.create_alignment(&ctx(), contributes(a.id, AlignmentTarget::Objective(other.id), 1.0)).await.unwrap();
     assert!(close(s.get_objective(other.id).await.unwrap().rollup.unwrap(), 0.5));
+    // A check-in moves every parent of its objective by the difference it makes, and the
+    // running sums stay those of the children as they are.
+    for v in [52.0, 44.0, 53.0] {
+        s.record_check_in(&ctx(), ka.id, check_in(v)).await.unwrap();
+    }
+    assert!(close(s.get_objective(other.id).await.unwrap().rollup.unwrap(), 0.65));
+    assert!(close(s.get_objective(company.id).await.unwrap().rollup.unwrap(), (0.65 + 3.0) / 4.0));
 
     let links = s
         .list_alignments(
@@ -334,7 +341,7 @@ async fn alignment_rolls_up_contributions_and_refuses_loops(s: S) {
         .unwrap();
     assert_eq!(links.items.len(), 3);
     s.delete_alignment(&ctx(), via_kr.id).await.unwrap();
-    assert!(close(s.get_objective(company.id).await.unwrap().rollup.unwrap(), 0.5));
+    assert!(close(s.get_objective(company.id).await.unwrap().rollup.unwrap(), 0.65));
 
     // Retiring a child takes it out of the roll-up.
     s.set_objective_status(&ctx(), a.id, None, ObjectiveStatus::Retired, Some("replaced".into())).await.unwrap();

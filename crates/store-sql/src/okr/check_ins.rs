@@ -8,7 +8,7 @@
 use crate::db::{Conn, Pools, Sql};
 use crate::journal;
 use crate::rows::*;
-use crate::scores::{lock_objectives, objective_score, refresh_parents};
+use crate::scores::{child_links, lock_objectives, move_rollups, objective_score};
 use crate::sql::{CHECK_IN_COLUMNS, SELECT_KEY_RESULT};
 use crate::write::Change;
 use crate::{found, new_id};
@@ -279,9 +279,12 @@ async fn write_batch(
     }
     let at = micros(jobs[accepted[0].job].ctx.at);
     writes.extend(journal::statements(&c, at, &changes, &events));
+    // The objectives' scores as they were and their links up, then the writes, then the
+    // parents' roll-ups moved by the difference: rows in proportion to what changed.
+    let links = child_links(&mut c, &objectives).await?;
     c.execute_all(&writes).await?;
-    // Roll-ups of the parents these objectives contribute to (their scores are written now).
-    refresh_parents(&mut c, &objectives).await?;
+    let new_scores: HashMap<String, f64> = scores.iter().map(|(o, score, _)| ((*o).clone(), *score)).collect();
+    move_rollups(&mut c, &links, &new_scores).await?;
     tx.commit().await?;
     for (job, check_in, kr) in results {
         answers[job] = Some(Ok((check_in, kr)));
