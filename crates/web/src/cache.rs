@@ -2,6 +2,8 @@
 //! (which moves with every committed write, from any process) and today's date are the ones
 //! it was rendered under, so a reader never sees a page older than the last write. Reads of
 //! an unchanged organisation then cost one token check instead of queries and rendering.
+//! After a write, a page is rendered once: the requests that arrive while it renders wait for
+//! that render instead of each rendering the same page (no thundering herd).
 
 use crate::AppState;
 use crate::error::ApiResult;
@@ -14,7 +16,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
 const MAX_ENTRIES: usize = 1024;
 const MAX_BYTES: usize = 64 * 1024 * 1024;
@@ -26,21 +29,43 @@ struct Entry {
     body: Bytes,
 }
 
+/// A page under one change token and day.
+type Version = (String, String, NaiveDate);
+/// One render of a page, shared by every request that waits for it: (etag, body).
+type Render = Arc<OnceCell<(String, Bytes)>>;
+
 pub struct PageCache {
     entries: Mutex<(HashMap<String, Entry>, usize)>,
+    /// Renders under way, by page version.
+    rendering: Mutex<HashMap<Version, Render>>,
     enabled: bool,
 }
 
 impl Default for PageCache {
     fn default() -> Self {
-        PageCache { entries: Mutex::default(), enabled: true }
+        PageCache { entries: Mutex::default(), rendering: Mutex::default(), enabled: true }
     }
 }
 
 impl PageCache {
     /// A cache that keeps nothing: every request renders (benchmarks of the render path).
     pub fn disabled() -> Self {
-        PageCache { entries: Mutex::default(), enabled: false }
+        PageCache { entries: Mutex::default(), rendering: Mutex::default(), enabled: false }
+    }
+
+    /// The render of this page version: the one under way, or a new one.
+    fn render_of(&self, version: &Version) -> Render {
+        let mut rendering = self.rendering.lock().expect("render lock");
+        // Bounded: a render whose requests all went away may leave its slot behind.
+        if rendering.len() >= MAX_ENTRIES {
+            rendering.retain(|_, r| Arc::strong_count(r) > 1);
+        }
+        rendering.entry(version.clone()).or_default().clone()
+    }
+
+    /// The render of this version is done (its page is in `entries`, or it failed).
+    fn rendered(&self, version: &Version) {
+        self.rendering.lock().expect("render lock").remove(version);
     }
 
     fn get(&self, key: &str, token: &str, today: NaiveDate) -> Option<(String, Bytes)> {
@@ -86,19 +111,29 @@ where
 {
     let token = state.app.change_token().await?;
     let today = state.app.today();
+    let render_now = || async {
+        // Something was written (or the day turned): the time zone may have been set by
+        // another server, so read it again before rendering.
+        state.app.refresh_settings().await?;
+        let value = render().await?;
+        let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
+            tracing::error!(error = %e, "rendering a page failed");
+            crate::error::ApiError::new(quarterdeck_domain::error::Code::Internal, "the page could not be rendered")
+        })?);
+        let etag = state.cache.put(key.clone(), token.clone(), today, body.clone());
+        Ok::<_, crate::error::ApiError>((etag, body))
+    };
     let (etag, body) = match state.cache.get(&key, &token, today) {
         Some(hit) => hit,
+        None if !state.cache.enabled => render_now().await?,
         None => {
-            // Something was written (or the day turned): the time zone may have been set by
-            // another server, so read it again before rendering.
-            state.app.refresh_settings().await?;
-            let value = render().await?;
-            let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
-                tracing::error!(error = %e, "rendering a page failed");
-                crate::error::ApiError::new(quarterdeck_domain::error::Code::Internal, "the page could not be rendered")
-            })?);
-            let etag = state.cache.put(key, token, today, body.clone());
-            (etag, body)
+            // One render per page version: whoever comes first renders, the others wait for it.
+            // The version was read before the render starts, so what it renders is never older.
+            let version = (key.clone(), token.clone(), today);
+            let render = state.cache.render_of(&version);
+            let done = render.get_or_try_init(render_now).await.cloned();
+            state.cache.rendered(&version);
+            done?
         }
     };
     if headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
