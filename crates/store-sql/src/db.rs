@@ -159,7 +159,19 @@ impl Sql {
         self.render(true).into_owned()
     }
 
-    fn sqlite_args(&self) -> StoreResult<SqliteArguments<'static>> {
+    /// Whether these statements can travel as one text: every placeholder is bound (`bind`,
+    /// `values`, `list`), so SQLite's positional `?`s continue from one statement to the next.
+    pub(crate) fn joinable(parts: &[Sql]) -> bool {
+        parts.iter().all(|p| p.args.is_empty() || p.text.contains(MARK))
+    }
+
+    /// The statements as one SQLite text, separated by `;`, with all their arguments.
+    pub(crate) fn joined(parts: &[Sql]) -> Sql {
+        let text: Vec<String> = parts.iter().map(|p| p.render(false).into_owned()).collect();
+        Sql { text: text.join(";\n"), args: parts.iter().flat_map(|p| p.args.clone()).collect() }
+    }
+
+    pub(crate) fn sqlite_args(&self) -> StoreResult<SqliteArguments<'static>> {
         let mut out = SqliteArguments::default();
         for a in &self.args {
             let added = match a.clone() {
@@ -173,7 +185,7 @@ impl Sql {
         Ok(out)
     }
 
-    fn pg_args(&self) -> StoreResult<PgArguments> {
+    pub(crate) fn pg_args(&self) -> StoreResult<PgArguments> {
         let mut out = PgArguments::default();
         for a in &self.args {
             let added = match a.clone() {
@@ -252,11 +264,9 @@ impl Conn<'_> {
     /// trip to its connection thread instead of one per statement); statements whose
     /// placeholders are all bound (`bind`, `values`, `list`) continue each other's `?`s.
     pub(crate) async fn execute_all(&mut self, parts: &[Sql]) -> StoreResult<()> {
-        let joinable = parts.iter().all(|p| p.args.is_empty() || p.text.contains(MARK));
         match self {
-            Conn::Sqlite(c) if joinable && parts.len() > 1 => {
-                let text: Vec<String> = parts.iter().map(|p| p.render(false).into_owned()).collect();
-                let all = Sql { text: text.join(";\n"), args: parts.iter().flat_map(|p| p.args.clone()).collect() };
+            Conn::Sqlite(c) if parts.len() > 1 && Sql::joinable(parts) => {
+                let all = Sql::joined(parts);
                 sqlx::query_with(&all.text, all.sqlite_args()?).execute(&mut **c).await.db()?;
                 Ok(())
             }

@@ -5,6 +5,7 @@
 
 mod cycles;
 pub(crate) mod db;
+mod fused;
 mod import;
 mod journal;
 mod kpi;

@@ -32,10 +32,13 @@ pub(crate) async fn zone_in(c: &mut Conn<'_>) -> StoreResult<Zone> {
     Ok(settings_in(c, "").await?.time_zone)
 }
 
-/// The organisation's settings, as stored (`lock`: " FOR UPDATE" to hold them on PostgreSQL).
-async fn settings_in(c: &mut Conn<'_>, lock: &str) -> StoreResult<OrgSettings> {
-    let sql = format!("SELECT value, version FROM settings WHERE name = 'time_zone'{lock}");
-    let row: Option<(String, i64)> = c.fetch_optional(&q!(sql)).await?;
+/// The statement reading the organisation's settings (`lock`: " FOR UPDATE" to hold them on
+/// PostgreSQL); [`settings_from`] reads its row.
+pub(crate) fn settings_sql(lock: &str) -> Sql {
+    Sql::new(format!("SELECT value, version FROM settings WHERE name = 'time_zone'{lock}"))
+}
+
+pub(crate) fn settings_from(row: Option<(String, i64)>) -> StoreResult<OrgSettings> {
     match row {
         Some((name, version)) => {
             let time_zone = Zone::parse(&name).map_err(|_| {
@@ -45,6 +48,11 @@ async fn settings_in(c: &mut Conn<'_>, lock: &str) -> StoreResult<OrgSettings> {
         }
         None => Ok(OrgSettings { time_zone: Zone::default(), version: 1 }),
     }
+}
+
+/// The organisation's settings, as stored (`lock`: " FOR UPDATE" to hold them on PostgreSQL).
+async fn settings_in(c: &mut Conn<'_>, lock: &str) -> StoreResult<OrgSettings> {
+    settings_from(c.fetch_optional(&settings_sql(lock)).await?)
 }
 
 /// The chain above `start` in a tree table (`start` first), in one recursive query.

@@ -100,8 +100,16 @@ async fn refresh_rollups(c: &mut Conn<'_>, parents: &BTreeSet<String>) -> StoreR
 
 /// Stores parents' roll-up sums and the roll-up they stand for.
 async fn write_rollups(c: &mut Conn<'_>, sums: &[(&str, RollupSums)]) -> StoreResult<()> {
+    match rollups_sql(sums) {
+        Some(u) => c.execute(&u).await.map(|_| ()),
+        None => Ok(()),
+    }
+}
+
+/// The statement storing parents' roll-up sums and the roll-up they stand for.
+fn rollups_sql(sums: &[(&str, RollupSums)]) -> Option<Sql> {
     if sums.is_empty() {
-        return Ok(());
+        return None;
     }
     let mut u =
         Sql::new("UPDATE objectives SET rollup = v.column2, rollup_weight = v.column3, rollup_sum = v.column4 FROM (");
@@ -109,72 +117,74 @@ async fn write_rollups(c: &mut Conn<'_>, sums: &[(&str, RollupSums)]) -> StoreRe
         t.bind(*id).bind(s.value().map(Score::value)).bind(s.weight).bind(s.weighted);
     });
     u.push(") AS v WHERE objectives.id = v.column1");
-    c.execute(&u).await?;
-    Ok(())
+    Some(u)
 }
 
-/// A contributing child objective's score before and after a write, with its links up.
-pub(crate) struct ChildLinks {
-    pub old_score: f64,
-    /// (parent, link weight) of each `contributes` link.
-    pub parents: Vec<(String, f64)>,
+/// The upward links of the objectives holding some key results, read before a write changes
+/// their scores: each contributing child's score, its parents with the link weights, and the
+/// parents' sums as they stood (retired objectives contribute nothing and are left out).
+#[derive(Default)]
+pub(crate) struct Links {
+    /// child → (its score before the write, [(parent, link weight)]).
+    children: HashMap<String, (f64, Vec<(String, f64)>)>,
+    parents: BTreeMap<String, RollupSums>,
 }
 
-/// The scores and upward links of these objectives, read before a write changes their scores
-/// (retired objectives contribute nothing and are left out).
-pub(crate) async fn child_links(
-    c: &mut Conn<'_>,
-    children: &BTreeSet<String>,
-) -> StoreResult<HashMap<String, ChildLinks>> {
-    let mut out: HashMap<String, ChildLinks> = HashMap::new();
-    if children.is_empty() {
-        return Ok(out);
-    }
+/// The statement that reads [`Links`] for the objectives of these key results.
+pub(crate) fn links_sql(key_results: &BTreeSet<String>) -> Sql {
     let mut s = Sql::new(
-        "SELECT ch.id, ch.score, a.parent_objective_id, a.weight FROM objectives ch \
+        "SELECT ch.id, ch.score, a.parent_objective_id, a.weight, p.rollup_weight, p.rollup_sum FROM objectives ch \
          JOIN alignments a ON a.child_id = ch.id AND a.kind = 'contributes' \
-         WHERE ch.status <> 'retired' AND ch.id IN (",
+         JOIN objectives p ON p.id = a.parent_objective_id \
+         WHERE ch.status <> 'retired' AND ch.id IN (SELECT objective_id FROM key_results WHERE id IN (",
     );
-    s.list(children.iter()).push(")");
-    let rows: Vec<(String, f64, String, f64)> = c.fetch_all(&s).await?;
-    for (child, score, parent, w) in rows {
-        out.entry(child)
-            .or_insert_with(|| ChildLinks { old_score: score, parents: Vec::new() })
-            .parents
-            .push((parent, w));
-    }
-    Ok(out)
+    s.list(key_results.iter()).push("))");
+    s
 }
 
-/// Moves the roll-ups of the parents of children whose scores changed (`new` by child id):
-/// a fixed number of statements, and rows in proportion to the parents, never the siblings.
-/// Each parent is locked before its sums are read (PostgreSQL), after the children: the one
-/// lock order of every writer.
-pub(crate) async fn move_rollups(
-    c: &mut Conn<'_>,
-    links: &HashMap<String, ChildLinks>,
-    new: &HashMap<String, f64>,
-) -> StoreResult<()> {
-    let parents: BTreeSet<String> = links.values().flat_map(|l| l.parents.iter().map(|(p, _)| p.clone())).collect();
-    if parents.is_empty() {
-        return Ok(());
+pub(crate) type LinkRow = (String, f64, String, f64, f64, f64);
+
+impl Links {
+    pub(crate) fn from_rows(rows: Vec<LinkRow>) -> Links {
+        let mut out = Links::default();
+        for (child, score, parent, w, weight, weighted) in rows {
+            out.children.entry(child).or_insert_with(|| (score, Vec::new())).1.push((parent.clone(), w));
+            out.parents.insert(parent, RollupSums { weight, weighted });
+        }
+        out
     }
-    let lock = if c.is_pg() { " ORDER BY id FOR UPDATE" } else { "" };
-    let mut s = Sql::new("SELECT id, rollup_weight, rollup_sum FROM objectives WHERE id IN (");
-    s.list(parents.iter()).push(")").push(lock);
-    let rows: Vec<(String, f64, f64)> = c.fetch_all(&s).await?;
-    let mut sums: BTreeMap<String, RollupSums> =
-        rows.into_iter().map(|(id, weight, weighted)| (id, RollupSums { weight, weighted })).collect();
-    for (child, l) in links {
+}
+
+/// The statement moving the roll-ups of the parents of children whose scores changed (`new`
+/// by child id): rows in proportion to the parents, never the siblings. On SQLite the sums read
+/// with the links are current (the writer holds the write lock from its first read); on
+/// PostgreSQL each parent is locked and its sums read again here, after the children were
+/// locked: the one lock order of every writer.
+pub(crate) async fn moved_rollups(
+    c: &mut Conn<'_>,
+    links: &Links,
+    new: &HashMap<String, f64>,
+) -> StoreResult<Option<Sql>> {
+    if links.parents.is_empty() {
+        return Ok(None);
+    }
+    let mut sums = links.parents.clone();
+    if c.is_pg() {
+        let mut s = Sql::new("SELECT id, rollup_weight, rollup_sum FROM objectives WHERE id IN (");
+        s.list(sums.keys()).push(") ORDER BY id FOR UPDATE");
+        let rows: Vec<(String, f64, f64)> = c.fetch_all(&s).await?;
+        sums = rows.into_iter().map(|(id, weight, weighted)| (id, RollupSums { weight, weighted })).collect();
+    }
+    for (child, (old, parents)) in &links.children {
         let Some(&after) = new.get(child) else { continue };
-        for (parent, w) in &l.parents {
+        for (parent, w) in parents {
             if let Some(s) = sums.get_mut(parent) {
-                *s = s.child_changed(weight(*w)?, Score::clamped(l.old_score), Score::clamped(after));
+                *s = s.child_changed(weight(*w)?, Score::clamped(*old), Score::clamped(after));
             }
         }
     }
     let sums: Vec<(&str, RollupSums)> = sums.iter().map(|(p, s)| (p.as_str(), *s)).collect();
-    write_rollups(c, &sums).await
+    Ok(rollups_sql(&sums))
 }
 
 /// Fills in every derived field of a snapshot from its raw facts (check-ins, weights).
