@@ -200,6 +200,44 @@ impl Sql {
     }
 }
 
+/// Test builds: the statements run while a recording is on, so a test can check their plans
+/// (see `testing::full_scans`). Without the `testing` feature, nothing is kept.
+pub(crate) mod recording {
+    use super::Sql;
+    #[cfg(feature = "testing")]
+    use std::sync::{
+        Mutex,
+        atomic::{AtomicBool, Ordering},
+    };
+
+    #[cfg(feature = "testing")]
+    static ON: AtomicBool = AtomicBool::new(false);
+    #[cfg(feature = "testing")]
+    static LOG: Mutex<Vec<Sql>> = Mutex::new(Vec::new());
+
+    #[cfg(feature = "testing")]
+    pub(crate) fn note(q: &Sql) {
+        if ON.load(Ordering::Relaxed) {
+            LOG.lock().expect("recording").push(q.clone());
+        }
+    }
+
+    #[cfg(not(feature = "testing"))]
+    pub(crate) fn note(_: &Sql) {}
+
+    #[cfg(feature = "testing")]
+    pub(crate) fn start() {
+        LOG.lock().expect("recording").clear();
+        ON.store(true, Ordering::Relaxed);
+    }
+
+    #[cfg(feature = "testing")]
+    pub(crate) fn stop() -> Vec<Sql> {
+        ON.store(false, Ordering::Relaxed);
+        std::mem::take(&mut *LOG.lock().expect("recording"))
+    }
+}
+
 /// Marks a bound placeholder in the text until it is rendered for a database.
 const MARK: char = '\u{1}';
 
@@ -250,6 +288,7 @@ impl Conn<'_> {
 
     /// Runs a statement; the number of rows it touched.
     pub(crate) async fn execute(&mut self, q: &Sql) -> StoreResult<u64> {
+        recording::note(q);
         match self {
             Conn::Sqlite(c) => {
                 Ok(sqlx::query_with(&q.render(false), q.sqlite_args()?).execute(&mut **c).await.db()?.rows_affected())
@@ -266,6 +305,7 @@ impl Conn<'_> {
     pub(crate) async fn execute_all(&mut self, parts: &[Sql]) -> StoreResult<()> {
         match self {
             Conn::Sqlite(c) if parts.len() > 1 && Sql::joinable(parts) => {
+                parts.iter().for_each(recording::note);
                 let all = Sql::joined(parts);
                 sqlx::query_with(&all.text, all.sqlite_args()?).execute(&mut **c).await.db()?;
                 Ok(())
@@ -281,6 +321,7 @@ impl Conn<'_> {
 
     /// A statement that may violate a unique key, named `field` with `value` when it does.
     pub(crate) async fn execute_unique(&mut self, q: &Sql, field: &'static str, value: &str) -> StoreResult<u64> {
+        recording::note(q);
         let done = match self {
             Conn::Sqlite(c) => {
                 sqlx::query_with(&q.render(false), q.sqlite_args()?).execute(&mut **c).await.map(|r| r.rows_affected())
@@ -293,6 +334,7 @@ impl Conn<'_> {
     }
 
     pub(crate) async fn fetch_all<R: Row>(&mut self, q: &Sql) -> StoreResult<Vec<R>> {
+        recording::note(q);
         match self {
             Conn::Sqlite(c) => {
                 sqlx::query_as_with::<_, R, _>(&q.render(false), q.sqlite_args()?).fetch_all(&mut **c).await.db()
@@ -302,6 +344,7 @@ impl Conn<'_> {
     }
 
     pub(crate) async fn fetch_optional<R: Row>(&mut self, q: &Sql) -> StoreResult<Option<R>> {
+        recording::note(q);
         match self {
             Conn::Sqlite(c) => {
                 sqlx::query_as_with::<_, R, _>(&q.render(false), q.sqlite_args()?).fetch_optional(&mut **c).await.db()
@@ -313,6 +356,7 @@ impl Conn<'_> {
     }
 
     pub(crate) async fn fetch_one<R: Row>(&mut self, q: &Sql) -> StoreResult<R> {
+        recording::note(q);
         match self {
             Conn::Sqlite(c) => {
                 sqlx::query_as_with::<_, R, _>(&q.render(false), q.sqlite_args()?).fetch_one(&mut **c).await.db()

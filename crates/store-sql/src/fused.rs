@@ -5,7 +5,7 @@
 //! On PostgreSQL it is an ordinary transaction, one statement after another.
 
 use crate::backend;
-use crate::db::{Conn, Pools, Row, Sql};
+use crate::db::{Conn, Pools, Row, Sql, recording};
 use futures_util::TryStreamExt;
 use quarterdeck_store::{StoreError, StoreResult};
 use sqlx::pool::PoolConnection;
@@ -82,6 +82,7 @@ impl FusedTx {
     pub(crate) async fn read(&mut self, parts: &[Sql]) -> StoreResult<Vec<RowSet>> {
         match self {
             FusedTx::Sqlite(Writer { conn, open }) => {
+                parts.iter().for_each(recording::note);
                 if !Sql::joinable(parts) {
                     return Err(unjoinable());
                 }
@@ -114,6 +115,7 @@ impl FusedTx {
             FusedTx::Pg(t) => {
                 let mut out = Vec::with_capacity(parts.len());
                 for p in parts {
+                    recording::note(p);
                     let rows =
                         sqlx::query_with(&p.render(true), p.pg_args()?).fetch_all(&mut **t).await.map_err(backend)?;
                     out.push(RowSet::Pg(rows));
@@ -127,6 +129,7 @@ impl FusedTx {
     pub(crate) async fn commit_with(self, writes: &[Sql]) -> StoreResult<()> {
         match self {
             FusedTx::Sqlite(mut w) => {
+                writes.iter().for_each(recording::note);
                 if !Sql::joinable(writes) {
                     return Err(unjoinable());
                 }
@@ -148,6 +151,7 @@ impl FusedTx {
             }
             FusedTx::Pg(mut t) => {
                 for w in writes {
+                    recording::note(w);
                     sqlx::query_with(&w.render(true), w.pg_args()?).execute(&mut *t).await.map_err(backend)?;
                 }
                 t.commit().await.map_err(backend)
@@ -281,6 +285,27 @@ mod tests {
             tx.conn().execute(&setting("fused-rolled-back")).await.expect("write inside");
             tx.rollback().await;
             assert_eq!(stored(pools).await, ["fused-kept"], "{}", pools.backend());
+        }
+    }
+
+    /// The plan check (`testing::full_scans`) reports a read of a whole table, and not an
+    /// indexed lookup: a check that cannot fail would prove nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_plan_check_sees_a_full_scan() {
+        for (store, _dir) in stores().await {
+            crate::testing::record_statements();
+            let mut r = store.pools.reader().await.expect("reader");
+            let mut by_title = Sql::new("SELECT id FROM key_results WHERE title = ");
+            by_title.bind("x");
+            let mut by_id = Sql::new("SELECT id FROM key_results WHERE id = ");
+            by_id.bind("x");
+            let _: Vec<(String,)> = r.conn().fetch_all(&by_title).await.expect("by title");
+            let _: Vec<(String,)> = r.conn().fetch_all(&by_id).await.expect("by id");
+            drop(r);
+            let plans = crate::testing::full_scans(&store, &["settings"]).await;
+            let key_results: Vec<&String> = plans.scans.iter().filter(|s| s.starts_with("key_results:")).collect();
+            assert_eq!(key_results.len(), 1, "{}: {:?}", store.pools.backend(), plans.scans);
+            assert!(key_results[0].contains("title"), "{key_results:?}");
         }
     }
 }

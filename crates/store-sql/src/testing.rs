@@ -8,6 +8,12 @@ use std::sync::Arc;
 
 /// A store on a fresh SQLite file; keep the directory alive as long as the store.
 pub async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let (store, dir) = sqlite_sql_store().await;
+    (store, dir)
+}
+
+/// The same, as the concrete store (for [`full_scans`]).
+pub async fn sqlite_sql_store() -> (Arc<SqlStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("test.db");
     let store = SqlStore::open_sqlite(path.to_str().expect("utf-8 temp path")).await.expect("open SQLite");
@@ -16,6 +22,11 @@ pub async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
 
 /// A store in a fresh PostgreSQL schema, or `None` (with a note) when no server is configured.
 pub async fn postgres_store() -> Option<Arc<dyn Store>> {
+    postgres_sql_store().await.map(|s| s as Arc<dyn Store>)
+}
+
+/// The same, as the concrete store (for [`full_scans`]).
+pub async fn postgres_sql_store() -> Option<Arc<SqlStore>> {
     match std::env::var("QUARTERDECK_TEST_PG") {
         Ok(url) if !url.is_empty() => {
             let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
@@ -65,4 +76,83 @@ macro_rules! backend_tests {
             })*
         }
     };
+}
+
+/// Starts recording every statement the stores of this process run (one test per process:
+/// the recording is global).
+pub fn record_statements() {
+    crate::db::recording::start();
+}
+
+/// The plans of the statements recorded.
+pub struct Plans {
+    /// Distinct statements whose plans were read.
+    pub checked: usize,
+    /// "table: statement" for each whole-table read.
+    pub scans: Vec<String>,
+}
+
+/// Stops recording, and asks the database for the plan of each distinct statement recorded:
+/// every statement whose plan reads a whole table (other than `small`, tables that hold a
+/// handful of rows whatever the organisation's size) comes back as "table: statement". On
+/// PostgreSQL sequential scans are priced out first (`enable_seqscan = off`), so one that
+/// remains has no index to use — on a test-sized table the planner would scan anyway.
+pub async fn full_scans(store: &SqlStore, small: &[&str]) -> Plans {
+    use crate::db::Pools;
+    let statements = crate::db::recording::stop();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let tables: Vec<String> = match &store.pools {
+        Pools::Sqlite { read, .. } => {
+            let rows: Vec<(String,)> = sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .fetch_all(read)
+                .await
+                .expect("tables");
+            rows.into_iter().map(|(t,)| t).collect()
+        }
+        Pools::Pg(_) => Vec::new(),
+    };
+    for q in statements {
+        let pg = matches!(store.pools, Pools::Pg(_));
+        let text = q.render(pg).into_owned();
+        let head = text.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        if !["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"].contains(&head.as_str()) || !seen.insert(text.clone()) {
+            continue;
+        }
+        let scanned: Vec<String> = match &store.pools {
+            Pools::Sqlite { read, .. } => {
+                let plan: Vec<(i64, i64, i64, String)> =
+                    sqlx::query_as_with(&format!("EXPLAIN QUERY PLAN {text}"), q.sqlite_args().expect("args"))
+                        .fetch_all(read)
+                        .await
+                        .unwrap_or_else(|e| panic!("EXPLAIN {text}: {e}"));
+                plan.into_iter()
+                    .filter_map(|(_, _, _, detail)| {
+                        detail.strip_prefix("SCAN ").and_then(|r| r.split_whitespace().next()).map(str::to_owned)
+                    })
+                    .filter(|t| tables.contains(t))
+                    .collect()
+            }
+            Pools::Pg(pool) => {
+                let mut tx = pool.begin().await.expect("begin");
+                sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await.expect("set");
+                let plan: Vec<(String,)> = sqlx::query_as_with(&format!("EXPLAIN {text}"), q.pg_args().expect("args"))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .unwrap_or_else(|e| panic!("EXPLAIN {text}: {e}"));
+                plan.into_iter()
+                    .filter_map(|(line,)| {
+                        let at = line.find("Seq Scan on ")?;
+                        line[at + "Seq Scan on ".len()..].split_whitespace().next().map(str::to_owned)
+                    })
+                    .collect()
+            }
+        };
+        for table in scanned {
+            if !small.contains(&table.as_str()) {
+                out.push(format!("{table}: {text}"));
+            }
+        }
+    }
+    Plans { checked: seen.len(), scans: out }
 }
