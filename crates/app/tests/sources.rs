@@ -60,13 +60,14 @@ async fn a_sql_source_pulls_from_postgres(store: Arc<dyn Store>) {
         return;
     };
     let t = table();
+    // One point on each of the last three days, whatever the time of day the test runs.
     let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
     sqlx::query(&format!("CREATE TABLE {t} (closed_at timestamptz, amount numeric(12,2), region text)"))
         .execute(&mut conn)
         .await
         .unwrap();
     sqlx::query(&format!(
-        "INSERT INTO {t} VALUES (now() - interval '2 days', 1200.50, 'emea'), (now() - interval '1 day', 800, 'amer'), (now() - interval '1 hour', 99.5, NULL)"
+        "INSERT INTO {t} VALUES (now() - interval '2 days', 1200.50, 'emea'), (now() - interval '1 day', 800, 'amer'), (now(), 99.5, NULL)"
     ))
     .execute(&mut conn)
     .await
