@@ -13,12 +13,15 @@
 //!   random key results of the large demo, against the database's raw transaction rate (one
 //!   single-row INSERT per transaction, same table, same file). Target ≥ 0.5 and p99 ≤ 10 ms;
 //!   and one check-in at a time.
+//! - memory: the release server (`quarterdeck serve`, its own process) on the large demo, asked
+//!   for every unit's list pages (more distinct pages than its cache holds) while people check
+//!   in; its resident set after and its peak. Limit 150 MB.
 //!
 //! The large demo is generated once a day and cached under the target directory; every
 //! benchmark on it works on its own copy, and prints the median of several runs.
 //!
-//! Run: `cargo bench -p quarterdeck --bench throughput` (add `-- ingest`, `-- checkin` or
-//! `-- list` for one).
+//! Run: `cargo bench -p quarterdeck --bench throughput` (add `-- ingest`, `-- checkin`,
+//! `-- list` or `-- memory` for one).
 //! `QUARTERDECK_BENCH_PG=postgres://…` runs the ingest benchmark on PostgreSQL too.
 
 use axum::routing::get;
@@ -77,6 +80,9 @@ fn main() {
     }
     if all || which.iter().any(|w| w == "list") {
         rt.block_on(list_page());
+    }
+    if all || which.iter().any(|w| w == "memory") {
+        rt.block_on(memory());
     }
 }
 
@@ -469,4 +475,107 @@ async fn one_at_a_time(client: &reqwest::Client, base: &str, krs: &[String]) -> 
         times.push(t.elapsed());
     }
     ms(percentile(times, 0.5))
+}
+
+/// The resident set and its peak of a process, in MB (Linux).
+fn memory_of(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
+    let kb = |field: &str| -> f64 {
+        let line = status.lines().find(|l| l.starts_with(field)).expect("field in status");
+        line.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()).expect("a number")
+    };
+    (kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
+}
+
+/// Server memory: the release server (`quarterdeck serve`) on a copy of the large demo, asked
+/// for more distinct list pages than its cache holds (every unit's objectives at two page
+/// sizes, with and without key results) by 32 connections while people check in elsewhere;
+/// its resident set after the load and its peak, against 150 MB.
+async fn memory() {
+    let (store, dir) = large_demo().await;
+    let path = dir.path().join("large.db");
+    let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
+    let krs = key_results_of(&store, cycle.id).await;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("connect");
+    let units: Vec<(String,)> = sqlx::query_as("SELECT id FROM units").fetch_all(&mut conn).await.expect("units");
+    conn.close().await.expect("close");
+    drop(store);
+
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
+        .args(["serve", "--no-jobs", "--bind", "127.0.0.1:0", "--db", path.to_str().unwrap()])
+        .env("QUARTERDECK_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stderr.take().expect("stderr")));
+    let addr = loop {
+        let line = lines.next().expect("the server printed its address").expect("a line");
+        if let Some(rest) = line.split("running at http://").nth(1) {
+            break rest.split_whitespace().next().expect("an address").to_owned();
+        }
+    };
+    // Keep reading what it prints, so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    let base = format!("http://{addr}");
+    let (start_rss, _) = memory_of(server.id());
+
+    let mut pages = Vec::new();
+    for (unit,) in &units {
+        for limit in [20, 100] {
+            for include in ["&include=key_results", ""] {
+                pages.push(format!("{base}/api/v1/objectives?cycle={}&unit={unit}&limit={limit}{include}", cycle.id));
+            }
+        }
+    }
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
+    let started = Instant::now();
+    let writer = tokio::spawn(steady_check_ins(client.clone(), base.clone(), krs, 20.0, LOAD_FOR * 4));
+    let pages = Arc::new(pages);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let (client, pages, next) = (client.clone(), pages.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(url) = pages.get(i) else { return };
+                let res = client.get(url).send().await.expect("GET");
+                assert!(res.status().is_success(), "{url}: {}", res.status());
+                res.bytes().await.expect("body");
+            }
+        }));
+    }
+    // And the whole cycle, page after page, at five page sizes with key results: about
+    // 5 × 4,000 objectives' worth of distinct pages, more bytes than the cache may hold.
+    let walked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for limit in [10, 25, 50, 100, 200] {
+        let (client, base, walked) = (client.clone(), base.clone(), walked.clone());
+        let first = format!("{base}/api/v1/objectives?cycle={}&limit={limit}&include=key_results", cycle.id);
+        tasks.push(tokio::spawn(async move {
+            let mut url = first.clone();
+            loop {
+                let page: serde_json::Value = client.get(&url).send().await.expect("GET").json().await.expect("JSON");
+                walked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match page["next_cursor"].as_str() {
+                    Some(c) if page["items"].as_array().is_some_and(|i| !i.is_empty()) => {
+                        url = format!("{first}&cursor={c}")
+                    }
+                    _ => return,
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("reader");
+    }
+    writer.await.expect("writer");
+    let (rss, peak) = memory_of(server.id());
+    let _ = server.kill();
+    let _ = server.wait();
+    println!(
+        "server memory [sqlite, large demo, {} distinct pages in {:.0} s, {CONNECTIONS} connections, 20 check-ins/s]: resident {rss:.0} MB after the load (at start {start_rss:.0} MB), peak {peak:.0} MB vs limit 150 MB → {}",
+        pages.len() + walked.load(std::sync::atomic::Ordering::Relaxed),
+        started.elapsed().as_secs_f64(),
+        if peak <= 150.0 { "OK" } else { "ABOVE LIMIT" }
+    );
 }
