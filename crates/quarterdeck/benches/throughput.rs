@@ -22,7 +22,8 @@
 //!
 //! Run: `cargo bench -p quarterdeck --bench throughput` (add `-- ingest`, `-- checkin`,
 //! `-- list` or `-- memory` for one).
-//! `QUARTERDECK_BENCH_PG=postgres://…` runs the ingest benchmark on PostgreSQL too.
+//! `QUARTERDECK_BENCH_PG=postgres://…` runs the ingest and check-in benchmarks on PostgreSQL too
+//! (check-ins load the large demo into a database of their own, created and dropped).
 
 use axum::routing::get;
 use chrono::{Duration as Days, TimeZone, Utc};
@@ -77,6 +78,9 @@ fn main() {
     }
     if all || which.iter().any(|w| w == "checkin") {
         rt.block_on(check_ins());
+        if let Ok(url) = std::env::var("QUARTERDECK_BENCH_PG") {
+            rt.block_on(check_ins_postgres(&url));
+        }
     }
     if all || which.iter().any(|w| w == "list") {
         rt.block_on(list_page());
@@ -404,6 +408,46 @@ async fn check_in_load(client: &reqwest::Client, base: &str, krs: &[String], see
     (CHECK_INS as f64 / started.elapsed().as_secs_f64(), percentile(latencies, 0.99))
 }
 
+/// Runs the check-in load `RUNS` times, each followed by the database's raw transaction rate
+/// (one INSERT per transaction, same table, same database; `$values` are the placeholders in
+/// the database's syntax), and prints the medians.
+macro_rules! check_in_runs {
+    ($backend:expr, $client:expr, $base:expr, $krs:expr, $conn:expr, $values:expr) => {{
+        let (mut rates, mut p99s, mut raws) = (Vec::new(), Vec::new(), Vec::new());
+        let insert = format!(
+            "INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at) VALUES ({})",
+            $values
+        );
+        for run in 0..RUNS {
+            let (rate, p99) = check_in_load(&$client, &$base, &$krs, run).await;
+            rates.push(rate);
+            p99s.push(ms(p99));
+            let now = Utc::now().timestamp_micros();
+            let started = Instant::now();
+            for i in 0..CHECK_INS {
+                sqlx::query(&insert)
+                    .bind(format!("raw-{run}-{i}"))
+                    .bind(&$krs[i % $krs.len()])
+                    .bind((i % 100) as f64)
+                    .bind(now)
+                    .bind(now)
+                    .execute(&mut $conn)
+                    .await
+                    .expect("insert");
+            }
+            raws.push(CHECK_INS as f64 / started.elapsed().as_secs_f64());
+        }
+        let (rate, p99, raw) = (median(rates), median(p99s), median(raws));
+        let ratio = rate / raw;
+        println!(
+            "check-ins [{}, large demo, {CHECK_IN_CLIENTS} clients, random key results]: {rate:.0}/s (p99 {p99:.2} ms) vs raw single-INSERT transactions {raw:.0}/s → ratio {ratio:.2} (target ≥ 0.50) {}; p99 {} [median of {RUNS}]",
+            $backend,
+            if ratio >= 0.5 { "OK" } else { "BELOW TARGET" },
+            if p99 <= 10.0 { "OK (≤ 10 ms)" } else { "ABOVE 10 ms" }
+        );
+    }};
+}
+
 async fn check_ins() {
     let (store, dir) = large_demo().await;
     let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
@@ -426,39 +470,10 @@ async fn check_ins() {
     let small_base = serve(router(AppState::new(quarterdeck_app::App::new(small.clone())))).await;
     let small_p50 = one_at_a_time(&client, &small_base, &small_krs).await;
 
-    let mut rates = Vec::new();
-    let mut p99s = Vec::new();
-    let mut raws = Vec::new();
     let path = dir.path().join("large.db");
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("connect");
     sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut conn).await.expect("pragma");
-    for run in 0..RUNS {
-        let (rate, p99) = check_in_load(&client, &base, &krs, run).await;
-        rates.push(rate);
-        p99s.push(ms(p99));
-        // The database's raw transaction rate: one INSERT per transaction, same table, same file.
-        let now = Utc::now().timestamp_micros();
-        let started = Instant::now();
-        for i in 0..CHECK_INS {
-            sqlx::query("INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at) VALUES (?, ?, ?, 'on_track', 'bench', NULL, ?, ?)")
-                .bind(format!("raw-{run}-{i}"))
-                .bind(&krs[i % krs.len()])
-                .bind((i % 100) as f64)
-                .bind(now)
-                .bind(now)
-                .execute(&mut conn)
-                .await
-                .expect("insert");
-        }
-        raws.push(CHECK_INS as f64 / started.elapsed().as_secs_f64());
-    }
-    let (rate, p99, raw) = (median(rates), median(p99s), median(raws));
-    let ratio = rate / raw;
-    println!(
-        "check-ins [sqlite, large demo, {CHECK_IN_CLIENTS} clients, random key results]: {rate:.0}/s (p99 {p99:.2} ms) vs raw single-INSERT transactions {raw:.0}/s → ratio {ratio:.2} (target ≥ 0.50) {}; p99 {} [median of {RUNS}]",
-        if ratio >= 0.5 { "OK" } else { "BELOW TARGET" },
-        if p99 <= 10.0 { "OK (≤ 10 ms)" } else { "ABOVE 10 ms" }
-    );
+    check_in_runs!("sqlite", client, base, krs, conn, "?, ?, ?, 'on_track', 'bench', NULL, ?, ?");
     let growth = one_p50 / small_p50;
     println!(
         "check-in one at a time [sqlite]: p50 {one_p50:.2} ms on the large demo vs {small_p50:.2} ms on the small one → {growth:.2}× (target ≤ 1.2×) {}",
@@ -578,4 +593,35 @@ async fn memory() {
         started.elapsed().as_secs_f64(),
         if peak <= 150.0 { "OK" } else { "ABOVE LIMIT" }
     );
+}
+
+/// The check-in load on PostgreSQL: the large demo loaded by `quarterdeck demo` into a database
+/// of its own (dropped afterwards), against PostgreSQL's raw single-INSERT transaction rate.
+async fn check_ins_postgres(url: &str) {
+    let name = format!("quarterdeck_bench_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create the database");
+    let (server, query) = url.split_once('?').map_or((url, None), |(s, q)| (s, Some(q)));
+    let db_url = format!(
+        "{}/{name}{}",
+        &server[..server.rfind('/').expect("a database in the URL")],
+        query.map(|q| format!("?{q}")).unwrap_or_default()
+    );
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
+        .args(["demo", "--size", "large", "--db", &db_url])
+        .status()
+        .expect("run the demo loader");
+    assert!(status.success());
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_postgres(&db_url, None).await.expect("open"));
+    let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
+    let krs = key_results_of(&store, cycle.id).await;
+    let base = serve(router(AppState::new(quarterdeck_app::App::new(store.clone())))).await;
+    let client = reqwest::Client::new();
+    let one_p50 = one_at_a_time(&client, &base, &krs).await;
+    let mut conn = sqlx::PgConnection::connect(&db_url).await.expect("connect");
+    check_in_runs!("postgres", client, base, krs, conn, "$1, $2, $3, 'on_track', 'bench', NULL, $4, $5");
+    println!("check-in one at a time [postgres]: p50 {one_p50:.2} ms on the large demo");
+    conn.close().await.expect("close");
+    drop(store);
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin).await.expect("drop the database");
 }
