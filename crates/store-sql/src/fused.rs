@@ -218,6 +218,13 @@ mod tests {
         Sql::new("SELECT name FROM settings WHERE name LIKE 'fused-%' ORDER BY name")
     }
 
+    /// A transaction begun (on SQLite: BEGIN sent with its first read).
+    async fn begun(pools: &Pools) -> FusedTx {
+        let mut tx = FusedTx::begin(pools).await.expect("begin");
+        tx.read(&[names()]).await.expect("read");
+        tx
+    }
+
     async fn stored(pools: &Pools) -> Vec<String> {
         let mut r = pools.reader().await.expect("reader");
         let rows: Vec<(String,)> = r.conn().fetch_all(&names()).await.expect("names");
@@ -252,14 +259,12 @@ mod tests {
     async fn a_failed_write_keeps_nothing_and_the_next_transaction_works() {
         for (store, _dir) in stores().await {
             let pools = &store.pools;
-            let mut tx = FusedTx::begin(pools).await.expect("begin");
-            tx.read(&[names()]).await.expect("read");
+            let tx = begun(pools).await;
             // The second insert breaks the primary key: the first must not survive either.
             let failed = tx.commit_with(&[setting("fused-a"), setting("fused-a")]).await;
             assert!(failed.is_err(), "{}", pools.backend());
             assert!(stored(pools).await.is_empty(), "{}", pools.backend());
-            let mut tx = FusedTx::begin(pools).await.expect("begin again");
-            tx.read(&[names()]).await.expect("read again");
+            let tx = begun(pools).await;
             tx.commit_with(&[setting("fused-c")]).await.expect("a later transaction commits");
             assert_eq!(stored(pools).await, ["fused-c"], "{}", pools.backend());
         }
@@ -269,19 +274,16 @@ mod tests {
     async fn a_transaction_dropped_half_way_leaves_nothing_open() {
         for (store, _dir) in stores().await {
             let pools = &store.pools;
-            let mut tx = FusedTx::begin(pools).await.expect("begin");
-            tx.read(&[names()]).await.expect("read");
+            let mut tx = begun(pools).await;
             tx.conn().execute(&setting("fused-dropped")).await.expect("write inside");
             drop(tx);
             // The writer connection is usable (not left inside the dropped transaction), and
             // what the dropped transaction wrote is gone.
-            let mut tx = FusedTx::begin(pools).await.expect("begin after a drop");
-            tx.read(&[names()]).await.expect("read after a drop");
+            let tx = begun(pools).await;
             tx.commit_with(&[setting("fused-kept")]).await.expect("commit after a drop");
             assert_eq!(stored(pools).await, ["fused-kept"], "{}", pools.backend());
             // Rolled back on purpose: the same.
-            let mut tx = FusedTx::begin(pools).await.expect("begin");
-            tx.read(&[names()]).await.expect("read");
+            let mut tx = begun(pools).await;
             tx.conn().execute(&setting("fused-rolled-back")).await.expect("write inside");
             tx.rollback().await;
             assert_eq!(stored(pools).await, ["fused-kept"], "{}", pools.backend());

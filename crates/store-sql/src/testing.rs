@@ -112,8 +112,8 @@ pub async fn full_scans(store: &SqlStore, small: &[&str]) -> Plans {
         }
         Pools::Pg(_) => Vec::new(),
     };
+    let pg = matches!(store.pools, Pools::Pg(_));
     for q in statements {
-        let pg = matches!(store.pools, Pools::Pg(_));
         let text = q.render(pg).into_owned();
         let head = text.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
         if !["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"].contains(&head.as_str()) || !seen.insert(text.clone()) {
