@@ -19,6 +19,7 @@ pub mod measurements;
 pub mod objectives;
 pub mod org;
 pub mod plan;
+mod read_model;
 pub mod resolve;
 pub mod sources;
 pub mod views;
@@ -64,6 +65,8 @@ pub struct App {
     /// day "today" is. Re-read with [`App::refresh_settings`] when the data has changed, so
     /// a server notices a zone set by another process.
     zone: Arc<RwLock<Zone>>,
+    /// The list pages' ready views of objectives, shared by every clone of this `App`.
+    objective_views: Arc<read_model::ObjectiveViews>,
 }
 
 impl App {
@@ -75,6 +78,7 @@ impl App {
             policy: ScoringPolicy::default(),
             actor: Actor::Api,
             zone: Arc::new(RwLock::new(Zone::default())),
+            objective_views: Arc::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Objectives: qualitative, scored from their key results, shown with colour and pace.
 
 use crate::input::double_option;
+use crate::read_model::Stamp;
 use crate::views::ObjectiveView;
 use crate::{App, AppResult, ListPage, or_current};
 use quarterdeck_domain::ids::{ObjectiveId, PersonId, UnitId};
@@ -92,16 +93,35 @@ impl App {
         let unit_id = self.resolve_unit_id("unit", q.unit.as_deref()).await?;
         let key = q.key.as_deref().map(|k| Slug::parse("key", k)).transpose()?;
         let filter = ObjectiveFilter { cycle_id, key, unit_id, owner_id: q.owner, status: q.status, kind: q.kind };
-        let objectives = self.store().list_objectives(filter, page).await?;
-        let mut krs =
-            if q.with_key_results { self.key_results_by_objective(&objectives.items).await? } else { HashMap::new() };
+        // The page's revisions first, then only the objectives whose ready view they made
+        // stale (see `read_model`): a write costs the pages that show it one record's read.
         let today = self.today();
-        Ok(objectives
-            .map(|o| {
-                let own = q.with_key_results.then(|| krs.remove(&o.id).unwrap_or_default());
-                ObjectiveView::new(o, own, self.policy(), today)
-            })
-            .into())
+        let with_krs = q.with_key_results;
+        let page = self.store().list_objective_revisions(filter, page).await?;
+        let stamps: Vec<(ObjectiveId, Stamp)> = page.items.iter().map(|r| (r.id, Stamp::of(r, today))).collect();
+        let mut views: Vec<Option<ObjectiveView>> =
+            stamps.iter().map(|(id, stamp)| self.objective_views.get(*id, with_krs, *stamp)).collect();
+        let stale: Vec<ObjectiveId> =
+            stamps.iter().zip(&views).filter(|(_, v)| v.is_none()).map(|((id, _), _)| *id).collect();
+        if !stale.is_empty() {
+            let objectives = self.store().objectives_by_ids(&stale).await?;
+            let mut krs = if with_krs { self.key_results_by_objective(&objectives).await? } else { HashMap::new() };
+            let mut built: HashMap<ObjectiveId, ObjectiveView> = HashMap::with_capacity(objectives.len());
+            for o in objectives {
+                let own = with_krs.then(|| krs.remove(&o.id).unwrap_or_default());
+                built.insert(o.id, ObjectiveView::new(o, own, self.policy(), today));
+            }
+            for ((id, stamp), slot) in stamps.iter().zip(views.iter_mut()) {
+                if slot.is_none() {
+                    // Gone since its revision was read (none is deleted today): left out.
+                    if let Some(view) = built.remove(id) {
+                        self.objective_views.put(with_krs, *stamp, &view);
+                        *slot = Some(view);
+                    }
+                }
+            }
+        }
+        Ok(ListPage { items: views.into_iter().flatten().collect(), next_cursor: page.next_cursor })
     }
 
     async fn key_results_by_objective(

@@ -13,6 +13,9 @@
 //!   random key results of the large demo, against the database's raw transaction rate (one
 //!   single-row INSERT per transaction, same table, same file). Target ≥ 0.5 and p99 ≤ 10 ms;
 //!   and one check-in at a time.
+//! - kpi-pages: on the large demo, a driver tree of 500 nodes, the unit scorecard with the most
+//!   KPIs, and one KPI's day periods for a year, each at 32 connections against the same bytes
+//!   from memory. Target ≥ 0.25.
 //! - memory: the release server (`quarterdeck serve`, its own process) on the large demo, asked
 //!   for every unit's list pages (more distinct pages than its cache holds) while people check
 //!   in; its resident set after and its peak. Limit 150 MB.
@@ -21,7 +24,7 @@
 //! benchmark on it works on its own copy, and prints the median of several runs.
 //!
 //! Run: `cargo bench -p quarterdeck --bench throughput` (add `-- ingest`, `-- checkin`,
-//! `-- list` or `-- memory` for one).
+//! `-- list`, `-- kpi-pages` or `-- memory` for one).
 //! `QUARTERDECK_BENCH_PG=postgres://…` runs the ingest and check-in benchmarks on PostgreSQL too
 //! (check-ins load the large demo into a database of their own, created and dropped).
 
@@ -84,6 +87,9 @@ fn main() {
     }
     if all || which.iter().any(|w| w == "list") {
         rt.block_on(list_page());
+    }
+    if all || which.iter().any(|w| w == "kpi-pages") {
+        rt.block_on(kpi_pages());
     }
     if all || which.iter().any(|w| w == "memory") {
         rt.block_on(memory());
@@ -237,7 +243,7 @@ async fn load(client: &reqwest::Client, url: &str) -> (f64, Duration) {
 /// The large demo organisation (10,000 people), generated once a day by the `quarterdeck demo`
 /// binary and kept under the target directory; each benchmark works on its own copy.
 async fn large_demo() -> (Arc<dyn Store>, tempfile::TempDir) {
-    const REVISION: u32 = 3;
+    const REVISION: u32 = 4;
     let cache_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-data");
     std::fs::create_dir_all(&cache_dir).expect("cache directory");
     let cached = cache_dir.join(format!("large-demo-{}-r{REVISION}.db", Utc::now().date_naive()));
@@ -273,6 +279,11 @@ fn median(mut xs: Vec<f64>) -> f64 {
 /// Runs a measurement `RUNS` times; the median of each figure.
 const RUNS: usize = 3;
 
+/// The median rate and the median p99 (ms) of several load runs.
+fn figure(runs: &[(f64, Duration)]) -> (f64, f64) {
+    (median(runs.iter().map(|x| x.0).collect()), median(runs.iter().map(|x| ms(x.1)).collect()))
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -285,15 +296,7 @@ async fn list_page() {
     let base = serve(app.clone()).await;
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
     let bytes = client.get(format!("{base}{path_q}")).send().await.expect("GET").bytes().await.expect("body");
-    let memory = bytes.clone();
-    let with_memory = app.route(
-        "/bench/memory",
-        get(move || {
-            let b = memory.clone();
-            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], b) }
-        }),
-    );
-    let base = serve(with_memory).await;
+    let base = serve(with_memory(app, bytes.clone())).await;
     let krs = key_results_of(&store, cycle.id).await;
     let mut memory = Vec::new();
     let mut quiet = Vec::new();
@@ -306,9 +309,6 @@ async fn list_page() {
         busy.push(load(&client, &format!("{base}{path_q}")).await);
         writer.await.expect("writer");
     }
-    let figure = |xs: &[(f64, Duration)]| {
-        (median(xs.iter().map(|x| x.0).collect()), median(xs.iter().map(|x| ms(x.1)).collect()))
-    };
     let (mem_rate, mem_p99) = figure(&memory);
     for (label, runs) in [("nothing written", &quiet), ("20 check-ins/s elsewhere", &busy)] {
         let (rate, p99) = figure(runs);
@@ -320,7 +320,8 @@ async fn list_page() {
             if p99 <= 5.0 { "OK (≤ 5 ms)" } else { "ABOVE 5 ms" }
         );
     }
-    // The render path alone: the same server with its page cache switched off.
+    // The path right after a write elsewhere: the same server with its page cache switched
+    // off, so every request reads the page's revisions and assembles it from ready views.
     let uncached = AppState {
         cache: Arc::new(quarterdeck_web::cache::PageCache::disabled()),
         ..AppState::new(quarterdeck_app::App::new(store.clone()))
@@ -328,10 +329,98 @@ async fn list_page() {
     let uncached_base = serve(router(uncached)).await;
     let (cold_rate, cold_p99) = load(&client, &format!("{uncached_base}{path_q}")).await;
     println!(
-        "list page, rendered on every request (cache off, as right after a write): {cold_rate:.0} req/s (p99 {:.2} ms) → ratio {:.2}",
+        "list page, assembled on every request (page cache off: the page's revisions read, ready views reused, as after a write elsewhere): {cold_rate:.0} req/s (p99 {:.2} ms) → ratio {:.2}",
         ms(cold_p99),
         cold_rate / mem_rate
     );
+}
+
+/// The same server with one more route, `/bench/memory`, answering `bytes` from memory: the
+/// limit a page is measured against.
+fn with_memory(app: axum::Router, bytes: axum::body::Bytes) -> axum::Router {
+    app.route(
+        "/bench/memory",
+        get(move || {
+            let b = bytes.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], b) }
+        }),
+    )
+}
+
+/// The KPI pages of the large demo against the same bytes from memory: a driver tree of 500
+/// nodes (built here, a 4-ary tree over the demo's KPIs), the unit scorecard with the most KPIs,
+/// and one KPI's day periods over a year.
+async fn kpi_pages() {
+    let (store, _dir) = large_demo().await;
+    let mut kpis = Vec::new();
+    let mut page = quarterdeck_store::PageRequest::first(quarterdeck_store::PageRequest::MAX_LIMIT);
+    loop {
+        let got = store.list_kpis(Default::default(), page).await.expect("KPIs");
+        kpis.extend(got.items);
+        match got.next_cursor {
+            Some(c) => page = quarterdeck_store::PageRequest::parse(None, Some(&c)).expect("cursor"),
+            None => break,
+        }
+    }
+    let plain: Vec<_> = kpis.iter().filter(|k| !k.north_star && k.formula.is_none()).collect();
+    let started = Instant::now();
+    for i in 1..=500 {
+        let edge = quarterdeck_store::kpi::NewKpiEdge {
+            parent_id: plain[(i - 1) / 4].id,
+            child_id: plain[i].id,
+            influence: quarterdeck_domain::kpi::tree::Influence::High,
+            confidence: quarterdeck_domain::kpi::tree::Influence::Medium,
+            sign: quarterdeck_domain::kpi::tree::EdgeSign::Positive,
+        };
+        store.create_kpi_edge(&ctx(), edge).await.expect("edge");
+    }
+    println!(
+        "driver tree of 500 edges built in {:.2} s ({:.2} ms an edge, each checked against its tree for loops)",
+        started.elapsed().as_secs_f64(),
+        ms(started.elapsed()) / 500.0
+    );
+    let mut by_unit: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for k in &kpis {
+        if let Some(u) = k.unit_id {
+            *by_unit.entry(u).or_default() += 1;
+        }
+    }
+    let (unit, unit_kpis) = by_unit.into_iter().max_by_key(|(_, n)| *n).expect("a unit with KPIs");
+    let today = Utc::now().date_naive();
+    let pages = [
+        ("driver tree, 501 nodes", format!("/api/v1/kpis/{}/tree", plain[0].key)),
+        (&*format!("unit scorecard, {unit_kpis} KPIs"), format!("/api/v1/units/{unit}/kpi-scorecard")),
+        (
+            "one KPI's day periods for a year",
+            format!(
+                "/api/v1/kpis/{}/periods?granularity=day&from={}&to={today}",
+                plain[1].key,
+                today - Days::days(365)
+            ),
+        ),
+    ]
+    .map(|(label, path)| (label.to_owned(), path));
+    let app = router(AppState::new(quarterdeck_app::App::new(store.clone())));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
+    for (label, path) in pages {
+        let base = serve(app.clone()).await;
+        let res = client.get(format!("{base}{path}")).send().await.expect("GET");
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        let bytes = res.bytes().await.expect("body");
+        let base = serve(with_memory(app.clone(), bytes.clone())).await;
+        let (mut page_runs, mut memory_runs) = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            memory_runs.push(load(&client, &format!("{base}/bench/memory")).await);
+            page_runs.push(load(&client, &format!("{base}{path}")).await);
+        }
+        let ((rate, p99), (mem_rate, mem_p99)) = (figure(&page_runs), figure(&memory_runs));
+        let ratio = rate / mem_rate;
+        println!(
+            "{label} [sqlite, large demo, {} bytes, {CONNECTIONS} connections]: {rate:.0} req/s (p99 {p99:.2} ms) vs same bytes from memory {mem_rate:.0} req/s (p99 {mem_p99:.2} ms) → ratio {ratio:.2} (target ≥ 0.25) {} [median of {RUNS}]",
+            bytes.len(),
+            if ratio >= 0.25 { "OK" } else { "BELOW TARGET" },
+        );
+    }
 }
 
 /// The active metric key results of a cycle, by id.

@@ -52,8 +52,13 @@ pub(crate) async fn refresh_objective(c: &mut Conn<'_>, objective: &str) -> Stor
     let krs: Vec<(String, f64, f64)> =
         c.fetch_all(&q!("SELECT status, score, weight FROM key_results WHERE objective_id = $1", objective)).await?;
     let (score, count) = objective_score(&krs)?;
-    c.execute(&q!("UPDATE objectives SET score = $1, key_result_count = $2 WHERE id = $3", score, count, objective))
-        .await?;
+    c.execute(&q!(
+        "UPDATE objectives SET score = $1, key_result_count = $2, revision = revision + 1 WHERE id = $3",
+        score,
+        count,
+        objective
+    ))
+    .await?;
     refresh_parents(c, &BTreeSet::from([objective.to_owned()])).await
 }
 
@@ -111,8 +116,10 @@ fn rollups_sql(sums: &[(&str, RollupSums)]) -> Option<Sql> {
     if sums.is_empty() {
         return None;
     }
-    let mut u =
-        Sql::new("UPDATE objectives SET rollup = v.column2, rollup_weight = v.column3, rollup_sum = v.column4 FROM (");
+    let mut u = Sql::new(
+        "UPDATE objectives SET rollup = v.column2, rollup_weight = v.column3, rollup_sum = v.column4, \
+             revision = revision + 1 FROM (",
+    );
     u.values(sums, |t, (id, s)| {
         t.bind(*id).bind(s.value().map(Score::value)).bind(s.weight).bind(s.weighted);
     });

@@ -27,13 +27,15 @@ pub async fn postgres_store() -> Option<Arc<dyn Store>> {
 
 /// The same, as the concrete store (for [`full_scans`]).
 pub async fn postgres_sql_store() -> Option<Arc<SqlStore>> {
+    let (url, schema) = postgres_schema()?;
+    Some(Arc::new(SqlStore::open_postgres(&url, Some(&schema)).await.expect("QUARTERDECK_TEST_PG is set but unusable")))
+}
+
+/// The server's URL and the name of a fresh schema, or `None` (with a note) when no server
+/// is configured.
+fn postgres_schema() -> Option<(String, String)> {
     match std::env::var("QUARTERDECK_TEST_PG") {
-        Ok(url) if !url.is_empty() => {
-            let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-            let store =
-                SqlStore::open_postgres(&url, Some(&schema)).await.expect("QUARTERDECK_TEST_PG is set but unusable");
-            Some(Arc::new(store))
-        }
+        Ok(url) if !url.is_empty() => Some((url, format!("t_{}", uuid::Uuid::now_v7().simple()))),
         _ => {
             if std::env::var("QUARTERDECK_REQUIRE_PG").is_ok_and(|v| v == "1") {
                 panic!("QUARTERDECK_REQUIRE_PG=1 but QUARTERDECK_TEST_PG is not set");
@@ -42,6 +44,24 @@ pub async fn postgres_sql_store() -> Option<Arc<SqlStore>> {
             None
         }
     }
+}
+
+/// Two stores on one SQLite file, as two processes (a server and the CLI, two servers) would
+/// open it; keep the directory alive as long as the stores.
+pub async fn sqlite_store_pair() -> ([Arc<dyn Store>; 2], tempfile::TempDir) {
+    let (first, dir) = sqlite_store().await;
+    let path = dir.path().join("test.db");
+    let second = SqlStore::open_sqlite(path.to_str().expect("utf-8 temp path")).await.expect("open SQLite again");
+    ([first, Arc::new(second)], dir)
+}
+
+/// Two stores on one fresh PostgreSQL schema, as two servers behind a load balancer would
+/// open it; `None` (with a note) when no server is configured.
+pub async fn postgres_store_pair() -> Option<[Arc<dyn Store>; 2]> {
+    let (url, schema) = postgres_schema()?;
+    let first = SqlStore::open_postgres(&url, Some(&schema)).await.expect("QUARTERDECK_TEST_PG is set but unusable");
+    let second = SqlStore::open_postgres(&url, Some(&schema)).await.expect("open the same schema again");
+    Some([Arc::new(first), Arc::new(second)])
 }
 
 /// A store with no database behind it: a PostgreSQL pool that connects lazily to a port where

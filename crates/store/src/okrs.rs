@@ -12,6 +12,15 @@ pub trait OkrStore: Send + Sync {
     async fn create_objective(&self, ctx: &Ctx, new: NewObjective) -> StoreResult<Objective>;
     async fn get_objective(&self, id: ObjectiveId) -> StoreResult<Objective>;
     async fn list_objectives(&self, filter: ObjectiveFilter, page: PageRequest) -> StoreResult<Page<Objective>>;
+    /// The same page as [`OkrStore::list_objectives`], as revisions only: what a reader needs
+    /// to know which of its ready views are current.
+    async fn list_objective_revisions(
+        &self,
+        filter: ObjectiveFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<ObjectiveRevision>>;
+    /// These objectives, in id order; ids that name none are left out.
+    async fn objectives_by_ids(&self, ids: &[ObjectiveId]) -> StoreResult<Vec<Objective>>;
     async fn update_objective(
         &self,
         ctx: &Ctx,

@@ -104,6 +104,17 @@ pub struct Objective {
     pub cycle: CycleWindow,
 }
 
+/// What tells a ready view of an objective whether it is still current: the objective's
+/// revision, which every write to what the view shows moves (the objective, its key results,
+/// its score, its roll-up), and the version of its cycle (the dates its pace is measured
+/// against).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectiveRevision {
+    pub id: ObjectiveId,
+    pub revision: i64,
+    pub cycle_version: i64,
+}
+
 impl Objective {
     pub fn score(&self) -> Score {
         Score::clamped(self.score)

@@ -26,7 +26,7 @@ use quarterdeck_domain::ids::*;
 use quarterdeck_domain::okr::{Confidence, KeyResultStatus, ObjectiveStatus};
 use quarterdeck_domain::scoring::{Direction, KeyResultKind, ObjectiveKind};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObjectiveView {
     pub id: ObjectiveId,
@@ -65,7 +65,7 @@ pub struct ObjectiveView {
     pub key_results: Option<Vec<KeyResultView>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyResultView {
     pub id: KeyResultId,

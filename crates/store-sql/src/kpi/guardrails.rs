@@ -86,7 +86,12 @@ pub(crate) async fn apply(w: &mut Writer<'_>, kpi_id: &str, report: &mut IngestR
                 .await?;
             if let Some((other,)) = other {
                 // Another guardrail still holds it: it stays paused, now on that one's account.
-                c.execute(&q!("UPDATE objectives SET paused_by_kpi_id = $1 WHERE id = $2", other, &o)).await?;
+                c.execute(&q!(
+                    "UPDATE objectives SET paused_by_kpi_id = $1, revision = revision + 1 WHERE id = $2",
+                    other,
+                    &o
+                ))
+                .await?;
                 continue;
             }
             let id: ObjectiveId = word("objective id", &o)?;

@@ -19,7 +19,14 @@ pub(super) async fn create_edge(pools: &Pools, ctx: &Ctx, new: NewKpiEdge) -> St
     let mut c = w.conn();
     require_ref(&mut c, "kpis", "KPI", "parent_id", Some(new.parent_id.to_string())).await?;
     require_ref(&mut c, "kpis", "KPI", "child_id", Some(new.child_id.to_string())).await?;
-    let edges: Vec<(String, String)> = c.fetch_all(&q!("SELECT child_id, parent_id FROM kpi_edges")).await?;
+    // Only the edges of the tree the new edge joins (every KPI connected to the parent or the
+    // child, in either direction): what the loop and North-Star rules look at, linear in that
+    // tree rather than in every edge of the organisation.
+    let component = "WITH RECURSIVE joined(id) AS (SELECT CAST($1 AS TEXT) UNION SELECT CAST($2 AS TEXT) \
+         UNION SELECT CASE WHEN e.parent_id = joined.id THEN e.child_id ELSE e.parent_id END \
+         FROM kpi_edges e JOIN joined ON joined.id IN (e.parent_id, e.child_id)) \
+         SELECT child_id, parent_id FROM kpi_edges WHERE child_id IN (SELECT id FROM joined)";
+    let edges: Vec<(String, String)> = c.fetch_all(&q!(component, new.parent_id, new.child_id)).await?;
     let mut parents_of: HashMap<KpiId, Vec<KpiId>> = HashMap::new();
     for (ch, p) in edges {
         parents_of.entry(word("child_id", &ch)?).or_default().push(word("parent_id", &p)?);

@@ -284,7 +284,9 @@ async fn plan_batch(
         s.push(") AS v WHERE key_results.id = v.column1");
         writes.push(s);
     }
-    let mut s = Sql::new("UPDATE objectives SET score = v.column2, key_result_count = v.column3 FROM (");
+    let mut s = Sql::new(
+        "UPDATE objectives SET score = v.column2, key_result_count = v.column3, revision = revision + 1 FROM (",
+    );
     s.values(&scores, |t, (id, score, count)| {
         t.bind(*id).bind(*score).bind(*count);
     });

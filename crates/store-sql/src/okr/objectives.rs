@@ -45,7 +45,7 @@ pub(crate) async fn transition(
         _ => None,
     };
     let update = q!(
-        "UPDATE objectives SET version = version + 1, updated_at = $1, status = $2, status_reason = $3, \
+        "UPDATE objectives SET version = version + 1, revision = revision + 1, updated_at = $1, status = $2, status_reason = $3, \
          paused_by_kpi_id = $4 WHERE id = $5 AND version = $6",
         now,
         to.as_str(),
@@ -118,33 +118,39 @@ impl quarterdeck_store::OkrStore for SqlStore {
     }
 
     async fn list_objectives(&self, filter: ObjectiveFilter, page: PageRequest) -> StoreResult<Page<Objective>> {
-        let mut s = Sql::new(SELECT_OBJECTIVE);
-        s.push(" WHERE 1 = 1");
-        if let Some(cy) = filter.cycle_id {
-            s.push(" AND o.cycle_id = ").bind(cy);
-        }
-        if let Some(k) = &filter.key {
-            s.push(" AND o.key = ").bind(k.as_str());
-        }
-        if let Some(u) = filter.unit_id {
-            s.push(" AND o.unit_id = ").bind(u);
-        }
-        if let Some(p) = filter.owner_id {
-            s.push(" AND o.owner_id = ").bind(p);
-        }
-        if let Some(st) = filter.status {
-            s.push(" AND o.status = ").bind(st.as_str());
-        }
-        if let Some(k) = filter.kind {
-            s.push(" AND o.kind = ").bind(k.as_str());
-        }
-        if let Some(after) = &page.after {
-            s.push(" AND o.id > ").bind(after);
-        }
-        s.push(" ORDER BY o.id LIMIT ").bind(page.limit as i64 + 1);
+        let s = filtered(SELECT_OBJECTIVE, &filter, &page);
         let mut r = self.pools.reader().await?;
         let rows: Vec<ObjectiveRow> = r.conn().fetch_all(&s).await?;
         Ok(Page::from_rows(convert(rows)?, page.limit, |o: &Objective| o.id.to_string()))
+    }
+
+    async fn list_objective_revisions(
+        &self,
+        filter: ObjectiveFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<ObjectiveRevision>> {
+        let select = "SELECT o.id, o.revision, c.version FROM objectives o JOIN cycles c ON c.id = o.cycle_id";
+        let s = filtered(select, &filter, &page);
+        let mut r = self.pools.reader().await?;
+        let rows: Vec<(String, i64, i64)> = r.conn().fetch_all(&s).await?;
+        let revisions = rows
+            .into_iter()
+            .map(|(id, revision, cycle_version)| {
+                Ok(ObjectiveRevision { id: word("objective id", &id)?, revision, cycle_version })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_rows(revisions, page.limit, |o: &ObjectiveRevision| o.id.to_string()))
+    }
+
+    async fn objectives_by_ids(&self, ids: &[ObjectiveId]) -> StoreResult<Vec<Objective>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut s = Sql::new(SELECT_OBJECTIVE);
+        s.push(" WHERE o.id IN (").list(ids.iter().copied()).push(") ORDER BY o.id");
+        let mut r = self.pools.reader().await?;
+        let rows: Vec<ObjectiveRow> = r.conn().fetch_all(&s).await?;
+        convert(rows)
     }
 
     async fn update_objective(
@@ -169,7 +175,7 @@ impl quarterdeck_store::OkrStore for SqlStore {
             require_ref(&mut c, "units", "unit", "unit_id", unit.map(|u| u.to_string())).await?;
         }
         let update = q!(
-            "UPDATE objectives SET version = version + 1, updated_at = $1, title = $2, description = $3, \
+            "UPDATE objectives SET version = version + 1, revision = revision + 1, updated_at = $1, title = $2, description = $3, \
              owner_id = $4, unit_id = $5, kind = $6 WHERE id = $7 AND version = $8",
             now,
             patch.title.map(|t| t.into_string()).unwrap_or(current.title.clone()),
@@ -286,4 +292,34 @@ impl quarterdeck_store::OkrStore for SqlStore {
     ) -> StoreResult<Initiative> {
         super::initiatives::update(&self.pools, ctx, id, version, patch).await
     }
+}
+
+/// A page of objectives under a filter, in id order, with the columns of `select` (which
+/// names the objectives `o`).
+fn filtered(select: &str, filter: &ObjectiveFilter, page: &PageRequest) -> Sql {
+    let mut s = Sql::new(select);
+    s.push(" WHERE 1 = 1");
+    if let Some(cy) = filter.cycle_id {
+        s.push(" AND o.cycle_id = ").bind(cy);
+    }
+    if let Some(k) = &filter.key {
+        s.push(" AND o.key = ").bind(k.as_str());
+    }
+    if let Some(u) = filter.unit_id {
+        s.push(" AND o.unit_id = ").bind(u);
+    }
+    if let Some(p) = filter.owner_id {
+        s.push(" AND o.owner_id = ").bind(p);
+    }
+    if let Some(st) = filter.status {
+        s.push(" AND o.status = ").bind(st.as_str());
+    }
+    if let Some(k) = filter.kind {
+        s.push(" AND o.kind = ").bind(k.as_str());
+    }
+    if let Some(after) = &page.after {
+        s.push(" AND o.id > ").bind(after);
+    }
+    s.push(" ORDER BY o.id LIMIT ").bind(page.limit as i64 + 1);
+    s
 }
