@@ -161,11 +161,8 @@ impl App {
                 None => break,
             }
         }
-        let mut cards = Vec::with_capacity(kpis.items.len());
-        for kpi in kpis.items {
-            let trust = self.trust(&kpi).await?;
-            cards.push(KpiCard { kpi: kpi.into(), trust });
-        }
+        let badges = self.trust_of(&kpis.items).await?;
+        let cards = kpis.items.into_iter().zip(badges).map(|(kpi, trust)| KpiCard { kpi: kpi.into(), trust }).collect();
         Ok(Scorecard {
             unit_id,
             kpis: cards,

@@ -18,6 +18,7 @@ use quarterdeck_domain::text::{LongText, Name, UnitOfMeasure, plain};
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::kpi::*;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -390,36 +391,56 @@ impl App {
 
     /// The trust badge: reads the last few period rows and the source's state, never raw points.
     pub(crate) async fn trust(&self, kpi: &Kpi) -> AppResult<TrustView> {
-        let now = self.now();
-        let g = Granularity::of_cadence(kpi.cadence);
-        let periods = self.store().list_periods(kpi.id, g, None, None, None, TRUST_WINDOW as u32 + 1).await?;
-        let present: Vec<NaiveDate> = periods.iter().map(|p| p.start).collect();
-        let missing = missing_periods(
-            g,
-            kpi.first_point_at.map(|t| self.zone().local_date(t)),
-            &present,
-            self.today(),
-            TRUST_WINDOW,
-        );
-        let invalid = periods
-            .iter()
-            .filter(|p| p.count > 0 && !within_bounds(p.min, p.max, kpi.valid_min, kpi.valid_max))
-            .count();
-        let sources = self.store().list_data_sources(Some(kpi.id), PageRequest::first(10)).await?;
-        let source_ok = sources.items.iter().all(|s| match (s.last_error_at, s.last_success_at) {
-            (Some(e), Some(ok)) => ok >= e,
-            (Some(_), None) => false,
-            _ => true,
-        });
-        Ok(TrustBadge {
-            fresh: is_fresh(kpi.cadence, kpi.last_point_at, now),
-            complete: missing == 0,
-            valid: invalid == 0,
-            source_ok,
-            missing_periods: missing,
-            invalid_periods: invalid,
-            last_point_at: kpi.last_point_at,
+        let mut badges = self.trust_of(std::slice::from_ref(kpi)).await?;
+        Ok(badges.pop().expect("one badge per KPI"))
+    }
+
+    /// The trust badges of several KPIs, in their order, from two reads whatever their number.
+    pub(crate) async fn trust_of(&self, kpis: &[Kpi]) -> AppResult<Vec<TrustView>> {
+        let (now, today, zone) = (self.now(), self.today(), self.zone());
+        let wanted: Vec<(KpiId, Granularity)> =
+            kpis.iter().map(|k| (k.id, Granularity::of_cadence(k.cadence))).collect();
+        let mut periods: HashMap<KpiId, Vec<PeriodValue>> = HashMap::new();
+        for (kpi, p) in self.store().recent_periods(&wanted, TRUST_WINDOW as u32 + 1).await? {
+            periods.entry(kpi).or_default().push(p);
         }
-        .into())
+        let ids: Vec<KpiId> = kpis.iter().map(|k| k.id).collect();
+        let mut failing: HashMap<KpiId, bool> = HashMap::new();
+        for s in self.store().data_sources_of(&ids).await? {
+            let ok = match (s.last_error_at, s.last_success_at) {
+                (Some(e), Some(ok)) => ok >= e,
+                (Some(_), None) => false,
+                _ => true,
+            };
+            *failing.entry(s.kpi_id).or_default() |= !ok;
+        }
+        Ok(kpis
+            .iter()
+            .map(|kpi| {
+                let own = periods.get(&kpi.id).map(Vec::as_slice).unwrap_or_default();
+                let present: Vec<NaiveDate> = own.iter().map(|p| p.start).collect();
+                let missing = missing_periods(
+                    Granularity::of_cadence(kpi.cadence),
+                    kpi.first_point_at.map(|t| zone.local_date(t)),
+                    &present,
+                    today,
+                    TRUST_WINDOW,
+                );
+                let invalid = own
+                    .iter()
+                    .filter(|p| p.count > 0 && !within_bounds(p.min, p.max, kpi.valid_min, kpi.valid_max))
+                    .count();
+                TrustBadge {
+                    fresh: is_fresh(kpi.cadence, kpi.last_point_at, now),
+                    complete: missing == 0,
+                    valid: invalid == 0,
+                    source_ok: !failing.get(&kpi.id).copied().unwrap_or(false),
+                    missing_periods: missing,
+                    invalid_periods: invalid,
+                    last_point_at: kpi.last_point_at,
+                }
+                .into()
+            })
+            .collect())
     }
 }

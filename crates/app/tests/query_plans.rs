@@ -35,7 +35,10 @@ async fn uses_indexes(store: Arc<SqlStore>) {
     let app = App::new(dyn_store).with_clock(Clock::Fixed(now)).acting_as(Actor::Import);
     app.apply_plan(common::plan()).await.expect("the plan loads");
     let kpi = app
-        .create_kpi(serde_json::from_value(serde_json::json!({"name": "Weekly active teams"})).expect("kpi input"))
+        .create_kpi(
+            serde_json::from_value(serde_json::json!({"name": "Weekly active teams", "unit": "team"}))
+                .expect("kpi input"),
+        )
         .await
         .expect("kpi");
     let adoption = app.list_key_results(None, None, None, Some("adoption"), PageRequest::first(5)).await.unwrap();
@@ -60,6 +63,9 @@ async fn uses_indexes(store: Arc<SqlStore>) {
     assert_eq!(page.items.len(), 2);
     app.list_key_results(Some(page.items[0].id), None, None, None, PageRequest::first(50)).await.unwrap();
     app.list_check_ins(adoption.id, PageRequest::first(50)).await.unwrap();
+    let card = app.unit_scorecard("team", PageRequest::first(50)).await.expect("scorecard");
+    assert_eq!(card.kpis.len(), 1);
+    assert!(card.kpis[0].trust.valid);
 
     let plans = full_scans(&store, SMALL).await;
     assert!(plans.checked >= 10, "only {} statements recorded", plans.checked);

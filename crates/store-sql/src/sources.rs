@@ -88,6 +88,18 @@ impl SourceStore for SqlStore {
         }))
     }
 
+    async fn data_sources_of(&self, kpis: &[KpiId]) -> StoreResult<Vec<DataSource>> {
+        if kpis.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut s = Sql::new(format!("SELECT {SOURCE_COLUMNS} FROM data_sources WHERE kpi_id IN ("));
+        s.list(kpis.iter().copied()).push(") ORDER BY id");
+        let mut r = self.pools.reader().await?;
+        let rows: Vec<SourceRow> = r.conn().fetch_all(&s).await?;
+        let items: Vec<DataSourceSecret> = convert(rows)?;
+        Ok(items.into_iter().map(|s| s.source).collect())
+    }
+
     async fn delete_data_source(&self, ctx: &Ctx, id: DataSourceId) -> StoreResult<()> {
         let mut w = Writer::begin(&self.pools, ctx).await?;
         let mut c = w.conn();

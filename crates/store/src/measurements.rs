@@ -30,6 +30,13 @@ pub trait MeasurementStore: Send + Sync {
         to: Option<NaiveDate>,
         limit: u32,
     ) -> StoreResult<Vec<PeriodValue>>;
+    /// The most recent `per_kpi` overall (unsegmented) period values of each of several KPIs,
+    /// each at its own granularity, newest first per KPI: one read for a whole scorecard.
+    async fn recent_periods(
+        &self,
+        kpis: &[(KpiId, Granularity)],
+        per_kpi: u32,
+    ) -> StoreResult<Vec<(KpiId, PeriodValue)>>;
     /// Segment labels a KPI has data for.
     async fn kpi_segments(&self, kpi: KpiId) -> StoreResult<Vec<String>>;
 }

@@ -186,7 +186,13 @@ async fn pages_follow_every_write(a: Arc<dyn Store>, b: Arc<dyn Store>) {
     let (child_now, _) = pages.agree("a PATCH").await;
     assert_eq!(child_now["title"], "Make onboarding effortless");
 
-    // A KPI point moves the key result measured from it.
+    // A KPI point moves the key result measured from it, and the KPI's own pages.
+    let kpi_pages = ["/api/v1/kpis/activation_rate/periods?granularity=day", "/api/v1/kpis?limit=10"];
+    for s in [&sa, &sb] {
+        for p in kpi_pages {
+            assert_eq!(s.get(p).await.0, StatusCode::OK, "{p}");
+        }
+    }
     pages.warm().await;
     let today = (Utc::now() - Duration::minutes(1)).to_rfc3339();
     let (st, report) =
@@ -195,6 +201,15 @@ async fn pages_follow_every_write(a: Arc<dyn Store>, b: Arc<dyn Store>) {
     let (child_now, parent_now) = pages.agree("a KPI point").await;
     assert_eq!(child_now["score"], 0.5, "both key results half-way");
     assert_eq!(parent_now["rollup"], 0.5);
+    for (n, s) in [&sa, &sb].into_iter().enumerate() {
+        let (_, days) = s.get(kpi_pages[0]).await;
+        let last = days.as_array().and_then(|d| d.last()).cloned().unwrap_or_default();
+        assert_eq!(last["value"], 40.0, "server {}: the periods page after a KPI point: {days}", n + 1);
+        let (_, kpis) = s.get(kpi_pages[1]).await;
+        let activation =
+            kpis["items"].as_array().unwrap().iter().find(|k| k["key"] == "activation_rate").unwrap().clone();
+        assert_eq!(activation["current_value"], 40.0, "server {}: the KPI list after a KPI point", n + 1);
+    }
 
     // A guardrail breach pauses the objective.
     pages.warm().await;

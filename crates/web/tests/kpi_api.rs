@@ -153,11 +153,33 @@ async fn derived_kpis_scorecards_and_trust(store: Arc<dyn Store>) {
     assert_eq!(st, StatusCode::OK, "{stretch}");
     assert!(stretch["stretch"]["two_sd"].as_f64().unwrap() > stretch["stretch"]["mean"].as_f64().unwrap());
 
+    // A KPI whose last point is five weeks old, with a value outside its bounds.
+    s.create(
+        "/api/v1/kpis",
+        json!({"name": "Forecast accuracy", "cadence": "weekly", "unit": "sales", "valid_max": 100}),
+    )
+    .await;
+    let old = (Utc::now() - Duration::days(35)).date_naive();
+    let (st, report) = s
+        .post("/api/v1/kpis/forecast_accuracy/measurements", json!({"points": [{"at": old.to_string(), "value": 140}]}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{report}");
+
     let (st, card) = s.get("/api/v1/units/sales/kpi-scorecard").await;
     assert_eq!(st, StatusCode::OK, "{card}");
     assert_eq!(card["unit_id"], sales["id"]);
-    assert_eq!(card["kpis"].as_array().unwrap().len(), 3);
+    assert_eq!(card["kpis"].as_array().unwrap().len(), 4);
     assert!(card["completion_share_pct"].is_number());
+    // Each card's trust badge (read for all the cards at once) is the KPI's own.
+    for c in card["kpis"].as_array().unwrap() {
+        let (_, one) = s.get(&format!("/api/v1/kpis/{}", c["key"].as_str().unwrap())).await;
+        assert_eq!(c["trust"], one["trust"], "{}", c["key"]);
+    }
+    let stale = card["kpis"].as_array().unwrap().iter().find(|c| c["key"] == "forecast_accuracy").unwrap();
+    assert_eq!((stale["trust"]["fresh"].as_bool(), stale["trust"]["valid"].as_bool()), (Some(false), Some(false)));
+    assert!(stale["trust"]["missing_periods"].as_u64().unwrap() >= 4, "{stale}");
+    let won = card["kpis"].as_array().unwrap().iter().find(|c| c["key"] == "won").unwrap();
+    assert_eq!((won["trust"]["fresh"].as_bool(), won["trust"]["valid"].as_bool()), (Some(true), Some(true)));
 
     // Driver tree with the North Star at the root.
     let nsm = s

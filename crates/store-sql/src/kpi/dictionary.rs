@@ -217,7 +217,7 @@ pub(super) async fn list(pools: &Pools, filter: KpiFilter, page: PageRequest) ->
         // counterweight, none of its own, and no other KPI that names it as one.
         let natures: Vec<&str> = Nature::ALL.iter().filter(|n| n.needs_counterweight()).map(|n| n.as_str()).collect();
         s.push(" AND nature IN (").list(natures).push(") AND counterweight_id IS NULL");
-        s.push(" AND id NOT IN (SELECT counterweight_id FROM kpis WHERE counterweight_id IS NOT NULL)");
+        s.push(" AND NOT EXISTS (SELECT 1 FROM kpis paired WHERE paired.counterweight_id = kpis.id)");
     }
     if let Some(after) = &page.after {
         s.push(" AND id > ").bind(after);

@@ -341,6 +341,14 @@ impl MeasurementStore for SqlStore {
         super::series::periods(&self.pools, kpi, granularity, segment, from, to, limit).await
     }
 
+    async fn recent_periods(
+        &self,
+        kpis: &[(KpiId, Granularity)],
+        per_kpi: u32,
+    ) -> StoreResult<Vec<(KpiId, PeriodValue)>> {
+        super::series::recent_periods(&self.pools, kpis, per_kpi).await
+    }
+
     async fn kpi_segments(&self, kpi: KpiId) -> StoreResult<Vec<String>> {
         super::series::segments(&self.pools, kpi).await
     }

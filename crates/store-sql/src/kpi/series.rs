@@ -3,7 +3,7 @@
 use super::{kpi_in, not_found};
 use crate::db::{Pools, Sql, q};
 use crate::kpi_rows::*;
-use crate::rows::{convert, micros, time};
+use crate::rows::{convert, micros, time, word};
 use chrono::{DateTime, NaiveDate, Utc};
 use quarterdeck_domain::ids::KpiId;
 use quarterdeck_domain::kpi::period::{Granularity, Period};
@@ -94,6 +94,30 @@ pub(super) async fn periods(
     let mut out: Vec<PeriodValue> = convert(rows)?;
     out.reverse();
     Ok(out)
+}
+
+pub(super) async fn recent_periods(
+    pools: &Pools,
+    kpis: &[(KpiId, Granularity)],
+    per_kpi: u32,
+) -> StoreResult<Vec<(KpiId, PeriodValue)>> {
+    if kpis.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One statement, one short backward index range per KPI (never a KPI's whole history).
+    let mut s = Sql::new("");
+    for (i, (kpi, granularity)) in kpis.iter().enumerate() {
+        if i > 0 {
+            s.push(" UNION ALL ");
+        }
+        s.push(&format!("SELECT * FROM (SELECT kpi_id, {PERIOD_COLUMNS} FROM kpi_periods WHERE kpi_id = "));
+        s.bind(*kpi).push(" AND granularity = ").bind(granularity.as_str());
+        s.push(" AND segment = '' ORDER BY period_start DESC LIMIT ").bind(per_kpi as i64).push(")");
+        s.push(&format!(" AS p{i}"));
+    }
+    let mut r = pools.reader().await?;
+    let rows: Vec<KpiPeriodRow> = r.conn().fetch_all(&s).await?;
+    rows.into_iter().map(|r| Ok((word("kpi_id", &r.kpi_id)?, PeriodValue::try_from(r.period)?))).collect()
 }
 
 pub(super) async fn segments(pools: &Pools, kpi: KpiId) -> StoreResult<Vec<String>> {

@@ -152,11 +152,16 @@ pub struct ListPeriods {
     responses((status = 200, body = Vec<PeriodView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_periods(
     State(state): State<AppState>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListPeriods>,
-) -> ApiResult<Json<Vec<PeriodView>>> {
-    let (_, periods) = state.app.list_periods(&id, q.granularity, q.segment, q.from, q.to, q.limit).await?;
-    Ok(Json(periods))
+) -> ApiResult<Response> {
+    crate::cache::cached_json(&state.clone(), uri.to_string(), &headers, || async move {
+        let (_, periods) = state.app.list_periods(&id, q.granularity, q.segment, q.from, q.to, q.limit).await?;
+        Ok(periods)
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/kpis/{id}/stretch-targets", tag = "kpis", params(("id" = String, Path, description = "KPI id or key")),
@@ -172,6 +177,17 @@ async fn kpi_stretch_targets(
     description = "The driver tree below a KPI (usually a North Star): nodes with current value and status, and edges.",
     params(("id" = String, Path, description = "KPI id or key")),
     responses((status = 200, body = TreeView), (status = 404, body = ErrorBody)))]
-async fn kpi_tree(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<TreeView>> {
-    Ok(Json(state.app.kpi_tree(&id).await?))
+async fn kpi_tree(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    crate::cache::cached_json(
+        &state.clone(),
+        uri.to_string(),
+        &headers,
+        || async move { state.app.kpi_tree(&id).await },
+    )
+    .await
 }

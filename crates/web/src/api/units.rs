@@ -80,9 +80,17 @@ async fn update_unit(
     responses((status = 200, body = Scorecard), (status = 404, body = ErrorBody)))]
 async fn unit_scorecard(
     State(state): State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<Paging>,
-) -> ApiResult<Json<Scorecard>> {
+) -> ApiResult<Response> {
     let page = page(q.limit, q.cursor.as_deref())?;
-    Ok(Json(state.app.unit_scorecard(&id, page).await?))
+    // The trust badge's freshness moves with the clock, not only with writes: a kept
+    // scorecard serves for the minute it was built in at most.
+    let minute = state.app.now().timestamp() / 60;
+    crate::cache::cached_json(&state.clone(), format!("{uri}@{minute}"), &headers, || async move {
+        state.app.unit_scorecard(&id, page).await
+    })
+    .await
 }
