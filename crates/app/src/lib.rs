@@ -7,6 +7,7 @@
 //! catalogue, which each front end maps to its own answer.
 
 pub mod alignments;
+mod change_token;
 pub mod cycles;
 pub mod error;
 pub mod initiatives;
@@ -67,6 +68,8 @@ pub struct App {
     zone: Arc<RwLock<Zone>>,
     /// The list pages' ready views of objectives, shared by every clone of this `App`.
     objective_views: Arc<read_model::ObjectiveViews>,
+    /// Concurrent readers of the change token share reads (see `change_token`).
+    token_reads: Arc<change_token::TokenReads>,
 }
 
 impl App {
@@ -79,6 +82,7 @@ impl App {
             actor: Actor::Api,
             zone: Arc::new(RwLock::new(Zone::default())),
             objective_views: Arc::default(),
+            token_reads: Arc::default(),
         }
     }
 
@@ -146,7 +150,7 @@ impl App {
     /// A token that moves with every committed write, from any process: read caches are
     /// valid while it stands still.
     pub async fn change_token(&self) -> AppResult<String> {
-        Ok(self.store.change_token().await?)
+        Ok(self.token_reads.read(self.store.as_ref()).await?)
     }
 
     /// Whether no organisation has been set up yet.

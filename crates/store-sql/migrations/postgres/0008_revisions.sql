@@ -3,7 +3,3 @@
 -- objective's view ready and check these numbers, one small query per page, to know which
 -- views a write made stale (per record, on every server sharing the database).
 ALTER TABLE objectives ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
-
--- The counterweight rule asks, per speed or volume KPI, whether another KPI names it as its
--- counterweight: an index lookup, not a read of every KPI.
-CREATE INDEX kpis_counterweight ON kpis(counterweight_id);
