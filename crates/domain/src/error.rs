@@ -91,6 +91,7 @@ word_enum!(
         UnsupportedMediaType = "unsupported_media_type",
         BodyTooLarge = "body_too_large",
         BodyUnreadable = "body_unreadable",
+        HostNotAllowed = "host_not_allowed",
         // The server
         Unavailable = "unavailable",
         Internal = "internal",
@@ -121,9 +122,8 @@ impl Code {
     pub fn kind(self) -> Kind {
         use Code::*;
         match self {
-            MalformedJson | InvalidQuery | InvalidPage | InvalidIfMatch | VersionMismatch | BodyUnreadable => {
-                Kind::BadRequest
-            }
+            MalformedJson | InvalidQuery | InvalidPage | InvalidIfMatch | VersionMismatch | BodyUnreadable
+            | HostNotAllowed => Kind::BadRequest,
             NotFound | UnknownUnit | NoCurrentCycle => Kind::NotFound,
             CycleClosed | VersionConflict | Duplicate => Kind::Conflict,
             VersionRequired => Kind::PreconditionRequired,

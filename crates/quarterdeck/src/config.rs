@@ -17,11 +17,19 @@ pub struct Config {
     pub bind: String,
     /// Log filter (`info`, `debug`, `quarterdeck=debug,sqlx=warn` …).
     pub log: String,
+    /// Host names requests may be addressed to, comma-separated, beyond the loopback names
+    /// and the bound address (`okr.example.com`; `*` for any, behind a proxy that checks).
+    pub allowed_hosts: String,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { db: "quarterdeck.db".into(), bind: "127.0.0.1:8080".into(), log: "info".into() }
+        Config {
+            db: "quarterdeck.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            log: "info".into(),
+            allowed_hosts: String::new(),
+        }
     }
 }
 
@@ -38,9 +46,14 @@ impl Config {
         }
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&path))
-            .merge(Env::prefixed("QUARTERDECK_").only(&["db", "bind", "log"]))
+            .merge(Env::prefixed("QUARTERDECK_").only(&["db", "bind", "log", "allowed_hosts"]))
             .extract()
             .with_context(|| format!("reading settings ({} and QUARTERDECK_* variables)", path.display()))
+    }
+
+    /// The configured host names, one per entry.
+    pub fn allowed_hosts(&self) -> Vec<String> {
+        self.allowed_hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect()
     }
 
     pub fn db_url(&self) -> anyhow::Result<DbUrl> {

@@ -9,11 +9,18 @@ use quarterdeck_app::measurements::from_json;
 use quarterdeck_domain::error::Code;
 use serde::de::DeserializeOwned;
 
+/// Whether the body is declared JSON: `application/json` or an `application/…+json` type,
+/// parameters aside. Never `text/plain`, whatever its parameters say: a web page may send
+/// `text/plain` to any site without asking first, so reading it as JSON would let any page
+/// a user visits write here.
 fn is_json(req: &Request) -> bool {
-    req.headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"))
+    req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json_type)
+}
+
+fn is_json_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json"
+        || essence.strip_prefix("application/").is_some_and(|sub| sub.len() > 5 && sub.ends_with("+json"))
 }
 
 /// The body's bytes, up to the router's limit; past it, 413 in the JSON error shape.
@@ -150,5 +157,27 @@ impl IfMatch {
     /// The version seen, when the state machine already guards the move and it may be left out.
     pub fn or(self, body_version: Option<i64>) -> Option<i64> {
         self.0.or(body_version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_json_media_types_are_json() {
+        for yes in
+            ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"]
+        {
+            assert!(super::is_json_type(yes), "{yes}");
+        }
+        for no in [
+            "text/plain; charset=+json",
+            "text/plain",
+            "application/jsonp",
+            "text/x+json",
+            "application/+json",
+            "multipart/form-data; boundary=+json",
+        ] {
+            assert!(!super::is_json_type(no), "{no}");
+        }
     }
 }

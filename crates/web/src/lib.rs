@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod cache;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod serve;
@@ -27,11 +28,14 @@ pub struct AppState {
     pub app: App,
     /// Rendered list pages, valid while nothing has been written (see `cache.rs`).
     pub cache: Arc<cache::PageCache>,
+    /// The hosts requests may be addressed to (see `edge.rs`).
+    pub hosts: Arc<edge::AllowedHosts>,
 }
 
 impl AppState {
+    /// A state that answers requests addressed to the loopback names only.
     pub fn new(app: App) -> Self {
-        AppState { app, cache: Arc::new(cache::PageCache::default()) }
+        AppState { app, cache: Arc::new(cache::PageCache::default()), hosts: Arc::new(edge::AllowedHosts::local()) }
     }
 }
 
@@ -70,5 +74,7 @@ pub fn router(state: AppState) -> Router {
             ))
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.hosts.clone(), edge::check_host))
+        .layer(axum::middleware::from_fn(edge::security_headers))
         .with_state(state)
 }

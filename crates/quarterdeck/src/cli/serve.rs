@@ -10,6 +10,11 @@ pub struct Cmd {
     /// Address to listen on (default 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR")]
     bind: Option<String>,
+    /// A host name requests may be addressed to, besides localhost and the bound address
+    /// (repeat for several; `*` for any, only behind a proxy that checks Host itself).
+    /// Requests for other hosts get 400: this defeats DNS rebinding.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    allowed_hosts: Vec<String>,
     /// Load the demo organisation first when the database is empty.
     #[arg(long, value_name = "SIZE", num_args = 0..=1, default_missing_value = "small")]
     demo: Option<DemoSize>,
@@ -50,7 +55,12 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
         shutdown_grace: std::time::Duration::from_secs(cmd.shutdown_grace),
         ..Default::default()
     };
-    quarterdeck_web::serve::serve(listener, router(AppState::new(app)), stop, limits).await;
+    let mut hosts = config.allowed_hosts();
+    hosts.extend(cmd.allowed_hosts);
+    let hosts = quarterdeck_web::edge::AllowedHosts::for_server(addr, &hosts);
+    tracing::info!(hosts = %hosts.describe(), "answering requests addressed to these hosts");
+    let state = AppState { hosts: std::sync::Arc::new(hosts), ..AppState::new(app) };
+    quarterdeck_web::serve::serve(listener, router(state), stop, limits).await;
     let _ = stop_jobs.send(true);
     if let Some(jobs) = jobs {
         let _ = jobs.await;
