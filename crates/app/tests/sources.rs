@@ -55,8 +55,7 @@ async fn pull_once(store: &Arc<dyn Store>) -> Vec<RunReport> {
 
 async fn a_sql_source_pulls_from_postgres(store: Arc<dyn Store>) {
     let app = App::new(store.clone());
-    let Ok(url) = std::env::var("QUARTERDECK_TEST_PG") else {
-        eprintln!("SKIPPED (PostgreSQL source): set QUARTERDECK_TEST_PG");
+    let Some(url) = quarterdeck_store_sql::testing::postgres_warehouse_url().await else {
         return;
     };
     let t = table();
@@ -220,4 +219,45 @@ async fn sources_are_checked_the_same_way_for_every_front_end(store: Arc<dyn Sto
     };
     assert_eq!(app.create_data_source(half).await.unwrap_err().code, Code::HeaderIncomplete);
     assert!(app.list_data_sources(None, PageRequest::default()).await.unwrap().items.is_empty(), "nothing stored");
+}
+
+/// A source pointed at Quarterdeck's own database — the file itself, or the PostgreSQL
+/// database its schemas live in — is refused when it runs, whatever its query, and the stored
+/// error quotes no secret.
+async fn the_own_database_is_never_read(store: Arc<dyn Store>, own_url: &str) {
+    let app = App::new(store.clone());
+    kpi(&app, "bookings", Aggregation::Sum).await;
+    let secret = CreateSource {
+        value_path: Some("$.total".into()),
+        header_name: Some("Authorization".into()),
+        header_value: Some("Bearer t0ken-never-shown".into()),
+        ..CreateSource::new("bookings", SourceKind::Http, "https://crm.example.com/api?api_key=k3y-never-shown")
+    };
+    app.create_data_source(secret).await.unwrap();
+    let thief = sql_source(&app, "bookings", own_url, "SELECT now(), 1, url || header_value FROM data_sources").await;
+    let run = app.run_data_source(thief.id).await.unwrap();
+    let error = run.error.expect("refused");
+    assert!(error.starts_with("source_quarterdeck_database"), "{error}");
+    for secret in ["t0ken", "k3y"] {
+        assert!(!error.contains(secret), "{error}");
+        assert!(!run.source.last_error.clone().unwrap_or_default().contains(secret));
+    }
+    assert_eq!(run.points, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_on_the_own_sqlite_file_is_refused() {
+    let (store, dir) = quarterdeck_store_sql::testing::sqlite_store().await;
+    let own = format!("sqlite:{}", dir.path().join("test.db").display());
+    the_own_database_is_never_read(store, &own).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_on_the_own_postgres_database_is_refused() {
+    let (Some(store), Ok(url)) =
+        (quarterdeck_store_sql::testing::postgres_store().await, std::env::var("QUARTERDECK_TEST_PG"))
+    else {
+        return;
+    };
+    the_own_database_is_never_read(store, &url).await;
 }

@@ -97,6 +97,13 @@ pub enum SourceError {
     #[error("the query failed: {message}")]
     QueryFailed { message: String },
 
+    /// `target` is the URL with its password masked.
+    #[error(
+        "{target} is a Quarterdeck database (this server's own, a copy, or another installation's): it holds every \
+         data source's credentials, so no source may read it; point the source at your own systems"
+    )]
+    QuarterdeckDatabase { target: String },
+
     #[error("timed out after {}", seconds(*after))]
     Timeout { after: Duration },
 
@@ -140,6 +147,7 @@ impl SourceError {
             SourceError::InvalidUrl { .. } => "source_invalid_url",
             SourceError::Connect { .. } => "source_connect_failed",
             SourceError::QueryFailed { .. } => "source_query_failed",
+            SourceError::QuarterdeckDatabase { .. } => "source_quarterdeck_database",
             SourceError::Timeout { .. } => "source_timeout",
             SourceError::WrongColumns { .. } => "source_wrong_columns",
             SourceError::BadValue { .. } => "source_bad_value",

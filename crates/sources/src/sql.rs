@@ -68,6 +68,11 @@ async fn fetch_postgres(url: &str, query: &str, timeout: Duration) -> Result<Vec
         execute(&mut connection, "BEGIN READ ONLY", url, timeout).await?;
         let set_timeout = format!("SET LOCAL statement_timeout = {}", millis(timeout));
         execute(&mut connection, &set_timeout, url, timeout).await?;
+        let held: i64 = sqlx::query_scalar(PG_QUARTERDECK_COLUMNS)
+            .fetch_one(&mut connection)
+            .await
+            .map_err(|error| query_error(&error, url, timeout))?;
+        refuse_quarterdeck(held, url)?;
         let points = read_postgres(&mut connection, query, url, timeout).await?;
         execute(&mut connection, "ROLLBACK", url, timeout).await?;
         Ok(points)
@@ -121,7 +126,13 @@ async fn fetch_sqlite(url: &str, query: &str, timeout: Duration) -> Result<Vec<R
             .map_err(|error| query_error(&error, url, timeout))?
             .set_progress_handler(SQLITE_PROGRESS_STEPS, move || Instant::now() < deadline);
         execute(&mut connection, "PRAGMA query_only = ON", url, timeout).await?;
+        // Inside a transaction SQLite refuses ATTACH: the query reads this file and no other.
         execute(&mut connection, "BEGIN", url, timeout).await?;
+        let held: i64 = sqlx::query_scalar(SQLITE_QUARTERDECK_COLUMNS)
+            .fetch_one(&mut connection)
+            .await
+            .map_err(|error| query_error(&error, url, timeout))?;
+        refuse_quarterdeck(held, url)?;
         let points = read_sqlite(&mut connection, query, url, timeout).await?;
         execute(&mut connection, "ROLLBACK", url, timeout).await?;
         Ok(points)
@@ -152,6 +163,20 @@ fn millis(timeout: Duration) -> u128 {
 
 fn invalid_url(url: &str, error: &sqlx::Error) -> SourceError {
     SourceError::InvalidUrl { url: mask_url(url), message: scrub(&error.to_string(), url) }
+}
+
+/// A database that holds Quarterdeck's data-source table (this server's own, a copy of it, or
+/// another installation's) holds every source's credentials, so a source may never read it.
+/// It is recognised by what the connection itself sees, whatever name or address reached it:
+/// the table's secret-bearing columns, in any schema.
+const PG_QUARTERDECK_COLUMNS: &str = "SELECT COUNT(*) FROM pg_catalog.pg_attribute a \
+     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+     WHERE c.relname = 'data_sources' AND a.attname IN ('url', 'header_value', 'value_path') AND NOT a.attisdropped";
+const SQLITE_QUARTERDECK_COLUMNS: &str =
+    "SELECT COUNT(*) FROM pragma_table_info('data_sources') WHERE name IN ('url', 'header_value', 'value_path')";
+
+fn refuse_quarterdeck(columns_seen: i64, url: &str) -> Result<(), SourceError> {
+    if columns_seen >= 3 { Err(SourceError::QuarterdeckDatabase { target: mask_url(url) }) } else { Ok(()) }
 }
 
 fn connect_error(url: &str, error: &sqlx::Error) -> SourceError {

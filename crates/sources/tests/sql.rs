@@ -29,7 +29,7 @@ struct Server {
 }
 
 impl Server {
-    fn from_env(kind: Kind) -> Option<Server> {
+    async fn from_env(kind: Kind) -> Option<Server> {
         let (variable, require, half) = match kind {
             Kind::Postgres => ("QUARTERDECK_TEST_PG", "QUARTERDECK_REQUIRE_PG", "PostgreSQL"),
             Kind::MariaDb => ("QUARTERDECK_TEST_MYSQL", "QUARTERDECK_REQUIRE_MYSQL", "MariaDB"),
@@ -43,6 +43,10 @@ impl Server {
             }
         };
         match std::env::var(variable) {
+            Ok(url) if !url.is_empty() && kind == Kind::Postgres => {
+                let url = quarterdeck_store_sql::testing::postgres_warehouse_url().await.unwrap_or(url);
+                Some(Server { kind, url, _dir: None })
+            }
             Ok(url) if !url.is_empty() => Some(Server { kind, url, _dir: None }),
             _ => {
                 if std::env::var(require).is_ok_and(|value| value == "1") {
@@ -358,14 +362,14 @@ macro_rules! on_every_backend {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                let server = super::Server::from_env(super::Kind::Sqlite).expect("sqlite");
+                let server = super::Server::from_env(super::Kind::Sqlite).await.expect("sqlite");
                 super::$name(server).await;
             })*
         }
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(server) = super::Server::from_env(super::Kind::Postgres) {
+                if let Some(server) = super::Server::from_env(super::Kind::Postgres).await {
                     super::$name(server).await;
                 }
             })*
@@ -373,7 +377,7 @@ macro_rules! on_every_backend {
         mod mariadb {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(server) = super::Server::from_env(super::Kind::MariaDb) {
+                if let Some(server) = super::Server::from_env(super::Kind::MariaDb).await {
                     super::$name(server).await;
                 }
             })*
@@ -393,9 +397,31 @@ on_every_backend!(
     unreachable_server_masks_the_password,
 );
 
+/// A database that holds Quarterdeck's data-source table is never read, whatever the query:
+/// the refusal comes before it runs, and quotes no secret.
+#[tokio::test]
+async fn a_quarterdeck_database_is_never_read() {
+    let server = Server::from_env(Kind::Sqlite).await.expect("sqlite");
+    server
+        .exec(
+            "CREATE TABLE data_sources (id TEXT, url TEXT, header_value TEXT, value_path TEXT); \
+             INSERT INTO data_sources VALUES ('a', 'postgres://u:s3cret-pw@db/x', 'Bearer t0ken', '$.v')",
+        )
+        .await;
+    for query in ["SELECT '2024-03-01', 1", "SELECT '2024-03-01', length(url), header_value FROM data_sources"] {
+        let error = run(&server, query).await.expect_err("a Quarterdeck database");
+        assert_eq!(error.code(), "source_quarterdeck_database", "{error}");
+        let message = error.to_string();
+        assert!(!message.contains("s3cret") && !message.contains("t0ken"), "{message}");
+    }
+    // The same query on a database without that table runs.
+    let plain = Server::from_env(Kind::Sqlite).await.expect("sqlite");
+    assert_eq!(run(&plain, "SELECT '2024-03-01', 1").await.expect("a plain database").len(), 1);
+}
+
 #[tokio::test]
 async fn a_wrong_password_is_masked_in_the_servers_answer() {
-    let Some(server) = Server::from_env(Kind::MariaDb) else {
+    let Some(server) = Server::from_env(Kind::MariaDb).await else {
         return;
     };
     // Replace whatever credentials the test URL has with a wrong password for its user.

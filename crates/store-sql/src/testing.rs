@@ -46,6 +46,31 @@ fn postgres_schema() -> Option<(String, String)> {
     }
 }
 
+/// A "customer warehouse" on the PostgreSQL test server, for data-source tests: a database of
+/// its own (created on first use), never the one Quarterdeck's test schemas live in, which a
+/// source may not read. `None` (with a note) when no server is configured.
+pub async fn postgres_warehouse_url() -> Option<String> {
+    use sqlx::Connection;
+    const NAME: &str = "quarterdeck_test_warehouse";
+    let (url, _) = postgres_schema()?;
+    let mut admin = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(NAME)
+        .fetch_optional(&mut admin)
+        .await
+        .expect("look the warehouse up");
+    if exists.is_none() {
+        // Another test may create it at the same moment: "already exists" is fine.
+        if let Err(e) = sqlx::raw_sql(&format!("CREATE DATABASE {NAME}")).execute(&mut admin).await {
+            assert!(e.to_string().contains("already exists"), "create the warehouse: {e}");
+        }
+    }
+    admin.close().await.expect("close");
+    let (server, query) = url.split_once('?').map_or((url.as_str(), None), |(s, q)| (s, Some(q)));
+    let base = &server[..server.rfind('/').expect("a database in the URL")];
+    Some(format!("{base}/{NAME}{}", query.map(|q| format!("?{q}")).unwrap_or_default()))
+}
+
 /// Two stores on one SQLite file, as two processes (a server and the CLI, two servers) would
 /// open it; keep the directory alive as long as the stores.
 pub async fn sqlite_store_pair() -> ([Arc<dyn Store>; 2], tempfile::TempDir) {
