@@ -70,6 +70,8 @@ pub struct App {
     objective_views: Arc<read_model::ObjectiveViews>,
     /// Concurrent readers of the change token share reads (see `change_token`).
     token_reads: Arc<change_token::TokenReads>,
+    /// Which hosts HTTP data sources may reach: public ones, and those the operator allowed.
+    source_reach: Arc<quarterdeck_sources::Reach>,
 }
 
 impl App {
@@ -83,6 +85,7 @@ impl App {
             zone: Arc::new(RwLock::new(Zone::default())),
             objective_views: Arc::default(),
             token_reads: Arc::default(),
+            source_reach: Arc::default(),
         }
     }
 
@@ -117,6 +120,17 @@ impl App {
     /// Who writes, and when: carried by every write into its audit rows and events.
     pub(crate) fn ctx(&self) -> Ctx {
         Ctx::new(self.actor.clone(), self.now())
+    }
+
+    /// Lets HTTP data sources reach these internal hosts too (the operator's
+    /// `QUARTERDECK_SOURCE_ALLOWED_HOSTS`); by default they reach public addresses only.
+    pub fn with_source_reach(mut self, reach: quarterdeck_sources::Reach) -> Self {
+        self.source_reach = Arc::new(reach);
+        self
+    }
+
+    pub(crate) fn source_reach(&self) -> &quarterdeck_sources::Reach {
+        &self.source_reach
     }
 
     pub fn with_clock(mut self, clock: Clock) -> Self {

@@ -11,6 +11,7 @@ use quarterdeck_domain::DomainError;
 use quarterdeck_domain::ids::{DataSourceId, KpiId};
 use quarterdeck_domain::kpi::definition::check_measurement;
 use quarterdeck_domain::kpi::source::{DataSourceSpec, SourceDraft, SourceKind, check_schedule};
+pub use quarterdeck_sources::Reach;
 use quarterdeck_sources::{SourceSpec, fetch};
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::kpi::{DataSourceSecret, IngestReport, NewDataSource, NewMeasurement, SourceRun};
@@ -206,7 +207,8 @@ impl App {
         // The fetch runs on a blocking-pool thread driving its own future: the database
         // drivers' futures are not `Send` for every lifetime, which a spawned task requires.
         let handle = tokio::runtime::Handle::current();
-        let raw = tokio::task::spawn_blocking(move || handle.block_on(fetch(&spec, now)))
+        let reach = self.source_reach().clone();
+        let raw = tokio::task::spawn_blocking(move || handle.block_on(fetch(&spec, &reach, now)))
             .await
             .map_err(|e| format!("the fetch task failed: {e}"))?
             .map_err(|e| format!("{}: {e}", e.code()))?;

@@ -44,9 +44,12 @@ async fn sql_source(app: &App, kpi: &str, url: &str, query: &str) -> DataSourceV
     app.create_data_source(input).await.unwrap()
 }
 
-/// The scheduler of a server whose clock reads one second from now.
+/// The scheduler of a server whose clock reads one second from now, and whose operator let
+/// sources reach this machine's loopback address (where the tests' HTTP servers listen).
 fn scheduler(store: &Arc<dyn Store>) -> App {
-    App::new(store.clone()).with_clock(Clock::Fixed(Utc::now() + Duration::seconds(1)))
+    App::new(store.clone())
+        .with_clock(Clock::Fixed(Utc::now() + Duration::seconds(1)))
+        .with_source_reach(quarterdeck_app::sources::Reach::allowing(["127.0.0.1"]))
 }
 
 async fn pull_once(store: &Arc<dyn Store>) -> Vec<RunReport> {
@@ -155,11 +158,14 @@ async fn an_http_source_pulls_json(store: Arc<dyn Store>) {
     let reports = pull_once(&store).await;
     assert_eq!((reports[0].points, reports[0].error.clone()), (2, None), "{reports:?}");
     assert_eq!(store.get_kpi(k.id).await.unwrap().current_value, Some(43.5));
+    // A server whose operator allowed no internal host does not reach loopback at all.
+    let refused = quarterdeck.run_data_source(s.id).await.unwrap();
+    assert!(refused.error.clone().unwrap_or_default().starts_with("source_internal_address"), "{refused:?}");
 
     // Without the token the server says 401; the failure is recorded on the source.
     kpi(&quarterdeck, "nps_no_token", Aggregation::Last).await;
     let s2 = quarterdeck.create_data_source(http("nps_no_token")).await.unwrap();
-    let report = quarterdeck.run_data_source(s2.id).await.unwrap();
+    let report = scheduler(&store).run_data_source(s2.id).await.unwrap();
     assert!(report.error.as_deref().unwrap().contains("401"), "{report:?}");
     assert_eq!(report.source.id, s2.id);
     assert!(store.get_data_source(s2.id).await.unwrap().last_error.unwrap().contains("401"));

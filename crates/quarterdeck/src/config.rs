@@ -20,6 +20,9 @@ pub struct Config {
     /// Host names requests may be addressed to, comma-separated, beyond the loopback names
     /// and the bound address (`okr.example.com`; `*` for any, behind a proxy that checks).
     pub allowed_hosts: String,
+    /// Internal hosts HTTP data sources may reach, comma-separated (by default they reach
+    /// public addresses only).
+    pub source_allowed_hosts: String,
 }
 
 impl Default for Config {
@@ -29,6 +32,7 @@ impl Default for Config {
             bind: "127.0.0.1:8080".into(),
             log: "info".into(),
             allowed_hosts: String::new(),
+            source_allowed_hosts: String::new(),
         }
     }
 }
@@ -46,17 +50,27 @@ impl Config {
         }
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&path))
-            .merge(Env::prefixed("QUARTERDECK_").only(&["db", "bind", "log", "allowed_hosts"]))
+            .merge(Env::prefixed("QUARTERDECK_").only(&["db", "bind", "log", "allowed_hosts", "source_allowed_hosts"]))
             .extract()
             .with_context(|| format!("reading settings ({} and QUARTERDECK_* variables)", path.display()))
     }
 
     /// The configured host names, one per entry.
     pub fn allowed_hosts(&self) -> Vec<String> {
-        self.allowed_hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect()
+        list(&self.allowed_hosts)
+    }
+
+    /// Which hosts HTTP data sources may reach.
+    pub fn source_reach(&self) -> quarterdeck_app::sources::Reach {
+        quarterdeck_app::sources::Reach::allowing(list(&self.source_allowed_hosts))
     }
 
     pub fn db_url(&self) -> anyhow::Result<DbUrl> {
         DbUrl::parse(&self.db).map_err(anyhow::Error::msg)
     }
+}
+
+/// A comma-separated setting, one entry per item.
+fn list(setting: &str) -> Vec<String> {
+    setting.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect()
 }

@@ -3,17 +3,17 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{ACCEPT, HeaderName, HeaderValue, LOCATION};
+use reqwest::header::{ACCEPT, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::json_path::{JsonPath, kind};
+use crate::reach::{Reach, is_internal};
 use crate::{MAX_POINTS, RawPoint, SourceError, mask_url, scrub, timestamp};
+use std::net::SocketAddr;
 
 /// KPI documents are small; a bigger answer is the wrong endpoint, and reading it all would
 /// cost the server memory for nothing.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-const STATUS_EXCERPT_CHARS: usize = 200;
-const NOT_JSON_EXCERPT_CHARS: usize = 100;
 const MAX_REDIRECTS: usize = 5;
 
 pub(crate) struct Request<'a> {
@@ -31,6 +31,7 @@ pub(crate) struct PointFields<'a> {
 
 pub(crate) async fn fetch(
     request: &Request<'_>,
+    reach: &Reach,
     value_path: &str,
     fields: &PointFields<'_>,
     now: DateTime<Utc>,
@@ -38,7 +39,7 @@ pub(crate) async fn fetch(
     // A typo in the path is found before anyone is asked for anything.
     let path =
         JsonPath::parse(value_path).map_err(|message| SourceError::BadPath { path: value_path.to_owned(), message })?;
-    let document = get_json(request).await?;
+    let document = get_json(request, reach).await?;
     let target = path.lookup(&document).map_err(|not_found| SourceError::PathNotFound {
         path: value_path.to_owned(),
         problem: not_found.to_string(),
@@ -46,18 +47,23 @@ pub(crate) async fn fetch(
     points(target, value_path, fields, now)
 }
 
-async fn get_json(request: &Request<'_>) -> Result<Value, SourceError> {
+async fn get_json(request: &Request<'_>, reach: &Reach) -> Result<Value, SourceError> {
     let url = reqwest::Url::parse(request.url)
         .map_err(|error| SourceError::InvalidUrl { url: mask_url(request.url), message: error.to_string() })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(SourceError::UnsupportedScheme { scheme: url.scheme().to_owned() });
     }
-    let client = reqwest::Client::builder()
+    let mut client = reqwest::Client::builder()
         .timeout(request.timeout)
+        // A port that refuses and one that never answers fail alike, within the fetch's time.
+        .connect_timeout(request.timeout / 2)
         .redirect(same_host_redirects())
-        .user_agent(concat!("quarterdeck-sources/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|error| transport_error(request, &error))?;
+        .user_agent(concat!("quarterdeck-sources/", env!("CARGO_PKG_VERSION")));
+    if let Some((name, addresses)) = checked_addresses(&url, request, reach).await? {
+        // Connect to the addresses checked, not to what the name resolves to a moment later.
+        client = client.resolve_to_addrs(&name, &addresses);
+    }
+    let client = client.build().map_err(|error| transport_error(request, &error))?;
     let mut builder = client.get(url).header(ACCEPT, "application/json");
     if let Some((name, value)) = request.header {
         builder = builder.header(header_name(name)?, header_value(name, value)?);
@@ -67,35 +73,67 @@ async fn get_json(request: &Request<'_>) -> Result<Value, SourceError> {
         let mut response = builder.send().await.map_err(|error| transport_error(request, &error))?;
         let status = response.status();
         if status.is_redirection() {
-            let location = response.headers().get(LOCATION).and_then(|value| value.to_str().ok()).unwrap_or("");
             return Err(SourceError::HttpStatus {
                 status: status.as_u16(),
-                body: format!("redirect to {} not followed: only redirects on the same host are", mask_url(location)),
+                detail: "a redirect to another host (or from https to http) was not followed; \
+                         point the source at the final URL"
+                    .to_owned(),
             });
         }
         if !status.is_success() {
-            // The excerpt is a courtesy: a body that breaks off still leaves the status.
-            let (body, _) = read_capped(&mut response, 4 * STATUS_EXCERPT_CHARS).await.unwrap_or_default();
-            return Err(SourceError::HttpStatus {
-                status: status.as_u16(),
-                body: excerpt(&body, STATUS_EXCERPT_CHARS),
-            });
+            return Err(SourceError::HttpStatus { status: status.as_u16(), detail: String::new() });
         }
         let (body, complete) =
             read_capped(&mut response, MAX_BODY_BYTES).await.map_err(|error| transport_error(request, &error))?;
         if !complete {
             return Err(SourceError::ResponseTooLarge { limit: MAX_BODY_BYTES });
         }
-        serde_json::from_slice(&body).map_err(|error| SourceError::NotJson {
-            message: error.to_string(),
-            excerpt: excerpt(&body, NOT_JSON_EXCERPT_CHARS),
-        })
+        serde_json::from_slice(&body).map_err(|error| SourceError::NotJson { message: error.to_string() })
     };
     // reqwest's own timeout already covers the exchange; this one makes the promise
     // independent of how reqwest counts.
     tokio::time::timeout(request.timeout, exchange)
         .await
         .unwrap_or(Err(SourceError::Timeout { after: request.timeout }))
+}
+
+/// Checks where the URL points. An address in the URL is checked as it is; a name is resolved
+/// here and every address it has is checked, and the name with those addresses is returned
+/// for the connection to use. Hosts the operator allowed are not checked (`None`).
+async fn checked_addresses(
+    url: &reqwest::Url,
+    request: &Request<'_>,
+    reach: &Reach,
+) -> Result<Option<(String, Vec<SocketAddr>)>, SourceError> {
+    let internal = || SourceError::InternalAddress { target: mask_url(request.url) };
+    let host = url.host_str().unwrap_or_default();
+    if reach.allows_host(host) {
+        return Ok(None);
+    }
+    // The URL parser has already read every spelling of an address (`2130706433`,
+    // `0x7f.1`, `[::ffff:127.0.0.1]`) into its plain form.
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(ip) if is_internal(ip) => Err(internal()),
+        Ok(_) => Ok(None),
+        Err(_) if host.is_empty() => Ok(None),
+        Err(_) => {
+            let name = host;
+            let port = url.port_or_known_default().unwrap_or(80);
+            let unresolved = || SourceError::Connect {
+                target: mask_url(request.url),
+                message: "the host name does not resolve".to_owned(),
+            };
+            let addresses: Vec<SocketAddr> =
+                tokio::net::lookup_host((name, port)).await.map_err(|_| unresolved())?.collect();
+            if addresses.is_empty() {
+                return Err(unresolved());
+            }
+            if addresses.iter().any(|a| is_internal(a.ip())) {
+                return Err(internal());
+            }
+            Ok(Some((name.to_owned(), addresses)))
+        }
+    }
 }
 
 /// The header often carries a token meant for one API; following a redirect to another host
@@ -144,6 +182,14 @@ async fn read_capped(response: &mut reqwest::Response, limit: usize) -> Result<(
 }
 
 fn transport_error(request: &Request<'_>, error: &reqwest::Error) -> SourceError {
+    if error.is_connect() {
+        // One answer whether the port refused, was filtered or timed out: the wording must
+        // not tell which ports of a host are open.
+        return SourceError::Connect {
+            target: mask_url(request.url),
+            message: "no connection: the host refused it or did not answer".to_owned(),
+        };
+    }
     if error.is_timeout() {
         return SourceError::Timeout { after: request.timeout };
     }
@@ -165,17 +211,6 @@ fn transport_error(request: &Request<'_>, error: &reqwest::Error) -> SourceError
         cause = current.source();
     }
     SourceError::Connect { target: mask_url(request.url), message: scrub(&message, request.url) }
-}
-
-/// The start of a body as one line, for error messages.
-fn excerpt(body: &[u8], max_chars: usize) -> String {
-    let text = String::from_utf8_lossy(body);
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let line = words.join(" ");
-    match line.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line,
-    }
 }
 
 fn points(
@@ -320,11 +355,5 @@ mod tests {
                 other => panic!("{target}: {other:?}"),
             }
         }
-    }
-
-    #[test]
-    fn excerpts_are_one_short_line() {
-        assert_eq!(excerpt(b"  a\n  b\t c ", 200), "a b c");
-        assert_eq!(excerpt("ééééé".as_bytes(), 3), "ééé…");
     }
 }

@@ -7,6 +7,7 @@
 
 mod http;
 mod json_path;
+mod reach;
 mod sql;
 mod timestamp;
 
@@ -14,6 +15,8 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+
+pub use reach::Reach;
 
 /// The most points one fetch may return. A KPI series is a few thousand points at most; more
 /// than this is a query that forgot its `GROUP BY`, and holding it would risk the server.
@@ -120,14 +123,23 @@ pub enum SourceError {
     #[error("invalid header {name:?}: {message}")]
     BadHeader { name: String, message: String },
 
-    #[error("HTTP status {status}{}", body_suffix(body))]
-    HttpStatus { status: u16, body: String },
+    /// `detail` is in our words: a response is never quoted into an error (it may be an
+    /// internal page, or echo the request's secrets).
+    #[error("HTTP status {status}{}", detail_suffix(detail))]
+    HttpStatus { status: u16, detail: String },
+
+    /// `target` is the URL with its password masked.
+    #[error(
+        "{target} is an internal address (loopback, private, link-local or reserved): a source reaches public \
+         hosts only, unless an administrator allows this host in QUARTERDECK_SOURCE_ALLOWED_HOSTS"
+    )]
+    InternalAddress { target: String },
 
     #[error("the response is larger than {limit} bytes")]
     ResponseTooLarge { limit: usize },
 
-    #[error("the response is not JSON ({message}); it starts with {excerpt:?}")]
-    NotJson { message: String, excerpt: String },
+    #[error("the response is not JSON ({message})")]
+    NotJson { message: String },
 
     #[error("invalid JSON path {path:?}: {message}")]
     BadPath { path: String, message: String },
@@ -154,6 +166,7 @@ impl SourceError {
             SourceError::TooManyRows { .. } => "source_too_many_rows",
             SourceError::BadHeader { .. } => "source_bad_header",
             SourceError::HttpStatus { .. } => "source_http_status",
+            SourceError::InternalAddress { .. } => "source_internal_address",
             SourceError::ResponseTooLarge { .. } => "source_response_too_large",
             SourceError::NotJson { .. } => "source_not_json",
             SourceError::BadPath { .. } => "source_bad_path",
@@ -176,12 +189,13 @@ fn describe_columns(columns: &[String]) -> String {
     }
 }
 
-fn body_suffix(body: &str) -> String {
-    if body.is_empty() { String::new() } else { format!(": {body}") }
+fn detail_suffix(detail: &str) -> String {
+    if detail.is_empty() { String::new() } else { format!(": {detail}") }
 }
 
-/// Pulls the points a source reports now. `now` stamps a single-number HTTP answer.
-pub async fn fetch(spec: &SourceSpec, now: DateTime<Utc>) -> Result<Vec<RawPoint>, SourceError> {
+/// Pulls the points a source reports now. `reach` says which hosts an HTTP source may
+/// connect to; `now` stamps a single-number HTTP answer.
+pub async fn fetch(spec: &SourceSpec, reach: &Reach, now: DateTime<Utc>) -> Result<Vec<RawPoint>, SourceError> {
     match spec {
         SourceSpec::Sql { url, query, timeout } => sql::fetch(url, query, *timeout).await,
         SourceSpec::Http { url, header, value_path, timestamp_field, value_field, segment_field, timeout } => {
@@ -195,7 +209,7 @@ pub async fn fetch(spec: &SourceSpec, now: DateTime<Utc>) -> Result<Vec<RawPoint
                 value: value_field.as_deref().unwrap_or("value"),
                 segment: segment_field.as_deref(),
             };
-            http::fetch(&request, value_path, &fields, now).await
+            http::fetch(&request, reach, value_path, &fields, now).await
         }
     }
 }

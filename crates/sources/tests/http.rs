@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use quarterdeck_sources::{RawPoint, SourceError, SourceSpec, fetch};
+use quarterdeck_sources::{RawPoint, Reach, SourceError, SourceSpec, fetch};
 use serde_json::json;
 
 async fn serve() -> String {
@@ -98,18 +98,23 @@ fn point(at: &str, value: f64, segment: Option<&str>) -> RawPoint {
     RawPoint { at: utc(at), value, segment: segment.map(str::to_owned) }
 }
 
+/// The test server is on loopback, which sources reach only when the operator allows it.
+fn local() -> Reach {
+    Reach::allowing(["127.0.0.1", "localhost"])
+}
+
 async fn fetch_error(spec: &SourceSpec) -> SourceError {
-    fetch(spec, Utc::now()).await.expect_err("an error")
+    fetch(spec, &local(), Utc::now()).await.expect_err("an error")
 }
 
 #[tokio::test]
 async fn a_single_number_is_one_point_now() {
     let base = serve().await;
     let now = utc("2024-05-01T12:00:00Z");
-    let points = fetch(&spec(format!("{base}/total"), "$.data.total"), now).await.expect("fetch");
+    let points = fetch(&spec(format!("{base}/total"), "$.data.total"), &local(), now).await.expect("fetch");
     assert_eq!(points, [point("2024-05-01T12:00:00Z", 41.5, None)]);
 
-    let points = fetch(&spec(format!("{base}/quoted"), "result.value"), now).await.expect("fetch quoted");
+    let points = fetch(&spec(format!("{base}/quoted"), "result.value"), &local(), now).await.expect("fetch quoted");
     assert_eq!(points, [point("2024-05-01T12:00:00Z", 1234.5, None)]);
 }
 
@@ -120,7 +125,7 @@ async fn an_array_of_objects() {
     if let SourceSpec::Http { segment_field, .. } = &mut source {
         *segment_field = Some("team".to_owned());
     }
-    let points = fetch(&source, Utc::now()).await.expect("fetch");
+    let points = fetch(&source, &local(), Utc::now()).await.expect("fetch");
     assert_eq!(
         points,
         [
@@ -143,14 +148,15 @@ async fn an_array_of_objects_with_named_fields() {
         segment_field: Some("plan".to_owned()),
         timeout: Duration::from_secs(10),
     };
-    let points = fetch(&source, Utc::now()).await.expect("fetch");
+    let points = fetch(&source, &local(), Utc::now()).await.expect("fetch");
     assert_eq!(points, [point("2024-04-01T00:00:00Z", 3.0, Some("pro")), point("2024-04-02T00:00:00Z", 4.0, None),]);
 }
 
 #[tokio::test]
 async fn an_array_of_arrays() {
     let base = serve().await;
-    let points = fetch(&spec(format!("{base}/arrays"), "$.series[0].points"), Utc::now()).await.expect("fetch");
+    let points =
+        fetch(&spec(format!("{base}/arrays"), "$.series[0].points"), &local(), Utc::now()).await.expect("fetch");
     assert_eq!(
         points,
         [
@@ -167,29 +173,22 @@ async fn the_header_carries_the_token() {
     let mut source = spec(format!("{base}/secure"), "$.count");
     let error = fetch_error(&source).await;
     assert_eq!(error.code(), "source_http_status");
-    assert_eq!(error.to_string(), r#"HTTP status 401: {"error":"missing token"}"#);
+    assert_eq!(error.to_string(), "HTTP status 401", "the answer's body is never quoted");
 
     if let SourceSpec::Http { header, .. } = &mut source {
         *header = Some(("Authorization".to_owned(), "Bearer xyz".to_owned()));
     }
-    let points = fetch(&source, Utc::now()).await.expect("fetch with token");
+    let points = fetch(&source, &local(), Utc::now()).await.expect("fetch with token");
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].value, 7.0);
 }
 
 #[tokio::test]
-async fn a_server_error_quotes_the_start_of_the_body() {
+async fn a_server_error_is_its_status_and_never_quotes_the_body() {
     let base = serve().await;
     let error = fetch_error(&spec(format!("{base}/broken"), "$.x")).await;
-    match &error {
-        SourceError::HttpStatus { status, body } => {
-            assert_eq!(*status, 500);
-            assert!(body.starts_with("database exploded xxx"), "{body}");
-            assert_eq!(body.chars().count(), 201, "200 characters and an ellipsis");
-            assert!(body.ends_with('…'));
-        }
-        other => panic!("expected an HTTP status error, got {other:?}"),
-    }
+    assert!(matches!(error, SourceError::HttpStatus { status: 500, .. }), "{error:?}");
+    assert_eq!(error.to_string(), "HTTP status 500");
 }
 
 #[tokio::test]
@@ -197,7 +196,7 @@ async fn a_body_that_is_not_json() {
     let base = serve().await;
     let error = fetch_error(&spec(format!("{base}/html"), "$.x")).await;
     assert_eq!(error.code(), "source_not_json");
-    assert!(error.to_string().ends_with("it starts with \"<html>nope</html>\""), "{error}");
+    assert!(!error.to_string().contains("nope"), "the body is never quoted: {error}");
 }
 
 #[tokio::test]
@@ -240,7 +239,7 @@ async fn an_unreachable_server_masks_credentials() {
     assert_eq!(error.code(), "source_connect_failed", "{error}");
     let message = error.to_string();
     assert!(!message.contains("hunter22") && !message.contains("abc123"), "{message}");
-    assert!(message.contains("Connection refused"), "{message}");
+    assert!(message.contains("refused it or did not answer"), "{message}");
 }
 
 #[tokio::test]
@@ -252,7 +251,7 @@ async fn only_http_urls_are_fetched() {
 #[tokio::test]
 async fn redirects_are_followed_only_on_the_same_host() {
     let base = serve().await;
-    let points = fetch(&spec(format!("{base}/moved"), "$.data.total"), Utc::now()).await.expect("same host");
+    let points = fetch(&spec(format!("{base}/moved"), "$.data.total"), &local(), Utc::now()).await.expect("same host");
     assert_eq!(points.len(), 1);
 
     let mut source = spec(format!("{base}/elsewhere"), "$.data.total");
@@ -261,5 +260,74 @@ async fn redirects_are_followed_only_on_the_same_host() {
     }
     let error = fetch_error(&source).await;
     assert_eq!(error.code(), "source_http_status");
-    assert!(error.to_string().starts_with("HTTP status 307: redirect to http://localhost:"), "{error}");
+    assert!(error.to_string().starts_with("HTTP status 307: a redirect to another host"), "{error}");
+    assert!(!error.to_string().contains("localhost"), "the Location is never quoted: {error}");
+}
+
+/// Internal addresses are refused before anything is sent, in every spelling the URL parser
+/// knows, and a name is checked by what it resolves to.
+#[tokio::test]
+async fn internal_addresses_are_refused_unless_allowed() {
+    let base = serve().await;
+    let port = base.rsplit(':').next().unwrap().to_owned();
+    for url in [
+        format!("http://127.0.0.1:{port}/total"),
+        format!("http://2130706433:{port}/total"),
+        format!("http://0x7f.1:{port}/total"),
+        format!("http://[::1]:{port}/total"),
+        format!("http://[::ffff:127.0.0.1]:{port}/total"),
+        format!("http://localhost:{port}/total"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/".to_owned(),
+    ] {
+        let error = fetch(&spec(url.clone(), "$.data.total"), &Reach::public_only(), Utc::now())
+            .await
+            .expect_err("an internal address");
+        assert_eq!(error.code(), "source_internal_address", "{url}: {error}");
+        assert!(error.to_string().contains("QUARTERDECK_SOURCE_ALLOWED_HOSTS"), "{error}");
+    }
+    // The operator's allowance opens that host and no other.
+    let allowed = Reach::allowing(["127.0.0.1"]);
+    let points = fetch(&spec(format!("{base}/total"), "$.data.total"), &allowed, Utc::now()).await.expect("allowed");
+    assert_eq!(points.len(), 1);
+    let error = fetch(&spec(format!("http://localhost:{port}/total"), "$.data.total"), &allowed, Utc::now())
+        .await
+        .expect_err("another host");
+    assert_eq!(error.code(), "source_internal_address");
+}
+
+/// A port that refuses and one that drops the connection attempt (a filtered port: here a
+/// listener whose queue is full, so the kernel ignores further handshakes) fail with the same
+/// words: an error must not tell which ports of a host are open.
+#[tokio::test]
+async fn closed_and_filtered_ports_fail_alike() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let full = socket.listen(1).unwrap();
+    let filtered = full.local_addr().unwrap().port();
+    // Fill the accept queue; nothing is ever accepted.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let attempt = tokio::net::TcpStream::connect(("127.0.0.1", filtered));
+        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_millis(200), attempt).await {
+            held.push(stream);
+        }
+    }
+    let mut answers = Vec::new();
+    for port in [closed, filtered] {
+        let url = format!("http://127.0.0.1:{port}/x");
+        let mut source = spec(url.clone(), "$.x");
+        if let SourceSpec::Http { timeout, .. } = &mut source {
+            *timeout = Duration::from_millis(800);
+        }
+        let error = fetch(&source, &local(), Utc::now()).await.expect_err("no connection");
+        answers.push((error.code(), error.to_string().replace(&url, "URL")));
+    }
+    assert_eq!(answers[0], answers[1], "closed vs filtered");
+    assert_eq!(answers[0].0, "source_connect_failed");
+    drop((held, full));
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use quarterdeck_sources::{RawPoint, SourceError, SourceSpec, fetch};
+use quarterdeck_sources::{RawPoint, Reach, SourceError, SourceSpec, fetch};
 use sqlx::mysql::MySqlConnection;
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -152,7 +152,7 @@ fn spec(url: &str, query: &str, timeout: Duration) -> SourceSpec {
 }
 
 async fn run(server: &Server, query: &str) -> Result<Vec<RawPoint>, SourceError> {
-    fetch(&spec(&server.url, query, Duration::from_secs(20)), Utc::now()).await
+    fetch(&spec(&server.url, query, Duration::from_secs(20)), &Reach::public_only(), Utc::now()).await
 }
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -309,7 +309,9 @@ async fn slow_query_times_out(server: Server) {
         }
     };
     let started = Instant::now();
-    let error = fetch(&spec(&server.url, query, Duration::from_secs(1)), Utc::now()).await.expect_err("too slow");
+    let error = fetch(&spec(&server.url, query, Duration::from_secs(1)), &Reach::public_only(), Utc::now())
+        .await
+        .expect_err("too slow");
     let elapsed = started.elapsed();
     assert_eq!(error.code(), "source_timeout", "{error}");
     assert_eq!(error.to_string(), "timed out after 1 s");
@@ -331,8 +333,9 @@ async fn too_many_rows_are_refused(server: Server) {
              SELECT '2024-03-01', x FROM n"
         }
     };
-    let error =
-        fetch(&spec(&server.url, query, Duration::from_secs(120)), Utc::now()).await.expect_err("over the limit");
+    let error = fetch(&spec(&server.url, query, Duration::from_secs(120)), &Reach::public_only(), Utc::now())
+        .await
+        .expect_err("over the limit");
     assert_eq!(error.code(), "source_too_many_rows", "{error}");
 }
 
@@ -342,15 +345,17 @@ async fn unreachable_server_masks_the_password(server: Server) {
         Kind::MariaDb => format!("mariadb://root:s3cret-pw@127.0.0.1:{}/test", closed_port()),
         Kind::Sqlite => {
             let missing = server.url.replace("kpi.db", "missing/kpi.db");
-            let error = fetch(&spec(&missing, "SELECT 1, 2", Duration::from_secs(5)), Utc::now())
-                .await
-                .expect_err("no such file");
+            let error =
+                fetch(&spec(&missing, "SELECT 1, 2", Duration::from_secs(5)), &Reach::public_only(), Utc::now())
+                    .await
+                    .expect_err("no such file");
             assert_eq!(error.code(), "source_connect_failed", "{error}");
             return;
         }
     };
-    let error =
-        fetch(&spec(&url, "SELECT 1, 2", Duration::from_secs(5)), Utc::now()).await.expect_err("nothing listens");
+    let error = fetch(&spec(&url, "SELECT 1, 2", Duration::from_secs(5)), &Reach::public_only(), Utc::now())
+        .await
+        .expect_err("nothing listens");
     assert_eq!(error.code(), "source_connect_failed", "{error}");
     let message = error.to_string();
     assert!(!message.contains("s3cret-pw"), "{message}");
@@ -429,8 +434,9 @@ async fn a_wrong_password_is_masked_in_the_servers_answer() {
     let (userinfo, host) = rest.rsplit_once('@').expect("a user in the URL");
     let user = userinfo.split(':').next().unwrap_or("root");
     let url = format!("{scheme}://{user}:wrong-pw-123@{host}");
-    let error =
-        fetch(&spec(&url, "SELECT 1, 2", Duration::from_secs(5)), Utc::now()).await.expect_err("wrong password");
+    let error = fetch(&spec(&url, "SELECT 1, 2", Duration::from_secs(5)), &Reach::public_only(), Utc::now())
+        .await
+        .expect_err("wrong password");
     assert_eq!(error.code(), "source_connect_failed", "{error}");
     let message = error.to_string();
     assert!(!message.contains("wrong-pw-123"), "{message}");
@@ -439,8 +445,9 @@ async fn a_wrong_password_is_masked_in_the_servers_answer() {
 
 #[tokio::test]
 async fn unknown_schemes_are_refused() {
-    let error = fetch(&spec("mssql://sa:pw@h/db", "SELECT 1, 2", Duration::from_secs(1)), Utc::now())
-        .await
-        .expect_err("unsupported");
+    let error =
+        fetch(&spec("mssql://sa:pw@h/db", "SELECT 1, 2", Duration::from_secs(1)), &Reach::public_only(), Utc::now())
+            .await
+            .expect_err("unsupported");
     assert_eq!(error.code(), "source_unsupported_scheme");
 }

@@ -86,7 +86,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// The application over the configured database: what every verb calls.
 pub async fn app(config: &Config) -> anyhow::Result<App> {
-    Ok(App::open(open(config).await?).await?.acting_as(cli_actor()))
+    Ok(App::open(open(config).await?).await?.with_source_reach(config.source_reach()).acting_as(cli_actor()))
 }
 
 /// The command line acts as the operating-system user who runs it.
