@@ -21,6 +21,7 @@ backend_tests!(
     an_http_source_pulls_json,
     failures_are_recorded_and_each_pull_runs_once,
     sources_are_checked_the_same_way_for_every_front_end,
+    a_sources_secrets_never_show,
 );
 
 fn table() -> String {
@@ -266,4 +267,34 @@ async fn a_source_on_the_own_postgres_database_is_refused() {
         return;
     };
     the_own_database_is_never_read(store, &url).await;
+}
+
+/// A source's secrets — a password with `?`, `@` or `#` in it, a token in any secret-looking
+/// parameter, the header's value — are stored but never shown, listed or returned.
+async fn a_sources_secrets_never_show(store: Arc<dyn Store>) {
+    let app = App::new(store.clone());
+    kpi(&app, "bookings", Aggregation::Sum).await;
+    let http = CreateSource {
+        value_path: Some("$.total".into()),
+        header_name: Some("Authorization".into()),
+        header_value: Some("Bearer h3ader".into()),
+        ..CreateSource::new(
+            "bookings",
+            SourceKind::Http,
+            "https://crm.example.com/x?access_token=t0k&auth=a1th&sig=s1g&password=p4ss&page=2",
+        )
+    };
+    let sql = CreateSource {
+        query: Some("SELECT 1, 2".into()),
+        ..CreateSource::new("bookings", SourceKind::Sql, "postgres://u:pa?s@s#w@db.example.com/x?sslmode=require")
+    };
+    for input in [http, sql] {
+        let created = app.create_data_source(input).await.unwrap();
+        let listed = app.list_data_sources(None, PageRequest::first(50)).await.unwrap();
+        let shown = format!("{created:?} {:?}", listed.items);
+        for secret in ["t0k", "a1th", "s1g", "p4ss", "h3ader", "pa?s@s#w"] {
+            assert!(!shown.contains(secret), "{secret} shown: {shown}");
+        }
+        assert!(shown.contains("page=2") || shown.contains("sslmode=require"), "the rest stays readable: {shown}");
+    }
 }

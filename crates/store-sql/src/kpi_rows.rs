@@ -238,7 +238,7 @@ impl TryFrom<SourceRow> for DataSourceSecret {
             updated_at: time("updated_at", r.updated_at)?,
             kpi_id: word("kpi_id", &r.kpi_id)?,
             kind: r.kind,
-            target: crate::mask_password(&r.url),
+            target: quarterdeck_redact::mask_url(&r.url),
             query: r.query,
             value_path: r.value_path,
             header_name: r.header_name,

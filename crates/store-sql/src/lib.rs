@@ -69,7 +69,7 @@ impl DbUrl {
         if raw.contains("://") {
             return Err(format!(
                 "unsupported database URL scheme in '{}': use a file path (SQLite) or postgres://",
-                mask_password(raw)
+                quarterdeck_redact::mask_url(raw)
             ));
         }
         Ok(DbUrl::Sqlite(raw.to_owned()))
@@ -79,22 +79,8 @@ impl DbUrl {
     pub fn display(&self) -> String {
         match self {
             DbUrl::Sqlite(path) => format!("sqlite:{path}"),
-            DbUrl::Postgres(url) => mask_password(url),
+            DbUrl::Postgres(url) => quarterdeck_redact::mask_url(url),
         }
-    }
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub fn mask_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
     }
 }
 
@@ -191,7 +177,11 @@ mod tests {
         assert!(matches!(DbUrl::parse("postgres://u@h/db"), Ok(DbUrl::Postgres(_))));
         assert!(DbUrl::parse("mysql://h/db").is_err());
         assert!(DbUrl::parse(" ").is_err());
-        assert_eq!(mask_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        // A password in a parameter is masked as well as one in the user part.
+        assert_eq!(
+            DbUrl::parse("postgres://h/db?user=u&password=s3cret").unwrap().display(),
+            "postgres://h/db?user=u&password=***"
+        );
         assert_eq!(DbUrl::parse("postgres://u:secret@h/db").unwrap().display(), "postgres://u:***@h/db");
     }
 }

@@ -17,20 +17,25 @@ impl SqlStore {
     /// Connects, optionally inside `schema` (created if missing; tests use one per test),
     /// and applies pending migrations.
     pub async fn open_postgres(url: &str, schema: Option<&str>) -> StoreResult<SqlStore> {
-        let shown = crate::mask_password(url);
-        let mut options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Backend(format!("'{shown}' is not a PostgreSQL URL: {e}")))?;
+        let shown = quarterdeck_redact::mask_url(url);
+        let mut options = PgConnectOptions::from_str(url).map_err(|e| {
+            StoreError::Backend(format!(
+                "'{shown}' is not a PostgreSQL URL: {}",
+                quarterdeck_redact::scrub(&e.to_string(), url)
+            ))
+        })?;
         if let Some(schema) = schema {
             if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return Err(StoreError::Backend(format!(
                     "schema name '{schema}' may hold only letters, digits and '_'"
                 )));
             }
-            let admin = PgPoolOptions::new()
-                .max_connections(1)
-                .connect_with(options.clone())
-                .await
-                .map_err(|e| StoreError::Backend(format!("cannot connect to {shown}: {e}")))?;
+            let admin = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await.map_err(|e| {
+                StoreError::Backend(format!(
+                    "cannot connect to {shown}: {}",
+                    quarterdeck_redact::scrub(&e.to_string(), url)
+                ))
+            })?;
             admin.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str()).await.map_err(crate::backend)?;
             admin.close().await;
             options = options.options([("search_path", schema)]);
@@ -40,11 +45,15 @@ impl SqlStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Backend(format!("cannot connect to {shown}: {e}")))?;
-        sqlx::migrate!("migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migrating {shown} failed: {e}")))?;
+            .map_err(|e| {
+                StoreError::Backend(format!(
+                    "cannot connect to {shown}: {}",
+                    quarterdeck_redact::scrub(&e.to_string(), url)
+                ))
+            })?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|e| {
+            StoreError::Backend(format!("migrating {shown} failed: {}", quarterdeck_redact::scrub(&e.to_string(), url)))
+        })?;
         Ok(SqlStore::new(Pools::Pg(pool), None))
     }
 
