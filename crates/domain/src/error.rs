@@ -72,6 +72,7 @@ word_enum!(
         ValueOverflow = "value_overflow",
         NotEnoughHistory = "not_enough_history",
         HeaderIncomplete = "header_incomplete",
+        QueryStatements = "query_statements",
         InvalidRow = "invalid_row",
         // Stored state
         NotFound = "not_found",
@@ -240,6 +241,8 @@ pub enum DomainError {
     NotEnoughHistory { kpi: String, have: usize },
     #[error("give both header_name and header_value")]
     HeaderIncomplete,
+    #[error("query: a source's query is one statement; remove what follows the first ';'")]
+    QueryStatements,
     #[error("time_zone '{name}' is not a time zone; use an IANA name such as Europe/Oslo or UTC")]
     InvalidTimeZone { name: String },
 }
@@ -298,6 +301,7 @@ impl DomainError {
             DomainError::Overflow { .. } => Code::ValueOverflow,
             DomainError::NotEnoughHistory { .. } => Code::NotEnoughHistory,
             DomainError::HeaderIncomplete => Code::HeaderIncomplete,
+            DomainError::QueryStatements => Code::QueryStatements,
             DomainError::InvalidTimeZone { .. } => Code::InvalidTimeZone,
         }
     }
@@ -346,6 +350,7 @@ impl DomainError {
             DomainError::TimestampOutOfRange => Some("at"),
             DomainError::NotEnoughHistory { .. } => Some("kpi"),
             DomainError::HeaderIncomplete => Some("header_value"),
+            DomainError::QueryStatements => Some("query"),
             DomainError::InvalidTimeZone { .. } => Some("time_zone"),
         }
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::json_path::{JsonPath, kind};
 use crate::reach::{Reach, is_internal};
-use crate::{MAX_POINTS, RawPoint, SourceError, mask_url, scrub, timestamp};
+use crate::{MAX_POINTS, NO_CONNECTION, RawPoint, SourceError, mask_url, scrub, timestamp};
 use std::net::SocketAddr;
 
 /// KPI documents are small; a bigger answer is the wrong endpoint, and reading it all would
@@ -185,10 +185,7 @@ fn transport_error(request: &Request<'_>, error: &reqwest::Error) -> SourceError
     if error.is_connect() {
         // One answer whether the port refused, was filtered or timed out: the wording must
         // not tell which ports of a host are open.
-        return SourceError::Connect {
-            target: mask_url(request.url),
-            message: "no connection: the host refused it or did not answer".to_owned(),
-        };
+        return SourceError::Connect { target: mask_url(request.url), message: NO_CONNECTION.to_owned() };
     }
     if error.is_timeout() {
         return SourceError::Timeout { after: request.timeout };

@@ -24,6 +24,10 @@ pub use reach::Reach;
 /// than this is a query that forgot its `GROUP BY`, and holding it would risk the server.
 pub const MAX_POINTS: usize = 1_000_000;
 
+/// What a failed connection says, for a port that refused and one that never answered alike:
+/// the wording must not tell which ports of a host are open.
+pub(crate) const NO_CONNECTION: &str = "no connection: the host refused it or did not answer";
+
 /// One measurement as the source reported it, before any aggregation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawPoint {

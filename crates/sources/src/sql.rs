@@ -17,7 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteError, SqliteRo
 use sqlx::types::Decimal;
 use sqlx::{Column, ConnectOptions, Connection, Executor, Row, Statement, TypeInfo, ValueRef};
 
-use crate::{MAX_POINTS, RawPoint, SourceError, mask_url, scrub, timestamp};
+use crate::{MAX_POINTS, NO_CONNECTION, RawPoint, SourceError, mask_url, scrub, timestamp};
 
 /// PostgreSQL's SQLSTATE for a statement cancelled, here by `statement_timeout`.
 const PG_QUERY_CANCELED: &str = "57014";
@@ -63,7 +63,7 @@ pub(crate) async fn fetch(url: &str, query: &str, timeout: Duration) -> Result<V
 
 async fn fetch_postgres(url: &str, query: &str, timeout: Duration) -> Result<Vec<RawPoint>, SourceError> {
     let options = PgConnectOptions::from_str(url).map_err(|error| invalid_url(url, &error))?;
-    let mut connection = options.connect().await.map_err(|error| connect_error(url, &error))?;
+    let mut connection = connect(options.connect(), url, timeout).await?;
     let result = async {
         execute(&mut connection, "BEGIN READ ONLY", url, timeout).await?;
         let set_timeout = format!("SET LOCAL statement_timeout = {}", millis(timeout));
@@ -88,7 +88,7 @@ async fn fetch_mysql(url: &str, query: &str, timeout: Duration) -> Result<Vec<Ra
         _ => url.to_owned(),
     };
     let options = MySqlConnectOptions::from_str(&mysql_url).map_err(|error| invalid_url(url, &error))?;
-    let mut connection = options.connect().await.map_err(|error| connect_error(url, &error))?;
+    let mut connection = connect(options.connect(), url, timeout).await?;
     let result = async {
         let version: String = sqlx::query_scalar("SELECT VERSION()")
             .fetch_one(&mut connection)
@@ -116,7 +116,7 @@ async fn fetch_sqlite(url: &str, query: &str, timeout: Duration) -> Result<Vec<R
         .map_err(|error| invalid_url(url, &error))?
         .read_only(true)
         .create_if_missing(false);
-    let mut connection = options.connect().await.map_err(|error| connect_error(url, &error))?;
+    let mut connection = connect(options.connect(), url, timeout).await?;
     let result = async {
         // SQLite has no statement timeout; a progress handler that watches the clock is one.
         let deadline = Instant::now() + timeout;
@@ -177,6 +177,22 @@ const SQLITE_QUARTERDECK_COLUMNS: &str =
 
 fn refuse_quarterdeck(columns_seen: i64, url: &str) -> Result<(), SourceError> {
     if columns_seen >= 3 { Err(SourceError::QuarterdeckDatabase { target: mask_url(url) }) } else { Ok(()) }
+}
+
+/// Connects within half the fetch's time. A host that refuses and one that never answers
+/// (a filtered port) fail with the same words, so an error never tells which ports are open;
+/// what a database says once connected (a wrong password, say) is passed on, scrubbed.
+async fn connect<C>(
+    connecting: impl std::future::Future<Output = Result<C, sqlx::Error>>,
+    url: &str,
+    timeout: Duration,
+) -> Result<C, SourceError> {
+    let no_connection = || SourceError::Connect { target: mask_url(url), message: NO_CONNECTION.to_owned() };
+    match tokio::time::timeout(timeout / 2, connecting).await {
+        Err(_) | Ok(Err(sqlx::Error::Io(_))) => Err(no_connection()),
+        Ok(Err(error)) => Err(connect_error(url, &error)),
+        Ok(Ok(connection)) => Ok(connection),
+    }
 }
 
 fn connect_error(url: &str, error: &sqlx::Error) -> SourceError {

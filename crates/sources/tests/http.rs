@@ -1,5 +1,7 @@
 //! HTTP sources against a real local server on port 0 that serves fixed answers.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -301,22 +303,8 @@ async fn internal_addresses_are_refused_unless_allowed() {
 /// words: an error must not tell which ports of a host are open.
 #[tokio::test]
 async fn closed_and_filtered_ports_fail_alike() {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let full = socket.listen(1).unwrap();
-    let filtered = full.local_addr().unwrap().port();
-    // Fill the accept queue; nothing is ever accepted.
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        let attempt = tokio::net::TcpStream::connect(("127.0.0.1", filtered));
-        if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_millis(200), attempt).await {
-            held.push(stream);
-        }
-    }
+    let closed = common::closed_port();
+    let (filtered, _guard) = common::filtered_port().await;
     let mut answers = Vec::new();
     for port in [closed, filtered] {
         let url = format!("http://127.0.0.1:{port}/x");
@@ -329,5 +317,4 @@ async fn closed_and_filtered_ports_fail_alike() {
     }
     assert_eq!(answers[0], answers[1], "closed vs filtered");
     assert_eq!(answers[0].0, "source_connect_failed");
-    drop((held, full));
 }

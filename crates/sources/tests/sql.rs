@@ -3,6 +3,8 @@
 //! does. `QUARTERDECK_REQUIRE_PG=1` / `QUARTERDECK_REQUIRE_MYSQL=1` turn a missing server into
 //! a failure. Every test makes its own table, so the tests run in parallel.
 
+mod common;
+
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -161,12 +163,6 @@ fn utc(text: &str) -> DateTime<Utc> {
 
 fn point(at: &str, value: f64, segment: Option<&str>) -> RawPoint {
     RawPoint { at: utc(at), value, segment: segment.map(str::to_owned) }
-}
-
-/// A TCP port on this machine that nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
 }
 
 async fn three_columns_with_segment(server: Server) {
@@ -341,8 +337,8 @@ async fn too_many_rows_are_refused(server: Server) {
 
 async fn unreachable_server_masks_the_password(server: Server) {
     let url = match server.kind {
-        Kind::Postgres => format!("postgres://quarterdeck:s3cret-pw@127.0.0.1:{}/kpis", closed_port()),
-        Kind::MariaDb => format!("mariadb://root:s3cret-pw@127.0.0.1:{}/test", closed_port()),
+        Kind::Postgres => format!("postgres://quarterdeck:s3cret-pw@127.0.0.1:{}/kpis", common::closed_port()),
+        Kind::MariaDb => format!("mariadb://root:s3cret-pw@127.0.0.1:{}/test", common::closed_port()),
         Kind::Sqlite => {
             let missing = server.url.replace("kpi.db", "missing/kpi.db");
             let error =
@@ -360,6 +356,25 @@ async fn unreachable_server_masks_the_password(server: Server) {
     let message = error.to_string();
     assert!(!message.contains("s3cret-pw"), "{message}");
     assert!(message.contains(":***@127.0.0.1"), "{message}");
+    assert!(message.ends_with("no connection: the host refused it or did not answer"), "{message}");
+}
+
+/// A database port that drops the attempt (a filtered port: a listener whose queue is full)
+/// fails with the same words as one that refuses it.
+#[tokio::test]
+async fn closed_and_filtered_database_ports_fail_alike() {
+    let closed = common::closed_port();
+    let (filtered, _guard) = common::filtered_port().await;
+    let mut answers = Vec::new();
+    for port in [closed, filtered] {
+        let url = format!("postgres://u:pw@127.0.0.1:{port}/db");
+        let error = fetch(&spec(&url, "SELECT 1, 2", Duration::from_millis(800)), &Reach::public_only(), Utc::now())
+            .await
+            .expect_err("no connection");
+        answers.push((error.code(), error.to_string().replace(&port.to_string(), "PORT")));
+    }
+    assert_eq!(answers[0], answers[1], "closed vs filtered");
+    assert_eq!(answers[0].0, "source_connect_failed");
 }
 
 macro_rules! on_every_backend {

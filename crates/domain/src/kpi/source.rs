@@ -58,6 +58,60 @@ pub const INTERVAL_SECONDS: (i64, i64) = (60, 7 * 24 * 3600);
 /// How long a pull may take, in seconds.
 pub const TIMEOUT_SECONDS: (i64, i64) = (1, 300);
 
+/// Whether a SQL text is one statement: no `;` is followed by more than blanks and comments,
+/// counting only what is outside string literals, quoted identifiers, comments and
+/// PostgreSQL's dollar quotes. A source runs one query; a second statement after it (an
+/// `ATTACH`, a write) is refused when the source is written, not left to each driver.
+pub fn is_one_statement(sql: &str) -> bool {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    let mut ended = false;
+    while i < b.len() {
+        if !sql.is_char_boundary(i) {
+            // Inside a multi-byte character, which is never a quote or a `;`.
+            i += 1;
+            continue;
+        }
+        let rest = &sql[i..];
+        let skip = if rest.starts_with("--") {
+            rest.find('\n').unwrap_or(rest.len())
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            comment.find("*/").map_or(rest.len(), |e| e + 4)
+        } else if b[i] == b'\'' || b[i] == b'"' || b[i] == b'`' {
+            // A doubled quote inside is the quote itself: scanning on finds the real end.
+            rest[1..].find(b[i] as char).map_or(rest.len(), |e| e + 2)
+        } else if let Some(tag) = dollar_tag(rest) {
+            rest[tag.len()..].find(tag).map_or(rest.len(), |e| e + 2 * tag.len())
+        } else {
+            0
+        };
+        if skip > 0 {
+            if ended && !(rest.starts_with("--") || rest.starts_with("/*")) {
+                return false;
+            }
+            i += skip;
+            continue;
+        }
+        match b[i] {
+            b';' => ended = true,
+            c if c.is_ascii_whitespace() => {}
+            _ if ended => return false,
+            _ => {}
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A PostgreSQL dollar-quote opener at the start of `text`: `$$` or `$tag$`.
+fn dollar_tag(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix('$')?;
+    let end = rest.find('$')?;
+    let tag = &rest[..end];
+    (tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !tag.starts_with(|c: char| c.is_ascii_digit()))
+        .then(|| &text[..end + 2])
+}
+
 fn required(field: &'static str, v: Option<&str>, max: usize) -> Result<String, DomainError> {
     let v = bounded(field, v.unwrap_or_default(), max)?;
     if v.is_empty() { Err(DomainError::Missing { field }) } else { Ok(v) }
@@ -81,7 +135,11 @@ impl DataSourceSpec {
                         message: "a SQL source's url starts with postgres://, mysql://, mariadb:// or sqlite:",
                     });
                 }
-                Ok(DataSourceSpec::Sql { url, query: required("query", d.query.as_deref(), 10_000)? })
+                let query = required("query", d.query.as_deref(), 10_000)?;
+                if !is_one_statement(&query) {
+                    return Err(DomainError::QueryStatements);
+                }
+                Ok(DataSourceSpec::Sql { url, query })
             }
             SourceKind::Http => {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -164,5 +222,47 @@ mod tests {
         assert!(check_schedule(59, 30).is_err());
         assert!(check_schedule(3600, 301).is_err());
         assert_eq!(check_schedule(3600, 30), Ok((3600, 30)));
+    }
+
+    #[test]
+    fn a_query_is_one_statement() {
+        for one in [
+            "SELECT 1",
+            "SELECT 1;",
+            "SELECT 1;  \n -- done\n /* really */ ",
+            "SELECT ';' AS a, 'it''s; fine', \"odd;name\" FROM t",
+            "SELECT $$a;b$$, $q$ ; $q$ FROM t -- ; DROP TABLE t",
+            "SELECT `x;y` FROM t",
+            "SELECT price$1 FROM t",
+            "SELECT 'é;ü', \"spåk\" FROM t; -- ø",
+        ] {
+            assert!(is_one_statement(one), "{one}");
+        }
+        for two in [
+            "SELECT 1; SELECT 2",
+            "SELECT 1;ATTACH DATABASE 'q.db' AS q",
+            "SELECT 'a;b'; DELETE FROM t",
+            "SELECT 1; -- c\n DROP TABLE t",
+            "SELECT 1; 'x'",
+            "SELECT 1;; SELECT 2",
+            "SELECT 1; é",
+        ] {
+            assert!(!is_one_statement(two), "{two}");
+        }
+        let draft = SourceDraft { query: Some("SELECT 1; DELETE FROM t".into()), ..draft("sqlite:x.db") };
+        assert_eq!(DataSourceSpec::parse(SourceKind::Sql, &draft), Err(DomainError::QueryStatements));
+    }
+
+    proptest::proptest! {
+        /// Semicolons inside literals, identifiers and comments never end a statement; one
+        /// outside, followed by anything, does.
+        #[test]
+        fn semicolons_count_only_outside_quotes(inner in "[a-z;' ]{0,20}", tail in "[a-z]{1,10}") {
+            let quoted = inner.replace('\'', "''");
+            let one = format!("SELECT '{quoted}', \"{}\" /* {inner} */ FROM t -- {inner}", inner.replace('"', ""));
+            proptest::prop_assert!(is_one_statement(&one), "{}", one);
+            let two = format!("SELECT '{quoted}'; {tail}");
+            proptest::prop_assert!(!is_one_statement(&two), "{}", two);
+        }
     }
 }
