@@ -34,8 +34,9 @@ impl AllowedHosts {
     /// `Host` itself).
     pub fn for_server(bound: SocketAddr, configured: &[String]) -> Self {
         let mut hosts = AllowedHosts::local();
-        if !bound.ip().is_unspecified() {
-            hosts.names.push(bound.ip().to_string());
+        let address = bound.ip().to_string();
+        if !bound.ip().is_unspecified() && !hosts.names.contains(&address) {
+            hosts.names.push(address);
         }
         for name in configured {
             let name = normalise(name);
@@ -147,6 +148,13 @@ mod tests {
         {
             assert!(!hosts.allows(refused), "{refused}");
         }
+    }
+
+    #[test]
+    fn each_host_is_named_once() {
+        let loopback: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let hosts = AllowedHosts::for_server(loopback, &["LOCALHOST".into(), "okr.example.com".into()]);
+        assert_eq!(hosts.describe(), "localhost, 127.0.0.1, ::1, okr.example.com");
     }
 
     #[test]
