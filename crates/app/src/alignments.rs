@@ -3,6 +3,7 @@
 use crate::views::*;
 use crate::{App, AppResult, ListPage};
 use quarterdeck_domain::DomainError;
+use quarterdeck_domain::access::Action;
 use quarterdeck_domain::alignment::LinkKind;
 use quarterdeck_domain::ids::{AlignmentId, KeyResultId, ObjectiveId};
 use quarterdeck_domain::scoring::Weight;
@@ -47,6 +48,7 @@ impl App {
     }
 
     pub async fn create_alignment(&self, input: CreateAlignment) -> AppResult<AlignmentView> {
+        self.may(Action::EditOkr, self.objective_target_of(input.child_id)).await?;
         let parent = match (input.parent_objective_id, input.parent_key_result_id) {
             (Some(o), None) => AlignmentTarget::Objective(o),
             (None, Some(k)) => AlignmentTarget::KeyResult(k),
@@ -62,6 +64,8 @@ impl App {
     }
 
     pub async fn delete_alignment(&self, id: AlignmentId) -> AppResult<()> {
+        self.may(Action::EditOkr, async { self.objective_target_of(self.store().alignment_child(id).await?).await })
+            .await?;
         Ok(self.store().delete_alignment(&self.ctx(), id).await?)
     }
 }

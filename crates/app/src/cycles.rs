@@ -62,6 +62,7 @@ impl App {
 
     /// Creates a cycle; a quarter starting on the first day of this quarter unless told otherwise.
     pub async fn create_cycle(&self, input: CreateCycle) -> AppResult<CycleView> {
+        self.may_administer()?;
         if input.state == CycleState::Closed {
             return Err(DomainError::InvalidInitialState.into());
         }
@@ -84,6 +85,7 @@ impl App {
     }
 
     pub async fn update_cycle(&self, raw: &str, version: i64, input: UpdateCycle) -> AppResult<CycleView> {
+        self.may_administer()?;
         let current = self.resolve_cycle("id", raw).await?;
         let dates = if input.start.is_some() || input.end.is_some() {
             Some(CycleDates::new(input.start.unwrap_or(current.start), input.end.unwrap_or(current.end))?)
@@ -102,6 +104,7 @@ impl App {
     /// Moves a cycle on (planning → active → closed); `version` is optional since the state
     /// machine already guards the move.
     pub async fn move_cycle(&self, raw: &str, version: Option<i64>, to: CycleState) -> AppResult<CycleView> {
+        self.may_administer()?;
         let id = self.resolve_cycle_id("id", raw).await?;
         or_current(
             self.store().set_cycle_state(&self.ctx(), id, version, to).await,

@@ -4,6 +4,7 @@ use crate::input::double_option;
 use crate::views::*;
 use crate::{App, AppResult, ListPage, or_current};
 use quarterdeck_domain::DomainError;
+use quarterdeck_domain::access::Action;
 use quarterdeck_domain::ids::{InitiativeId, KeyResultId, PersonId};
 use quarterdeck_domain::okr::{InitiativeKind, InitiativeStatus};
 use quarterdeck_domain::text::{Title, bounded};
@@ -75,6 +76,7 @@ impl App {
     }
 
     pub async fn create_initiative(&self, input: CreateInitiative) -> AppResult<InitiativeView> {
+        self.may(Action::EditOkr, self.key_result_target(input.key_result_id)).await?;
         let new = NewInitiative {
             key_result_id: input.key_result_id,
             title: Title::parse("title", &input.title)?,
@@ -96,6 +98,10 @@ impl App {
         version: i64,
         input: UpdateInitiative,
     ) -> AppResult<InitiativeView> {
+        self.may(Action::EditOkr, async {
+            self.key_result_target(self.store().get_initiative(id).await?.key_result_id).await
+        })
+        .await?;
         let patch = InitiativePatch {
             title: input.title.as_deref().map(|t| Title::parse("title", t)).transpose()?,
             kind: input.kind,

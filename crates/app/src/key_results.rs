@@ -6,6 +6,7 @@ use crate::views::{CheckInRecorded, KeyResultView, StretchView};
 use crate::{App, AppResult, ListPage, or_current};
 use chrono::{DateTime, NaiveDate, Utc};
 use quarterdeck_domain::DomainError;
+use quarterdeck_domain::access::Action;
 use quarterdeck_domain::ids::{KeyResultId, KpiId, ObjectiveId, PersonId};
 use quarterdeck_domain::kpi::period::Granularity;
 use quarterdeck_domain::okr::Confidence;
@@ -149,6 +150,14 @@ impl App {
     }
 
     pub async fn create_key_result(&self, input: CreateKeyResult) -> AppResult<KeyResultView> {
+        self.may(Action::EditOkr, self.objective_target_of(input.objective_id)).await.map_err(|e| match e.code {
+            quarterdeck_domain::error::Code::NotFound => crate::AppError::new(
+                quarterdeck_domain::error::Code::UnknownReference,
+                format!("no objective with id {}", input.objective_id),
+            )
+            .with_field("objective_id"),
+            _ => e,
+        })?;
         let kpi = self.linked_kpi("kpi_id", input.kpi_id).await?;
         let baseline = match (input.baseline, &kpi) {
             (Some(b), _) => Some(b),
@@ -209,6 +218,7 @@ impl App {
         version: i64,
         input: UpdateKeyResult,
     ) -> AppResult<KeyResultView> {
+        self.may(Action::EditOkr, self.key_result_target(id)).await?;
         if let Some(kpi) = input.kpi_id {
             self.linked_kpi("kpi_id", kpi).await?;
         }
@@ -249,6 +259,7 @@ impl App {
     /// Records a check-in. Without a value, a key result measured from a KPI takes the KPI's
     /// current value (the check-in still records confidence and the next move).
     pub async fn record_check_in(&self, id: KeyResultId, input: RecordCheckIn) -> AppResult<CheckInRecorded> {
+        self.may(Action::CheckIn, self.key_result_target(id)).await?;
         let note = Note::parse("note", &input.note)?;
         let value = match input.value {
             Some(v) => v,
@@ -270,6 +281,7 @@ impl App {
         version: Option<i64>,
         input: Kill,
     ) -> AppResult<KeyResultView> {
+        self.may(Action::EditOkr, self.key_result_target(id)).await?;
         let change = KeyResultStatusChange::Kill { reason: Reason::parse("reason", &input.reason)? };
         let version = version.or(input.version);
         or_current(
@@ -282,6 +294,7 @@ impl App {
 
     /// Marks a key result as carried forward to the next cycle; it leaves this cycle's score.
     pub async fn carry_forward(&self, id: KeyResultId, version: Option<i64>) -> AppResult<KeyResultView> {
+        self.may(Action::EditOkr, self.key_result_target(id)).await?;
         or_current(
             self.store().set_key_result_status(&self.ctx(), id, version, KeyResultStatusChange::CarryForward).await,
             self.store().get_key_result(id),

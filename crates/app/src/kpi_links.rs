@@ -4,6 +4,7 @@
 use crate::views::*;
 use crate::views::{GuardrailLinked, KpiCard, Scorecard, TreeView};
 use crate::{App, AppResult, ListPage, or_current};
+use quarterdeck_domain::access::Action;
 use quarterdeck_domain::ids::*;
 use quarterdeck_domain::kpi::health::{COMPLETION_NORM_PCT, completion_share};
 use quarterdeck_domain::kpi::tree::{EdgeSign, Influence};
@@ -80,6 +81,7 @@ impl App {
     }
 
     pub async fn create_kpi_edge(&self, input: CreateEdge) -> AppResult<KpiEdgeView> {
+        self.may(Action::EditKpi, self.kpi_target(input.parent_id)).await?;
         let new = NewKpiEdge {
             parent_id: input.parent_id,
             child_id: input.child_id,
@@ -91,6 +93,7 @@ impl App {
     }
 
     pub async fn delete_kpi_edge(&self, id: KpiEdgeId) -> AppResult<()> {
+        self.may(Action::EditKpi, async { self.kpi_target(self.store().kpi_edge_parent(id).await?).await }).await?;
         Ok(self.store().delete_kpi_edge(&self.ctx(), id).await?)
     }
 
@@ -100,6 +103,7 @@ impl App {
 
     /// A Key Result Area: a named group of a role's KPIs (3–7 per role is the norm).
     pub async fn create_kra(&self, input: CreateKra) -> AppResult<KraView> {
+        self.may_administer()?;
         let new = NewKra {
             name: Name::parse("name", &input.name)?.into_string(),
             role: bounded("role", &input.role, 120)?,
@@ -114,6 +118,7 @@ impl App {
     }
 
     pub async fn set_kra_kpis(&self, id: KraId, version: Option<i64>, input: SetKraKpis) -> AppResult<KraView> {
+        self.may_administer()?;
         let version = version.or(input.version);
         or_current(
             self.store().set_kra_kpis(&self.ctx(), id, version, input.kpi_ids).await,
@@ -134,11 +139,16 @@ impl App {
 
     /// Links a guardrail KPI to an objective; a guardrail already breached pauses it at once.
     pub async fn link_guardrail(&self, input: LinkGuardrail) -> AppResult<GuardrailLinked> {
+        self.may(Action::EditOkr, self.objective_target_of(input.objective_id)).await?;
         let (link, report) = self.store().link_guardrail(&self.ctx(), input.kpi_id, input.objective_id).await?;
         Ok(GuardrailLinked { link: link.into(), objectives_paused: report.objectives_paused })
     }
 
     pub async fn unlink_guardrail(&self, id: GuardrailLinkId) -> AppResult<()> {
+        self.may(Action::EditOkr, async {
+            self.objective_target_of(self.store().guardrail_link_objective(id).await?).await
+        })
+        .await?;
         Ok(self.store().unlink_guardrail(&self.ctx(), id).await?)
     }
 

@@ -7,6 +7,7 @@ use crate::views::{KpiCard, KpiDetail, PeriodView, StretchView, TrustView};
 use crate::{App, AppError, AppResult, ListPage, or_current};
 use chrono::{DateTime, NaiveDate, Utc};
 use quarterdeck_domain::DomainError;
+use quarterdeck_domain::access::Action;
 use quarterdeck_domain::error::{Code, finite};
 use quarterdeck_domain::ids::*;
 use quarterdeck_domain::kpi::definition::*;
@@ -237,6 +238,19 @@ impl App {
         let guardrail_threshold = opt_finite("guardrail_threshold", b.guardrail_threshold)?;
         check_guardrail(b.guardrail, b.direction, guardrail_threshold, target)?;
         let unit_id = self.resolve_unit_id("unit", b.unit.as_deref()).await?;
+        self.may(Action::EditKpi, async {
+            let unit = match (unit_id, b.owner_id) {
+                (Some(u), _) => Some(u),
+                (None, Some(p)) => self.store().get_person(p).await?.unit_id,
+                (None, None) => None,
+            };
+            Ok(quarterdeck_domain::access::Target {
+                units: self.unit_chain(unit).await?,
+                owner: b.owner_id,
+                draft: false,
+            })
+        })
+        .await?;
         let new = NewKpi {
             key,
             name,
@@ -279,6 +293,7 @@ impl App {
 
     pub async fn update_kpi(&self, raw: &str, version: i64, b: UpdateKpi) -> AppResult<KpiView> {
         let current = self.resolve_kpi(raw).await?;
+        self.may(Action::EditKpi, self.kpi_target(current.id)).await?;
         let target = if b.target.is_some() || b.range_low.is_some() || b.range_high.is_some() {
             let t =
                 Target::new(current.direction, opt_finite("target", b.target.flatten())?, b.range_low, b.range_high)?;

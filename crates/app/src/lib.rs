@@ -6,6 +6,8 @@
 //! the store port. It knows no HTTP: it returns [`AppError`]s with codes of the domain's
 //! catalogue, which each front end maps to its own answer.
 
+mod access;
+pub mod accounts;
 pub mod alignments;
 mod change_token;
 pub mod cycles;
@@ -72,6 +74,11 @@ pub struct App {
     token_reads: Arc<change_token::TokenReads>,
     /// Which hosts HTTP data sources may reach: public ones, and those the operator allowed.
     source_reach: Arc<quarterdeck_sources::Reach>,
+    /// What the acting party may do; the system (command line, jobs) may do everything, the
+    /// web layer sets each request's from its token or session.
+    rights: quarterdeck_domain::access::Rights,
+    /// Recently verified API tokens, shared by every clone of this `App`.
+    token_cache: Arc<accounts::TokenCache>,
 }
 
 impl App {
@@ -86,6 +93,8 @@ impl App {
             objective_views: Arc::default(),
             token_reads: Arc::default(),
             source_reach: Arc::default(),
+            rights: quarterdeck_domain::access::Rights::System,
+            token_cache: Arc::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use crate::{App, AppError, AppResult};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use quarterdeck_domain::access::Action;
 use quarterdeck_domain::error::Code;
 use quarterdeck_domain::ids::KpiId;
 use quarterdeck_domain::kpi::definition::check_measurement;
@@ -190,6 +191,10 @@ impl App {
             Checked::Row(r) => r.into_app(format),
             Checked::App(a) => a,
         })?;
+        let kpis: std::collections::BTreeSet<KpiId> = checked.iter().map(|m| m.kpi_id).collect();
+        for kpi in kpis {
+            self.may(|target| Action::PushMeasurements { kpi, target }, self.kpi_target(kpi)).await?;
+        }
         Ok(self.store().ingest(&self.ctx(), checked).await?)
     }
 

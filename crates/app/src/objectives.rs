@@ -4,6 +4,7 @@ use crate::input::double_option;
 use crate::read_model::Stamp;
 use crate::views::ObjectiveView;
 use crate::{App, AppResult, ListPage, or_current};
+use quarterdeck_domain::access::{Action, Target};
 use quarterdeck_domain::ids::{ObjectiveId, PersonId, UnitId};
 use quarterdeck_domain::okr::ObjectiveStatus;
 use quarterdeck_domain::scoring::ObjectiveKind;
@@ -144,7 +145,18 @@ impl App {
     }
 
     pub async fn create_objective(&self, input: CreateObjective) -> AppResult<ObjectiveView> {
-        let cycle_id = self.resolve_cycle_id("cycle_id", &input.cycle_id).await?;
+        let cycle = self.resolve_cycle("cycle_id", &input.cycle_id).await?;
+        let cycle_id = cycle.id;
+        self.may(Action::EditOkr, async {
+            let unit = match input.unit_id {
+                Some(u) => Some(u),
+                None => self.store().get_person(input.owner_id).await?.unit_id,
+            };
+            let draft = input.status == ObjectiveStatus::Draft
+                || cycle.state == quarterdeck_domain::cycle::CycleState::Planning;
+            Ok(Target { units: self.unit_chain(unit).await?, owner: Some(input.owner_id), draft })
+        })
+        .await?;
         let new = NewObjective {
             cycle_id,
             key: input.key.as_deref().map(|k| Slug::parse("key", k)).transpose()?,
@@ -165,6 +177,16 @@ impl App {
         version: i64,
         input: UpdateObjective,
     ) -> AppResult<ObjectiveView> {
+        self.may(Action::EditOkr, self.objective_target_of(id)).await?;
+        if let Some(Some(unit)) = input.unit_id {
+            // Moving it: the unit it goes to must be one the actor may edit too.
+            self.may(Action::EditOkr, async {
+                let mut target = self.objective_target_of(id).await?;
+                target.units = self.unit_chain(Some(unit)).await?;
+                Ok(target)
+            })
+            .await?;
+        }
         let patch = ObjectivePatch {
             title: input.title.as_deref().map(|t| Title::parse("title", t)).transpose()?,
             description: input.description.as_deref().map(|d| LongText::parse("description", d)).transpose()?,
@@ -188,6 +210,7 @@ impl App {
         version: Option<i64>,
         input: StatusChange,
     ) -> AppResult<ObjectiveView> {
+        self.may(Action::EditOkr, self.objective_target_of(id)).await?;
         let reason = match input.reason.as_deref().map(|r| plain("reason", r)).transpose()?.map(str::trim) {
             Some(r) if !r.is_empty() => Some(Reason::parse("reason", r)?.into_string()),
             _ => None,

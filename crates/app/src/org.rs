@@ -78,6 +78,7 @@ impl App {
     }
 
     pub async fn create_unit(&self, input: CreateUnit) -> AppResult<UnitView> {
+        self.may_administer()?;
         let name = Name::parse("name", &input.name)?;
         let slug = match input.slug.as_deref() {
             Some(s) => Slug::parse("slug", s)?,
@@ -98,6 +99,7 @@ impl App {
     }
 
     pub async fn update_unit(&self, raw: &str, version: i64, input: UpdateUnit) -> AppResult<UnitView> {
+        self.may_administer()?;
         let id = self.resolve_unit("id", raw).await?.id;
         let patch = UnitPatch {
             name: input.name.as_deref().map(|n| Name::parse("name", n)).transpose()?,
@@ -123,6 +125,7 @@ impl App {
     }
 
     pub async fn create_person(&self, input: CreatePerson) -> AppResult<PersonView> {
+        self.may_administer()?;
         let new = NewPerson {
             name: Name::parse("name", &input.name)?,
             email: Email::parse("email", &input.email)?,
@@ -137,6 +140,7 @@ impl App {
     }
 
     pub async fn update_person(&self, id: PersonId, version: i64, input: UpdatePerson) -> AppResult<PersonView> {
+        self.may_administer()?;
         let patch = PersonPatch {
             name: input.name.as_deref().map(|n| Name::parse("name", n)).transpose()?,
             email: input.email.as_deref().map(|e| Email::parse("email", e)).transpose()?,
@@ -160,6 +164,7 @@ impl App {
     /// moves "today" and the day every measurement counts for, so the stored period values
     /// are recomputed in the same transaction.
     pub async fn update_settings(&self, version: i64, input: UpdateSettings) -> AppResult<Settings> {
+        self.may_administer()?;
         let Some(raw) = input.time_zone.as_deref() else {
             return self.settings().await;
         };

@@ -149,6 +149,7 @@ impl Plan {
 impl App {
     /// Loads a plan into an empty organisation, all or nothing.
     pub async fn apply_plan(&self, plan: Plan) -> AppResult<ImportCounts> {
+        self.may_administer()?;
         if !self.store().is_empty().await? {
             return Err(AppError::new(
                 Code::Duplicate,

@@ -8,6 +8,7 @@ use crate::views::*;
 use crate::{App, AppResult, ListPage};
 use chrono::{DateTime, Utc};
 use quarterdeck_domain::DomainError;
+use quarterdeck_domain::access::Action;
 use quarterdeck_domain::ids::{DataSourceId, KpiId};
 use quarterdeck_domain::kpi::definition::check_measurement;
 use quarterdeck_domain::kpi::source::{DataSourceSpec, SourceDraft, SourceKind, check_schedule};
@@ -116,10 +117,15 @@ fn spec_of(source: &DataSourceSecret) -> Result<SourceSpec, String> {
 }
 
 impl App {
+    async fn may_edit_source(&self, id: DataSourceId) -> AppResult<()> {
+        self.may(Action::EditKpi, async { self.kpi_target(self.store().get_data_source(id).await?.kpi_id).await }).await
+    }
+
     /// Adds a source to a KPI, with every rule of the spec checked (the URL's scheme fits
     /// the kind, a header comes with its value, the schedule is within bounds).
     pub async fn create_data_source(&self, input: CreateSource) -> AppResult<DataSourceView> {
         let kpi = self.resolve_kpi(&input.kpi).await?;
+        self.may(Action::EditKpi, self.kpi_target(kpi.id)).await?;
         if kpi.aggregation.is_derived() {
             return Err(DomainError::DerivedKpi { kpi: kpi.key }.into());
         }
@@ -152,12 +158,14 @@ impl App {
     }
 
     pub async fn delete_data_source(&self, id: DataSourceId) -> AppResult<()> {
+        self.may_edit_source(id).await?;
         Ok(self.store().delete_data_source(&self.ctx(), id).await?)
     }
 
     /// "Run now": claims one source whatever its schedule, runs it, and answers with what
     /// it pulled or why it failed.
     pub async fn run_data_source(&self, id: DataSourceId) -> AppResult<RunResult> {
+        self.may_edit_source(id).await?;
         let now = self.now();
         let source = self.store().claim_source(id, now).await?;
         let report = self.run_claimed(source, now).await?;

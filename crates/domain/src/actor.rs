@@ -1,10 +1,11 @@
 //! Who acts: every write is done by someone, and the audit trail and events say who.
 
-use crate::ids::{KpiId, PersonId};
+use crate::ids::{KpiId, PersonId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 
-/// The acting party of a write: a person, a front end acting for an unnamed caller (until
-/// accounts exist), or the system itself — a job, a guardrail, an import.
+/// The acting party of a write: a signed-in user, an API token (for its user), a person,
+/// or the system itself — the command line, a job, a guardrail, an import. Users and tokens
+/// carry the user's name as it was, so the trail reads "who" without a join.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -14,7 +15,21 @@ pub enum Actor {
         #[cfg_attr(feature = "openapi", schema(value_type = String))]
         id: PersonId,
     },
-    /// A client of the JSON API (accounts and tokens name it more precisely later).
+    /// A user signed in with a password or single sign-on.
+    User {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        id: UserId,
+        name: String,
+    },
+    /// An API token, acting for its user.
+    Token {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        id: TokenId,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        user: UserId,
+        name: String,
+    },
+    /// An unnamed client of the JSON API (rows written before accounts existed).
     Api,
     /// The command line, run by this operating-system user.
     Cli { user: Option<String> },
@@ -34,6 +49,8 @@ impl Actor {
     pub fn kind(&self) -> &'static str {
         match self {
             Actor::Person { .. } => "person",
+            Actor::User { .. } => "user",
+            Actor::Token { .. } => "token",
             Actor::Api => "api",
             Actor::Cli { .. } => "cli",
             Actor::Job { .. } => "job",
@@ -46,6 +63,8 @@ impl Actor {
     pub fn id(&self) -> Option<String> {
         match self {
             Actor::Person { id } => Some(id.to_string()),
+            Actor::User { id, .. } => Some(id.to_string()),
+            Actor::Token { id, .. } => Some(id.to_string()),
             Actor::Cli { user } => user.clone(),
             Actor::Job { name } => Some(name.clone()),
             Actor::Guardrail { kpi } => Some(kpi.to_string()),
@@ -59,7 +78,9 @@ impl Actor {
             Some((k, i)) => (k, Some(i.to_owned())),
             None => (raw, None),
         };
-        ["person", "api", "cli", "job", "guardrail", "import"].contains(&kind).then(|| (kind.to_owned(), id))
+        ["person", "user", "token", "api", "cli", "job", "guardrail", "import"]
+            .contains(&kind)
+            .then(|| (kind.to_owned(), id))
     }
 }
 
@@ -71,6 +92,12 @@ mod tests {
     fn actors_read_back_the_same() {
         for a in [
             Actor::Api,
+            Actor::User { id: UserId(uuid::Uuid::from_u128(1)), name: "Ada".into() },
+            Actor::Token {
+                id: TokenId(uuid::Uuid::from_u128(2)),
+                user: UserId(uuid::Uuid::from_u128(1)),
+                name: "Ada".into(),
+            },
             Actor::Cli { user: Some("ada".into()) },
             Actor::Job { name: "data_sources".into() },
             Actor::Guardrail { kpi: KpiId(uuid::Uuid::from_u128(7)) },

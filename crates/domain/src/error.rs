@@ -93,6 +93,15 @@ word_enum!(
         BodyTooLarge = "body_too_large",
         BodyUnreadable = "body_unreadable",
         HostNotAllowed = "host_not_allowed",
+        // Accounts and rights
+        Unauthenticated = "unauthenticated",
+        InvalidCredentials = "invalid_credentials",
+        Forbidden = "forbidden",
+        CsrfFailed = "csrf_failed",
+        TooManyAttempts = "too_many_attempts",
+        InvalidScope = "invalid_scope",
+        WeakPassword = "weak_password",
+        AccountInactive = "account_inactive",
         // The server
         Unavailable = "unavailable",
         Internal = "internal",
@@ -114,6 +123,12 @@ pub enum Kind {
     PreconditionRequired,
     UnsupportedMediaType,
     TooLarge,
+    /// No one (or no one valid) is signed in: 401.
+    Unauthenticated,
+    /// Someone is signed in, but may not do this: 403.
+    Forbidden,
+    /// Too many attempts; wait: 429.
+    TooManyRequests,
     /// The database does not answer: 503.
     Unavailable,
     Internal,
@@ -130,6 +145,9 @@ impl Code {
             VersionRequired => Kind::PreconditionRequired,
             UnsupportedMediaType => Kind::UnsupportedMediaType,
             BodyTooLarge => Kind::TooLarge,
+            Unauthenticated | InvalidCredentials | AccountInactive => Kind::Unauthenticated,
+            Forbidden | CsrfFailed => Kind::Forbidden,
+            TooManyAttempts => Kind::TooManyRequests,
             Unavailable => Kind::Unavailable,
             Internal => Kind::Internal,
             _ => Kind::Invalid,

@@ -46,4 +46,8 @@ id_type!(
     DataSourceId,
     GuardrailLinkId,
     EventId,
+    /// An account that signs in (linked to a person of the organisation, or not).
+    UserId,
+    /// An API token of a user.
+    TokenId,
 );

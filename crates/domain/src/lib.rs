@@ -3,6 +3,7 @@
 //! Nothing in this crate reads a clock, a file or a database: "today" and every policy
 //! number arrive as arguments, so each rule can be tested on its own.
 
+pub mod access;
 pub mod actor;
 pub mod alignment;
 pub mod cycle;

@@ -23,6 +23,9 @@ pub struct Config {
     /// Internal hosts HTTP data sources may reach, comma-separated (by default they reach
     /// public addresses only).
     pub source_allowed_hosts: String,
+    /// Whether requests without credentials may read everything (a wall display on a
+    /// trusted network). They never write.
+    pub anonymous_read: bool,
 }
 
 impl Default for Config {
@@ -33,6 +36,7 @@ impl Default for Config {
             log: "info".into(),
             allowed_hosts: String::new(),
             source_allowed_hosts: String::new(),
+            anonymous_read: false,
         }
     }
 }
@@ -50,7 +54,14 @@ impl Config {
         }
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&path))
-            .merge(Env::prefixed("QUARTERDECK_").only(&["db", "bind", "log", "allowed_hosts", "source_allowed_hosts"]))
+            .merge(Env::prefixed("QUARTERDECK_").only(&[
+                "db",
+                "bind",
+                "log",
+                "allowed_hosts",
+                "source_allowed_hosts",
+                "anonymous_read",
+            ]))
             .extract()
             .with_context(|| format!("reading settings ({} and QUARTERDECK_* variables)", path.display()))
     }

@@ -231,16 +231,26 @@ fn serve_with_demo_answers_the_readme_curl() {
     // The server prints its address once it listens; read lines until then.
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut token = None;
     let base = loop {
         assert!(Instant::now() < deadline, "server did not start");
         let line = lines.next().expect("server exited early").unwrap();
+        if let Some(rest) = line.split("(shown once): ").nth(1) {
+            token = Some(rest.trim().to_owned());
+        }
         if let Some(rest) = line.split("running at ").nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
+    let token = token.expect("serve --demo prints the admin's API token");
     let url = format!("{base}/api/v1/objectives?cycle=current&include=key_results&limit=500");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let list: Result<Value, _> = runtime.block_on(async { reqwest::get(&url).await?.error_for_status()?.json().await });
+    let list: Result<Value, _> = runtime.block_on(async {
+        // Without the token: refused.
+        let anonymous = reqwest::get(&url).await?;
+        assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
+        reqwest::Client::new().get(&url).bearer_auth(&token).send().await?.error_for_status()?.json().await
+    });
     child.kill().ok();
     child.wait().ok();
     let list = list.expect("GET /api/v1/objectives?cycle=current");

@@ -64,7 +64,9 @@ id_args!(
     KpiEdgeId,
     KraId,
     DataSourceId,
-    GuardrailLinkId
+    GuardrailLinkId,
+    UserId,
+    TokenId
 );
 
 /// SQL text and its arguments. `arg` only adds a value, for text that numbers its

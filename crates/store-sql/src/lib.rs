@@ -3,6 +3,7 @@
 //! differs between the two databases lives in `db.rs` (pools, binding), `sqlite.rs` and
 //! `postgres.rs` (connection set-up, change tokens).
 
+mod accounts;
 mod cycles;
 pub(crate) mod db;
 mod fused;
@@ -158,6 +159,20 @@ pub(crate) fn referenced<T>(
     v: Option<T>,
 ) -> StoreResult<T> {
     v.ok_or_else(|| StoreError::UnknownReference { field, entity, id: id.to_string() })
+}
+
+/// One id column of one row (`sql` selects it by `$1`), read as its id type; `NotFound`
+/// naming `entity` when there is no such row.
+pub(crate) async fn id_column<T: std::str::FromStr>(
+    pools: &db::Pools,
+    entity: &'static str,
+    sql: &'static str,
+    id: impl db::IntoArg + ToString + Copy,
+) -> StoreResult<T> {
+    let mut r = pools.reader().await?;
+    let row: Option<(String,)> = r.conn().fetch_optional(&db::q!(sql, id)).await?;
+    let (value,) = found(entity, id, row)?;
+    rows::word(entity, &value)
 }
 
 /// Time-ordered ids, so keyset pagination by id lists in creation order.

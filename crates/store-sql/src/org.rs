@@ -96,6 +96,12 @@ impl OrgStore for SqlStore {
         found("unit", id, unit_in(&mut r.conn(), &id.to_string()).await?)
     }
 
+    async fn unit_chain(&self, id: UnitId) -> StoreResult<Vec<UnitId>> {
+        let mut r = self.pools.reader().await?;
+        let chain = ancestors(&mut r.conn(), "units", "parent_id", &id.to_string()).await?;
+        chain.iter().map(|u| crate::rows::word("unit id", u)).collect()
+    }
+
     async fn find_unit_by_slug(&self, slug: &str) -> StoreResult<Unit> {
         let mut r = self.pools.reader().await?;
         let row: Option<UnitRow> =

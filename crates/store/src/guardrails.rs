@@ -15,6 +15,8 @@ pub trait GuardrailStore: Send + Sync {
         objective: ObjectiveId,
     ) -> StoreResult<(GuardrailLink, IngestReport)>;
     async fn unlink_guardrail(&self, ctx: &Ctx, id: GuardrailLinkId) -> StoreResult<()>;
+    /// The objective a guardrail link guards.
+    async fn guardrail_link_objective(&self, id: GuardrailLinkId) -> StoreResult<ObjectiveId>;
     async fn list_guardrail_links(
         &self,
         kpi: Option<KpiId>,

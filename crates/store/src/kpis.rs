@@ -18,6 +18,8 @@ pub trait KpiStore: Send + Sync {
 
     async fn create_kpi_edge(&self, ctx: &Ctx, new: NewKpiEdge) -> StoreResult<KpiEdge>;
     async fn delete_kpi_edge(&self, ctx: &Ctx, id: KpiEdgeId) -> StoreResult<()>;
+    /// The KPI an edge drives (whose editors may remove it).
+    async fn kpi_edge_parent(&self, id: KpiEdgeId) -> StoreResult<KpiId>;
     /// The tree below `root`: its KPIs (root first) and edges. Bounded by `max_nodes`.
     async fn kpi_tree(&self, root: KpiId, max_nodes: usize) -> StoreResult<(Vec<Kpi>, Vec<KpiEdge>)>;
 

@@ -4,6 +4,7 @@
 //! transaction that also appends its audit rows and domain events, so a request either
 //! happens whole, with its trail, or not at all.
 
+pub mod accounts;
 pub mod cycles;
 pub mod error;
 pub mod guardrails;
@@ -19,6 +20,7 @@ pub mod records;
 pub mod snapshot;
 pub mod sources;
 
+pub use accounts::AccountStore;
 pub use cycles::CycleStore;
 pub use error::StoreError;
 pub use guardrails::GuardrailStore;
@@ -64,6 +66,7 @@ impl Ctx {
 #[async_trait]
 pub trait Store:
     org::OrgStore
+    + accounts::AccountStore
     + cycles::CycleStore
     + okrs::OkrStore
     + kpis::KpiStore

@@ -40,6 +40,8 @@ pub trait OkrStore: Send + Sync {
 
     async fn create_alignment(&self, ctx: &Ctx, new: NewAlignment) -> StoreResult<Alignment>;
     async fn delete_alignment(&self, ctx: &Ctx, id: AlignmentId) -> StoreResult<()>;
+    /// The objective an alignment links up (whose owner may remove it).
+    async fn alignment_child(&self, id: AlignmentId) -> StoreResult<ObjectiveId>;
     async fn list_alignments(&self, filter: AlignmentFilter, page: PageRequest) -> StoreResult<Page<Alignment>>;
 
     async fn create_key_result(&self, ctx: &Ctx, new: NewKeyResult) -> StoreResult<KeyResult>;

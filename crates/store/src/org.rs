@@ -11,6 +11,8 @@ use quarterdeck_domain::zone::Zone;
 pub trait OrgStore: Send + Sync {
     async fn create_unit(&self, ctx: &Ctx, new: NewUnit) -> StoreResult<Unit>;
     async fn get_unit(&self, id: UnitId) -> StoreResult<Unit>;
+    /// The unit followed by every unit above it, up to the top of the tree.
+    async fn unit_chain(&self, id: UnitId) -> StoreResult<Vec<UnitId>>;
     async fn find_unit_by_slug(&self, slug: &str) -> StoreResult<Unit>;
     async fn list_units(&self, filter: UnitFilter, page: PageRequest) -> StoreResult<Page<Unit>>;
     async fn update_unit(&self, ctx: &Ctx, id: UnitId, version: i64, patch: UnitPatch) -> StoreResult<Unit>;

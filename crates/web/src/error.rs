@@ -39,6 +39,9 @@ pub fn status_of(kind: Kind) -> StatusCode {
         Kind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
         Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Kind::Forbidden => StatusCode::FORBIDDEN,
+        Kind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -4,6 +4,7 @@
 //! same use cases.
 
 pub mod api;
+pub mod auth;
 pub mod cache;
 pub mod edge;
 pub mod error;
@@ -30,12 +31,19 @@ pub struct AppState {
     pub cache: Arc<cache::PageCache>,
     /// The hosts requests may be addressed to (see `edge.rs`).
     pub hosts: Arc<edge::AllowedHosts>,
+    /// Whether requests without credentials may read (a wall display); they never write.
+    pub anonymous_read: bool,
 }
 
 impl AppState {
     /// A state that answers requests addressed to the loopback names only.
     pub fn new(app: App) -> Self {
-        AppState { app, cache: Arc::new(cache::PageCache::default()), hosts: Arc::new(edge::AllowedHosts::local()) }
+        AppState {
+            app,
+            cache: Arc::new(cache::PageCache::default()),
+            hosts: Arc::new(edge::AllowedHosts::local()),
+            anonymous_read: false,
+        }
     }
 }
 
@@ -49,6 +57,7 @@ impl AppState {
         license(name = "AGPL-3.0-or-later")
     ),
     tags(
+        (name = "accounts", description = "Who am I, users and API tokens: send 'Authorization: Bearer <token>' with every request"),
         (name = "organisation", description = "Units (company → departments → teams) and people"),
         (name = "cycles", description = "Quarters, 6-week and half-year cycles: planning → active → closed"),
         (name = "objectives", description = "Qualitative objectives, scored from their key results"),
@@ -61,7 +70,10 @@ impl AppState {
 struct ApiDoc;
 
 /// The whole application: API, OpenAPI document and health check.
-pub fn router(state: AppState) -> Router {
+pub fn router(mut state: AppState) -> Router {
+    // Handlers read through the shared application; writes go through each request's
+    // `Caller`. Should a write ever reach the shared one, it acts for nobody and is refused.
+    state.app = state.app.with_rights(quarterdeck_domain::access::Rights::Anonymous { read: true });
     let (api, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", api::routes()).split_for_parts();
     let openapi = Arc::new(openapi);
@@ -73,6 +85,7 @@ pub fn router(state: AppState) -> Router {
                 "no such endpoint; the API lives under /api/v1 (see /api/v1/openapi.json)",
             ))
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.hosts.clone(), edge::check_host))
         .layer(axum::middleware::from_fn(edge::security_headers))

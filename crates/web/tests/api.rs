@@ -430,7 +430,7 @@ async fn the_edges_of_a_request_are_checked(store: Arc<dyn Store>) {
     assert_error(st, &b, StatusCode::BAD_REQUEST, "malformed_json", None);
 
     // A body over the limit gets 413 in the JSON error shape.
-    let answer = oversized_request(&s.base, 40 * 1024 * 1024).await;
+    let answer = oversized_request(&s.base, &s.secret, 40 * 1024 * 1024).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default()).unwrap();
     assert_error(StatusCode::PAYLOAD_TOO_LARGE, &body, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", None);
@@ -446,12 +446,12 @@ async fn the_edges_of_a_request_are_checked(store: Arc<dyn Store>) {
 /// Sends a measurement batch of `size` bytes while reading the answer, and returns the answer:
 /// its head, and its body by the answer's Content-Length. The body is written from another
 /// task, so a server that answers before reading all of it is heard either way.
-async fn oversized_request(base: &str, size: usize) -> String {
+async fn oversized_request(base: &str, secret: &str, size: usize) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
     let head = format!(
-        "POST /api/v1/measurements HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+        "POST /api/v1/measurements HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {secret}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
     );
     let sending = tokio::spawn(async move {
         writer.write_all(head.as_bytes()).await?;

@@ -20,7 +20,8 @@ async fn raw(s: &Server, method: &str, path: &str, host: &str, content_type: &st
     let addr = s.base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        s.secret,
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();

@@ -1,18 +1,37 @@
-//! Handlers without a database: requests go through the router with `oneshot` over a store
-//! that has no database behind it, so extraction, validation and error mapping are tested on
-//! their own. A request that does reach storage is answered 503, quickly.
+//! Handlers on their own: requests go through the router with `oneshot`, so extraction,
+//! validation and error mapping are tested without a server. Requests carry an admin's token
+//! over a fresh SQLite database (and must be refused before anything is stored); a store with
+//! no database behind it shows that a request which does reach storage is answered 503, quickly.
+
+mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use quarterdeck_app::App;
+use quarterdeck_domain::access::Role;
 use quarterdeck_store_sql::testing::offline_store;
 use quarterdeck_web::{AppState, router};
 use serde_json::Value;
 use tower::ServiceExt;
 
-async fn call(req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let app = router(AppState::new(App::new(offline_store())));
+/// Sends a request with an admin's token to a server over a fresh database.
+async fn call(mut req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let (store, _dir) = quarterdeck_store_sql::testing::sqlite_store().await;
+    let app = App::new(store);
+    let secret = common::token_for(&app, "admin@example.com", Role::Admin, None, &["admin"]).await;
+    req.headers_mut().insert("Authorization", format!("Bearer {secret}").parse().unwrap());
+    send(router(AppState::new(app)), req).await
+}
+
+/// Sends a request that carries no credentials to a server whose store has no database,
+/// reading anonymously.
+async fn call_offline(req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let state = AppState { anonymous_read: true, ..AppState::new(App::new(offline_store())) };
+    send(router(state), req).await
+}
+
+async fn send(app: axum::Router, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
     let res = app.oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
@@ -74,11 +93,11 @@ async fn requests_are_read_before_anything_is_stored() {
 #[tokio::test]
 async fn a_database_that_does_not_answer_is_503_and_says_so() {
     let started = std::time::Instant::now();
-    let (st, b, headers) = call(json("GET", "/api/v1/units", "")).await;
+    let (st, b, headers) = call_offline(json("GET", "/api/v1/units", "")).await;
     assert_eq!((st, code(&b)), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"), "{b}");
     assert_eq!(headers["retry-after"], "5");
     assert!(!b["message"].as_str().unwrap().contains("127.0.0.1"), "no connection details: {b}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "fails fast, not after a 30 s pool timeout");
-    let (st, b, _) = call(json("GET", "/healthz", "")).await;
+    let (st, b, _) = call_offline(json("GET", "/healthz", "")).await;
     assert_eq!((st, b["status"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")));
 }

@@ -61,7 +61,12 @@ async fn every_write_leaves_one_audit_row_and_its_events(store: Arc<dyn Store>) 
         assert_eq!(now.0, last.0 + 1, "{entity} {action}: exactly one audit row");
         let (_, rows) = s.get(&format!("/api/v1/audit?entity={entity}&entity_id={entity_id}&limit=1")).await;
         let row = &rows["items"][0];
-        assert_eq!((row["action"].as_str(), row["actor"]["kind"].as_str()), (Some(action), Some("api")), "{row}");
+        // The author is the admin's token, named by its user.
+        assert_eq!(
+            (row["action"].as_str(), row["actor"]["kind"].as_str(), row["actor"]["name"].as_str()),
+            (Some(action), Some("token"), Some("admin@example.com")),
+            "{row}"
+        );
         assert_eq!(row["before"].is_null(), action == "create", "{row}");
         assert_eq!(row["after"].is_null(), action == "delete", "{row}");
         assert_eq!(now.1, last.1 + events.len(), "{entity} {action}: its events");

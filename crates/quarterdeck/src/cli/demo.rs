@@ -72,5 +72,63 @@ async fn load_seeded(store: &Arc<dyn Store>, size: DemoSize, seed: u64) -> anyho
         counts.alignments,
         counts.initiatives
     );
+    add_users(&app).await
+}
+
+/// One user of each role, each the first person of a unit of the matching level (the
+/// viewer is no one's), with a fresh random password, printed once.
+pub async fn add_users(app: &quarterdeck_app::App) -> anyhow::Result<()> {
+    use quarterdeck_domain::UnitKind;
+    use quarterdeck_domain::access::Role;
+    use quarterdeck_store::PageRequest;
+    let person_in = async |kind: UnitKind| -> anyhow::Result<Option<quarterdeck_app::views::PersonView>> {
+        let Some(unit) = app.list_units(None, Some(kind), PageRequest::first(1)).await?.items.pop() else {
+            return Ok(None);
+        };
+        Ok(app.list_people(Some(&unit.slug), None, PageRequest::first(1)).await?.items.pop())
+    };
+    eprintln!("Sign in as (passwords shown once):");
+    let mut admin_token = None;
+    for (role, kind) in [
+        (Role::Admin, Some(UnitKind::Company)),
+        (Role::Lead, Some(UnitKind::Department)),
+        (Role::Member, Some(UnitKind::Team)),
+        (Role::Viewer, None),
+    ] {
+        let person = match kind {
+            Some(k) => person_in(k).await?,
+            None => None,
+        };
+        let (email, name) = match &person {
+            Some(p) => (p.email.clone(), p.name.clone()),
+            None => (format!("{role}@demo.example"), format!("Demo {role}")),
+        };
+        let password = quarterdeck_app::accounts::random_password();
+        let input = quarterdeck_app::accounts::AddUser {
+            email: email.clone(),
+            name,
+            role,
+            person_id: person.map(|p| p.id),
+            password: Some(password.clone()),
+        };
+        let user = app.add_user(input).await.with_context(|| format!("adding the demo {role}"))?;
+        eprintln!("  {:<7} {email}  {password}", role.as_str());
+        if role == Role::Admin {
+            let token = quarterdeck_app::accounts::CreateToken {
+                name: "demo".into(),
+                scopes: vec!["admin".into()],
+                kpis: Vec::new(),
+                expires_in_days: None,
+                user: Some(user.id.to_string()),
+            };
+            admin_token = Some(app.create_token(token).await?.secret);
+        }
+    }
+    if let Some(token) = admin_token {
+        eprintln!("API token of the admin (shown once): {token}");
+        eprintln!(
+            "  try: curl -H 'Authorization: Bearer {token}' 'http://127.0.0.1:8080/api/v1/objectives?cycle=current'"
+        );
+    }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The command line: one module per verb, each with `struct Cmd` and `fn run`.
 
+mod accounts;
 mod check_in;
 mod cycles;
 mod demo;
@@ -58,6 +59,12 @@ pub enum Command {
     Kpi(kpi::Cmd),
     /// Show or change the organisation's settings (its time zone).
     Settings(settings::Cmd),
+    /// Users who sign in: add (the first admin too), list, change role, deactivate.
+    #[command(subcommand)]
+    User(accounts::UserCmd),
+    /// API tokens for scripts and integrations: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(accounts::TokenCmd),
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -75,6 +82,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Jobs(cmd) => jobs::run(cmd, &config).await,
         Command::Kpi(cmd) => kpi::run(cmd, &app(&config).await?).await,
         Command::Settings(cmd) => settings::run(cmd, &app(&config).await?).await,
+        Command::User(cmd) => accounts::run_user(cmd, &app(&config).await?).await,
+        Command::Token(cmd) => accounts::run_token(cmd, &app(&config).await?).await,
     }
 }
 

@@ -18,6 +18,10 @@ pub struct Cmd {
     /// Load the demo organisation first when the database is empty.
     #[arg(long, value_name = "SIZE", num_args = 0..=1, default_missing_value = "small")]
     demo: Option<DemoSize>,
+    /// Let requests without credentials read everything (a wall display on a trusted
+    /// network); they never write.
+    #[arg(long)]
+    anonymous_read: bool,
     /// Do not run scheduled work (data-source pulls, event delivery) in this process; run
     /// `quarterdeck jobs` elsewhere instead.
     #[arg(long)]
@@ -49,6 +53,13 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     eprintln!("Quarterdeck is running at http://{addr}  (API: http://{addr}/api/v1/objectives?cycle=current)");
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let app = App::open(store).await?.with_source_reach(config.source_reach());
+    if !app.has_users().await? {
+        eprintln!(
+            "No one can sign in yet. Create the first admin, then a token for scripts:\n  \
+             quarterdeck user add --admin you@example.com\n  \
+             quarterdeck token create --user you@example.com --scope admin --name scripts"
+        );
+    }
     let scheduler = app.acting_as(quarterdeck_domain::actor::Actor::Job { name: "scheduler".into() });
     let jobs = (!cmd.no_jobs).then(|| quarterdeck_jobs::spawn(scheduler, JOBS_EVERY, jobs_stopped));
     let limits = quarterdeck_web::serve::Limits {
@@ -59,7 +70,11 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     hosts.extend(cmd.allowed_hosts);
     let hosts = quarterdeck_web::edge::AllowedHosts::for_server(addr, &hosts);
     tracing::info!(hosts = %hosts.describe(), "answering requests addressed to these hosts");
-    let state = AppState { hosts: std::sync::Arc::new(hosts), ..AppState::new(app) };
+    let anonymous_read = cmd.anonymous_read || config.anonymous_read;
+    if anonymous_read {
+        tracing::warn!("anonymous reading is on: anyone who can reach this server reads every OKR and KPI");
+    }
+    let state = AppState { hosts: std::sync::Arc::new(hosts), anonymous_read, ..AppState::new(app) };
     quarterdeck_web::serve::serve(listener, router(state), stop, limits).await;
     let _ = stop_jobs.send(true);
     if let Some(jobs) = jobs {

@@ -102,9 +102,9 @@ pub(super) async fn propagate(
         return Ok(());
     }
     let mut c = w.conn();
-    let mut s = Sql::new("WITH RECURSIVE users(id) AS (SELECT kpi_id FROM kpi_inputs WHERE input_id IN (");
-    s.list(changed.keys()).push(") UNION SELECT x.kpi_id FROM kpi_inputs x JOIN users u ON x.input_id = u.id) ");
-    s.push("SELECT kpi_id, input_id FROM kpi_inputs WHERE kpi_id IN (SELECT id FROM users)");
+    let mut s = Sql::new("WITH RECURSIVE dependents(id) AS (SELECT kpi_id FROM kpi_inputs WHERE input_id IN (");
+    s.list(changed.keys()).push(") UNION SELECT x.kpi_id FROM kpi_inputs x JOIN dependents u ON x.input_id = u.id) ");
+    s.push("SELECT kpi_id, input_id FROM kpi_inputs WHERE kpi_id IN (SELECT id FROM dependents)");
     let edges: Vec<(String, String)> = c.fetch_all(&s).await?;
     if edges.is_empty() {
         return Ok(());

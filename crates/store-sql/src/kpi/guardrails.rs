@@ -137,6 +137,11 @@ impl GuardrailStore for SqlStore {
         Ok((link, report))
     }
 
+    async fn guardrail_link_objective(&self, id: GuardrailLinkId) -> StoreResult<ObjectiveId> {
+        crate::id_column(&self.pools, "guardrail link", "SELECT objective_id FROM guardrail_links WHERE id = $1", id)
+            .await
+    }
+
     async fn unlink_guardrail(&self, ctx: &Ctx, id: GuardrailLinkId) -> StoreResult<()> {
         let mut w = Writer::begin(&self.pools, ctx).await?;
         let mut c = w.conn();

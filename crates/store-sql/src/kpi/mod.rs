@@ -84,6 +84,10 @@ impl KpiStore for SqlStore {
         tree::delete_edge(&self.pools, ctx, id).await
     }
 
+    async fn kpi_edge_parent(&self, id: KpiEdgeId) -> StoreResult<KpiId> {
+        crate::id_column(&self.pools, "KPI edge", "SELECT parent_id FROM kpi_edges WHERE id = $1", id).await
+    }
+
     async fn kpi_tree(&self, root: KpiId, max_nodes: usize) -> StoreResult<(Vec<Kpi>, Vec<KpiEdge>)> {
         tree::tree(&self.pools, root, max_nodes).await
     }

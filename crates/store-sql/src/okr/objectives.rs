@@ -217,6 +217,10 @@ impl quarterdeck_store::OkrStore for SqlStore {
         super::alignments::delete(&self.pools, ctx, id).await
     }
 
+    async fn alignment_child(&self, id: AlignmentId) -> StoreResult<ObjectiveId> {
+        crate::id_column(&self.pools, "alignment", "SELECT child_id FROM alignments WHERE id = $1", id).await
+    }
+
     async fn list_alignments(&self, filter: AlignmentFilter, page: PageRequest) -> StoreResult<Page<Alignment>> {
         super::alignments::list(&self.pools, filter, page).await
     }

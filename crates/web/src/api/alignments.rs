@@ -2,6 +2,7 @@
 
 use super::created;
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use axum::Json;
@@ -45,17 +46,14 @@ async fn list_alignments(
 #[utoipa::path(post, path = "/alignments", tag = "alignment", request_body = CreateAlignment,
     responses((status = 201, body = AlignmentView), (status = 409, body = ErrorBody, description = "Already linked"),
         (status = 422, body = ErrorBody, description = "Unknown ids, or the link would make a loop")))]
-async fn create_alignment(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateAlignment>,
-) -> ApiResult<Response> {
-    let alignment = state.app.create_alignment(body).await?;
+async fn create_alignment(Caller(app): Caller, ApiJson(body): ApiJson<CreateAlignment>) -> ApiResult<Response> {
+    let alignment = app.create_alignment(body).await?;
     Ok(created(alignment.version, alignment))
 }
 
 #[utoipa::path(delete, path = "/alignments/{id}", tag = "alignment", params(("id" = AlignmentId, Path)),
     responses((status = 204, description = "Removed"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn delete_alignment(State(state): State<AppState>, ApiPath(id): ApiPath<AlignmentId>) -> ApiResult<StatusCode> {
-    state.app.delete_alignment(id).await?;
+async fn delete_alignment(Caller(app): Caller, ApiPath(id): ApiPath<AlignmentId>) -> ApiResult<StatusCode> {
+    app.delete_alignment(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

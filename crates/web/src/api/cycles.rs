@@ -2,6 +2,7 @@
 
 use super::{created, with_etag};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
@@ -54,8 +55,8 @@ async fn list_cycles(
 
 #[utoipa::path(post, path = "/cycles", tag = "cycles", request_body = CreateCycle,
     responses((status = 201, body = CycleView), (status = 422, body = ErrorBody)))]
-async fn create_cycle(State(state): State<AppState>, ApiJson(body): ApiJson<CreateCycle>) -> ApiResult<Response> {
-    let cycle = state.app.create_cycle(body).await?;
+async fn create_cycle(Caller(app): Caller, ApiJson(body): ApiJson<CreateCycle>) -> ApiResult<Response> {
+    let cycle = app.create_cycle(body).await?;
     Ok(created(cycle.version, cycle))
 }
 
@@ -71,13 +72,13 @@ async fn get_cycle(State(state): State<AppState>, ApiPath(id): ApiPath<String>) 
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "Version edited")),
     responses((status = 200, body = CycleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_cycle(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<String>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateCycle>,
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
-    let cycle = state.app.update_cycle(&id, version, body).await?;
+    let cycle = app.update_cycle(&id, version, body).await?;
     Ok(with_etag(cycle.version, cycle))
 }
 
@@ -85,12 +86,12 @@ async fn update_cycle(
     params(("id" = String, Path)),
     responses((status = 200, body = CycleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn activate_cycle(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<String>,
     if_match: IfMatch,
     body: Option<ApiJson<StateChange>>,
 ) -> ApiResult<Response> {
-    let cycle = state.app.move_cycle(&id, if_match.or(body.and_then(|b| b.0.version)), CycleState::Active).await?;
+    let cycle = app.move_cycle(&id, if_match.or(body.and_then(|b| b.0.version)), CycleState::Active).await?;
     Ok(with_etag(cycle.version, cycle))
 }
 
@@ -99,11 +100,11 @@ async fn activate_cycle(
     params(("id" = String, Path)),
     responses((status = 200, body = CycleView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn close_cycle(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<String>,
     if_match: IfMatch,
     body: Option<ApiJson<StateChange>>,
 ) -> ApiResult<Response> {
-    let cycle = state.app.move_cycle(&id, if_match.or(body.and_then(|b| b.0.version)), CycleState::Closed).await?;
+    let cycle = app.move_cycle(&id, if_match.or(body.and_then(|b| b.0.version)), CycleState::Closed).await?;
     Ok(with_etag(cycle.version, cycle))
 }

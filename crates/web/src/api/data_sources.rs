@@ -3,6 +3,7 @@
 
 use super::created;
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use axum::Json;
@@ -27,8 +28,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(post, path = "/data-sources", tag = "kpis", request_body = CreateSource,
     responses((status = 201, body = DataSourceView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_source(State(state): State<AppState>, ApiJson(body): ApiJson<CreateSource>) -> ApiResult<Response> {
-    let source = state.app.create_data_source(body).await?;
+async fn create_source(Caller(app): Caller, ApiJson(body): ApiJson<CreateSource>) -> ApiResult<Response> {
+    let source = app.create_data_source(body).await?;
     Ok(created(source.version, source))
 }
 
@@ -59,8 +60,8 @@ async fn get_source(
 
 #[utoipa::path(delete, path = "/data-sources/{id}", tag = "kpis", params(("id" = DataSourceId, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn delete_source(State(state): State<AppState>, ApiPath(id): ApiPath<DataSourceId>) -> ApiResult<StatusCode> {
-    state.app.delete_data_source(id).await?;
+async fn delete_source(Caller(app): Caller, ApiPath(id): ApiPath<DataSourceId>) -> ApiResult<StatusCode> {
+    app.delete_data_source(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -68,6 +69,6 @@ async fn delete_source(State(state): State<AppState>, ApiPath(id): ApiPath<DataS
     description = "Runs the source now, whatever its schedule, and answers with what it pulled or why it failed.",
     params(("id" = DataSourceId, Path)),
     responses((status = 200, body = RunResult), (status = 404, body = ErrorBody)))]
-async fn run_source(State(state): State<AppState>, ApiPath(id): ApiPath<DataSourceId>) -> ApiResult<Json<RunResult>> {
-    Ok(Json(state.app.run_data_source(id).await?))
+async fn run_source(Caller(app): Caller, ApiPath(id): ApiPath<DataSourceId>) -> ApiResult<Json<RunResult>> {
+    Ok(Json(app.run_data_source(id).await?))
 }

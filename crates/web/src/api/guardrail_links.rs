@@ -2,6 +2,7 @@
 
 use super::created;
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use axum::Json;
@@ -43,17 +44,14 @@ async fn list_guardrail_links(
     description = "Links a guardrail KPI to an objective. While the guardrail's latest period breaches its threshold, \
                    the objective is paused; when it recovers, the objective resumes.",
     responses((status = 201, body = GuardrailLinked), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn link_guardrail(State(state): State<AppState>, ApiJson(body): ApiJson<LinkGuardrail>) -> ApiResult<Response> {
-    let linked = state.app.link_guardrail(body).await?;
+async fn link_guardrail(Caller(app): Caller, ApiJson(body): ApiJson<LinkGuardrail>) -> ApiResult<Response> {
+    let linked = app.link_guardrail(body).await?;
     Ok(created(1, linked))
 }
 
 #[utoipa::path(delete, path = "/guardrail-links/{id}", tag = "kpis", params(("id" = GuardrailLinkId, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn unlink_guardrail(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<GuardrailLinkId>,
-) -> ApiResult<StatusCode> {
-    state.app.unlink_guardrail(id).await?;
+async fn unlink_guardrail(Caller(app): Caller, ApiPath(id): ApiPath<GuardrailLinkId>) -> ApiResult<StatusCode> {
+    app.unlink_guardrail(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,7 @@
 
 use super::{created, with_etag};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
@@ -43,11 +44,8 @@ async fn list_initiatives(
 
 #[utoipa::path(post, path = "/initiatives", tag = "key-results", request_body = CreateInitiative,
     responses((status = 201, body = InitiativeView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_initiative(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateInitiative>,
-) -> ApiResult<Response> {
-    let initiative = state.app.create_initiative(body).await?;
+async fn create_initiative(Caller(app): Caller, ApiJson(body): ApiJson<CreateInitiative>) -> ApiResult<Response> {
+    let initiative = app.create_initiative(body).await?;
     Ok(created(initiative.version, initiative))
 }
 
@@ -62,12 +60,12 @@ async fn get_initiative(State(state): State<AppState>, ApiPath(id): ApiPath<Init
     params(("id" = InitiativeId, Path), ("If-Match" = Option<String>, Header, description = "Version edited")),
     responses((status = 200, body = InitiativeView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_initiative(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<InitiativeId>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateInitiative>,
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
-    let initiative = state.app.update_initiative(id, version, body).await?;
+    let initiative = app.update_initiative(id, version, body).await?;
     Ok(with_etag(initiative.version, initiative))
 }

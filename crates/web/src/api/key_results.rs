@@ -2,6 +2,7 @@
 
 use super::{AsOf, Paging, created, with_etag};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
@@ -60,11 +61,8 @@ async fn list_key_results(
 
 #[utoipa::path(post, path = "/key-results", tag = "key-results", request_body = CreateKeyResult,
     responses((status = 201, body = KeyResultView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_key_result(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateKeyResult>,
-) -> ApiResult<Response> {
-    let view = state.app.create_key_result(body).await?;
+async fn create_key_result(Caller(app): Caller, ApiJson(body): ApiJson<CreateKeyResult>) -> ApiResult<Response> {
+    let view = app.create_key_result(body).await?;
     Ok(created(view.version, view))
 }
 
@@ -99,13 +97,13 @@ async fn key_result_history(
     params(("id" = KeyResultId, Path), ("If-Match" = Option<String>, Header, description = "Version edited")),
     responses((status = 200, body = KeyResultView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_key_result(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<KeyResultId>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateKeyResult>,
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
-    let view = state.app.update_key_result(id, version, body).await?;
+    let view = app.update_key_result(id, version, body).await?;
     Ok(with_etag(view.version, view))
 }
 
@@ -127,11 +125,11 @@ async fn list_check_ins(
     responses((status = 201, body = CheckInRecorded), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "The cycle is closed"), (status = 422, body = ErrorBody)))]
 async fn record_check_in(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<KeyResultId>,
     ApiJson(body): ApiJson<RecordCheckIn>,
 ) -> ApiResult<Response> {
-    let recorded = state.app.record_check_in(id, body).await?;
+    let recorded = app.record_check_in(id, body).await?;
     Ok(created(recorded.key_result.version, recorded))
 }
 
@@ -140,12 +138,12 @@ async fn record_check_in(
     params(("id" = KeyResultId, Path), ("If-Match" = Option<String>, Header, description = "Version seen (optional)")),
     responses((status = 200, body = KeyResultView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn kill_key_result(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<KeyResultId>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<Kill>,
 ) -> ApiResult<Response> {
-    let view = state.app.kill_key_result(id, if_match.0, body).await?;
+    let view = app.kill_key_result(id, if_match.0, body).await?;
     Ok(with_etag(view.version, view))
 }
 
@@ -154,12 +152,12 @@ async fn kill_key_result(
     params(("id" = KeyResultId, Path), ("If-Match" = Option<String>, Header, description = "Version seen (optional)")),
     responses((status = 200, body = KeyResultView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn carry_forward(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<KeyResultId>,
     if_match: IfMatch,
     body: Option<ApiJson<CarryForward>>,
 ) -> ApiResult<Response> {
-    let view = state.app.carry_forward(id, if_match.or(body.and_then(|b| b.0.version))).await?;
+    let view = app.carry_forward(id, if_match.or(body.and_then(|b| b.0.version))).await?;
     Ok(with_etag(view.version, view))
 }
 

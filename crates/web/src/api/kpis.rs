@@ -3,6 +3,7 @@
 
 use super::{created, with_etag};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
@@ -98,8 +99,8 @@ async fn list_kpis(
 
 #[utoipa::path(post, path = "/kpis", tag = "kpis", request_body = CreateKpi,
     responses((status = 201, body = KpiView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_kpi(State(state): State<AppState>, ApiJson(body): ApiJson<CreateKpi>) -> ApiResult<Response> {
-    let kpi = state.app.create_kpi(body).await?;
+async fn create_kpi(Caller(app): Caller, ApiJson(body): ApiJson<CreateKpi>) -> ApiResult<Response> {
+    let kpi = app.create_kpi(body).await?;
     Ok(created(kpi.version, kpi))
 }
 
@@ -114,13 +115,13 @@ async fn get_kpi(State(state): State<AppState>, ApiPath(id): ApiPath<String>) ->
     params(("id" = String, Path, description = "KPI id or key"), ("If-Match" = Option<String>, Header, description = "Version edited")),
     responses((status = 200, body = KpiView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_kpi(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<String>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateKpi>,
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
-    let kpi = state.app.update_kpi(&id, version, body).await?;
+    let kpi = app.update_kpi(&id, version, body).await?;
     Ok(with_etag(kpi.version, kpi))
 }
 

@@ -2,6 +2,7 @@
 
 use super::{Paging, created, with_etag};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
@@ -26,8 +27,8 @@ async fn list_kras(State(state): State<AppState>, ApiQuery(q): ApiQuery<Paging>)
 #[utoipa::path(post, path = "/kras", tag = "kpis", request_body = CreateKra,
     description = "A Key Result Area: a named group of a role's KPIs (3–7 per role is the norm).",
     responses((status = 201, body = KraView), (status = 422, body = ErrorBody)))]
-async fn create_kra(State(state): State<AppState>, ApiJson(body): ApiJson<CreateKra>) -> ApiResult<Response> {
-    let kra = state.app.create_kra(body).await?;
+async fn create_kra(Caller(app): Caller, ApiJson(body): ApiJson<CreateKra>) -> ApiResult<Response> {
+    let kra = app.create_kra(body).await?;
     Ok(created(kra.version, kra))
 }
 
@@ -41,11 +42,11 @@ async fn get_kra(State(state): State<AppState>, ApiPath(id): ApiPath<KraId>) -> 
 #[utoipa::path(put, path = "/kras/{id}/kpis", tag = "kpis", request_body = SetKraKpis, params(("id" = KraId, Path)),
     responses((status = 200, body = KraView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn set_kra_kpis(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<KraId>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<SetKraKpis>,
 ) -> ApiResult<Response> {
-    let kra = state.app.set_kra_kpis(id, if_match.0, body).await?;
+    let kra = app.set_kra_kpis(id, if_match.0, body).await?;
     Ok(with_etag(kra.version, kra))
 }

@@ -1,6 +1,7 @@
 //! Measurement batches (JSON or CSV) into one KPI or many, and a KPI's raw points.
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiBytes, ApiPath, ApiQuery};
 use axum::Json;
@@ -42,13 +43,13 @@ fn read_batch(headers: &HeaderMap, body: &[u8]) -> ApiResult<(Vec<PointIn>, Batc
 }
 
 async fn ingest(
-    state: &AppState,
+    app: &quarterdeck_app::App,
     headers: &HeaderMap,
     body: &[u8],
     kpi: Option<&str>,
 ) -> ApiResult<Json<IngestReport>> {
     let (points, format) = read_batch(headers, body)?;
-    Ok(Json(state.app.ingest(points, kpi, format, MAX_POINTS).await?))
+    Ok(Json(app.ingest(points, kpi, format, MAX_POINTS).await?))
 }
 
 #[utoipa::path(post, path = "/kpis/{id}/measurements", tag = "kpis",
@@ -59,12 +60,12 @@ async fn ingest(
     request_body(content = Batch, content_type = "application/json"),
     responses((status = 200, body = IngestReport), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn ingest_kpi_measurements(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
 ) -> ApiResult<Json<IngestReport>> {
-    ingest(&state, &headers, &body, Some(&id)).await
+    ingest(&app, &headers, &body, Some(&id)).await
 }
 
 #[utoipa::path(post, path = "/measurements", tag = "kpis",
@@ -72,11 +73,11 @@ async fn ingest_kpi_measurements(
     request_body(content = Batch, content_type = "application/json"),
     responses((status = 200, body = IngestReport), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn ingest_measurements(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
 ) -> ApiResult<Json<IngestReport>> {
-    ingest(&state, &headers, &body, None).await
+    ingest(&app, &headers, &body, None).await
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1,5 +1,6 @@
 //! The JSON API, one module per resource; each exposes `routes()`.
 
+pub mod accounts;
 pub mod alignments;
 pub mod audit;
 pub mod cycles;
@@ -28,6 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(accounts::routes())
         .merge(units::routes())
         .merge(people::routes())
         .merge(cycles::routes())

@@ -2,6 +2,7 @@
 
 use super::{AsOf, Paging, created, with_etag};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
@@ -90,11 +91,8 @@ async fn list_objectives(
 
 #[utoipa::path(post, path = "/objectives", tag = "objectives", request_body = CreateObjective,
     responses((status = 201, body = ObjectiveView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_objective(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateObjective>,
-) -> ApiResult<Response> {
-    let view = state.app.create_objective(body).await?;
+async fn create_objective(Caller(app): Caller, ApiJson(body): ApiJson<CreateObjective>) -> ApiResult<Response> {
+    let view = app.create_objective(body).await?;
     Ok(created(view.version, view))
 }
 
@@ -129,13 +127,13 @@ async fn objective_history(
     params(("id" = ObjectiveId, Path), ("If-Match" = Option<String>, Header, description = "Version edited")),
     responses((status = 200, body = ObjectiveView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_objective(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<ObjectiveId>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateObjective>,
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
-    let view = state.app.update_objective(id, version, body).await?;
+    let view = app.update_objective(id, version, body).await?;
     Ok(with_etag(view.version, view))
 }
 
@@ -144,11 +142,11 @@ async fn update_objective(
     params(("id" = ObjectiveId, Path), ("If-Match" = Option<String>, Header, description = "Version seen (optional)")),
     responses((status = 200, body = ObjectiveView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn change_status(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<ObjectiveId>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<StatusChange>,
 ) -> ApiResult<Response> {
-    let view = state.app.change_objective_status(id, if_match.0, body).await?;
+    let view = app.change_objective_status(id, if_match.0, body).await?;
     Ok(with_etag(view.version, view))
 }

@@ -2,6 +2,7 @@
 
 use super::{created, with_etag};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
@@ -42,8 +43,8 @@ async fn list_people(
 
 #[utoipa::path(post, path = "/people", tag = "organisation", request_body = CreatePerson,
     responses((status = 201, body = PersonView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_person(State(state): State<AppState>, ApiJson(body): ApiJson<CreatePerson>) -> ApiResult<Response> {
-    let person = state.app.create_person(body).await?;
+async fn create_person(Caller(app): Caller, ApiJson(body): ApiJson<CreatePerson>) -> ApiResult<Response> {
+    let person = app.create_person(body).await?;
     Ok(created(person.version, person))
 }
 
@@ -58,12 +59,12 @@ async fn get_person(State(state): State<AppState>, ApiPath(id): ApiPath<PersonId
     params(("id" = PersonId, Path), ("If-Match" = Option<String>, Header, description = "Version edited")),
     responses((status = 200, body = PersonView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_person(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<PersonId>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdatePerson>,
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
-    let person = state.app.update_person(id, version, body).await?;
+    let person = app.update_person(id, version, body).await?;
     Ok(with_etag(person.version, person))
 }

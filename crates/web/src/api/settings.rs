@@ -2,6 +2,7 @@
 
 use super::with_etag;
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, IfMatch};
 use axum::extract::State;
@@ -28,11 +29,11 @@ async fn get_settings(State(state): State<AppState>) -> ApiResult<Response> {
     responses((status = 200, body = Settings), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_settings(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateSettings>,
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
-    let settings = state.app.update_settings(version, body).await?;
+    let settings = app.update_settings(version, body).await?;
     Ok(with_etag(settings.version, settings))
 }

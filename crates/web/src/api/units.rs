@@ -2,6 +2,7 @@
 
 use super::{Paging, created, with_etag};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
@@ -47,8 +48,8 @@ async fn list_units(
 
 #[utoipa::path(post, path = "/units", tag = "organisation", request_body = CreateUnit,
     responses((status = 201, body = UnitView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_unit(State(state): State<AppState>, ApiJson(body): ApiJson<CreateUnit>) -> ApiResult<Response> {
-    let unit = state.app.create_unit(body).await?;
+async fn create_unit(Caller(app): Caller, ApiJson(body): ApiJson<CreateUnit>) -> ApiResult<Response> {
+    let unit = app.create_unit(body).await?;
     Ok(created(unit.version, unit))
 }
 
@@ -63,13 +64,13 @@ async fn get_unit(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -
     params(("id" = String, Path, description = "Unit id or slug"), ("If-Match" = Option<String>, Header, description = "Version edited")),
     responses((status = 200, body = UnitView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn update_unit(
-    State(state): State<AppState>,
+    Caller(app): Caller,
     ApiPath(id): ApiPath<String>,
     if_match: IfMatch,
     ApiJson(body): ApiJson<UpdateUnit>,
 ) -> ApiResult<Response> {
     let version = if_match.require(body.version)?;
-    let unit = state.app.update_unit(&id, version, body).await?;
+    let unit = app.update_unit(&id, version, body).await?;
     Ok(with_etag(unit.version, unit))
 }
 

@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 use quarterdeck_app::App;
+use quarterdeck_app::accounts::{AddUser, CreateToken};
+use quarterdeck_domain::access::Role;
+use quarterdeck_domain::ids::PersonId;
 use quarterdeck_store::Store;
 use quarterdeck_web::{AppState, router};
 use reqwest::StatusCode;
@@ -11,16 +14,58 @@ use std::sync::Arc;
 
 pub struct Server {
     pub base: String,
+    /// A client that sends the admin's token with every request.
     pub http: reqwest::Client,
+    /// A client that sends no credentials.
+    pub anonymous: reqwest::Client,
+    /// The application behind the server, acting as the system (to set up users and tokens).
+    pub app: App,
+    /// The admin's token `http` sends (for tests that write raw HTTP).
+    pub secret: String,
+}
+
+/// A client sending `Authorization: Bearer <secret>` with every request.
+pub fn client_with(secret: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
+/// Adds a user of this role (no password) and makes a token with these scopes; the secret.
+pub async fn token_for(app: &App, email: &str, role: Role, person: Option<PersonId>, scopes: &[&str]) -> String {
+    let user = match app.find_user(email).await {
+        Ok(u) => u.id,
+        Err(_) => {
+            let input = AddUser { email: email.into(), name: email.into(), role, person_id: person, password: None };
+            app.add_user(input).await.unwrap().id
+        }
+    };
+    let input = CreateToken {
+        name: "tests".into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        kpis: Vec::new(),
+        expires_in_days: None,
+        user: Some(user.to_string()),
+    };
+    app.create_token(input).await.unwrap().secret
 }
 
 impl Server {
+    /// A server on a random port, and a client holding an admin's token.
     pub async fn start(store: Arc<dyn Store>) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = router(AppState::new(App::new(store)));
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Server { base: format!("http://{addr}"), http: reqwest::Client::new() }
+        let app = App::new(store);
+        let router = router(AppState::new(app.clone()));
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let secret = token_for(&app, "admin@example.com", Role::Admin, None, &["admin"]).await;
+        Server {
+            base: format!("http://{addr}"),
+            http: client_with(&secret),
+            anonymous: reqwest::Client::new(),
+            app,
+            secret,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

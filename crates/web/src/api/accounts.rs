@@ -1,0 +1,112 @@
+//! Who am I, users (admins manage them) and API tokens (each user manages their own).
+
+use super::{Paging, created, with_etag};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use quarterdeck_app::accounts::{AddUser, CreateToken, CreatedToken, TokenView, UpdateUser, UserView};
+use quarterdeck_app::{ListPage, page};
+use quarterdeck_domain::access::{Rights, Scope};
+use quarterdeck_domain::actor::Actor;
+use quarterdeck_domain::ids::{TokenId, UserId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_users, add_user))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+}
+
+/// The party a request acts for.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    #[schema(value_type = Object)]
+    pub actor: Actor,
+    /// `admin`, `lead`, `member` or `viewer`; none when nobody is signed in.
+    pub role: Option<String>,
+    /// The token's scopes, when a token is used.
+    pub scopes: Option<Vec<Scope>>,
+}
+
+#[utoipa::path(get, path = "/me", tag = "accounts", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(Caller(app): Caller) -> Json<Me> {
+    let (role, scopes) = match app.rights() {
+        Rights::User { member, token } => {
+            (Some(member.role.to_string()), token.as_ref().map(|(_, s)| s.scopes.iter().copied().collect()))
+        }
+        _ => (None, None),
+    };
+    Json(Me { actor: app.actor().clone(), role, scopes })
+}
+
+#[utoipa::path(get, path = "/users", tag = "accounts", params(Paging),
+    responses((status = 200, body = ListPage<UserView>), (status = 403, body = ErrorBody)))]
+async fn list_users(Caller(app): Caller, ApiQuery(q): ApiQuery<Paging>) -> ApiResult<Json<ListPage<UserView>>> {
+    Ok(Json(app.list_users(page(q.limit, q.cursor.as_deref())?).await?))
+}
+
+#[utoipa::path(post, path = "/users", tag = "accounts", request_body = AddUser,
+    responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_user(Caller(app): Caller, ApiJson(body): ApiJson<AddUser>) -> ApiResult<Response> {
+    let user = app.add_user(body).await?;
+    Ok(created(user.version, user))
+}
+
+#[utoipa::path(get, path = "/users/{id}", tag = "accounts", params(("id" = String, Path, description = "User id or e-mail address")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_user(Caller(app): Caller, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
+    let user = app.get_user(&id).await?;
+    Ok(with_etag(user.version, user))
+}
+
+#[utoipa::path(patch, path = "/users/{id}", tag = "accounts", request_body = UpdateUser,
+    params(("id" = UserId, Path), ("If-Match" = Option<String>, Header, description = "Version edited")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 428, body = ErrorBody)))]
+async fn update_user(
+    Caller(app): Caller,
+    ApiPath(id): ApiPath<UserId>,
+    if_match: IfMatch,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> ApiResult<Response> {
+    let version = if_match.require(body.version)?;
+    let user = app.update_user(id, version, body).await?;
+    Ok(with_etag(user.version, user))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListTokens {
+    /// Whose tokens (admins only; default: your own). An id or an e-mail address.
+    pub user: Option<String>,
+}
+
+#[utoipa::path(get, path = "/tokens", tag = "accounts", params(ListTokens),
+    responses((status = 200, body = Vec<TokenView>), (status = 403, body = ErrorBody)))]
+async fn list_tokens(Caller(app): Caller, ApiQuery(q): ApiQuery<ListTokens>) -> ApiResult<Json<Vec<TokenView>>> {
+    Ok(Json(app.list_tokens(q.user.as_deref()).await?))
+}
+
+#[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = CreateToken,
+    description = "Creates an API token; the answer carries its secret, shown this once.",
+    responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_token(Caller(app): Caller, ApiJson(body): ApiJson<CreateToken>) -> ApiResult<Response> {
+    let made = app.create_token(body).await?;
+    Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "accounts", params(("id" = TokenId, Path)),
+    description = "Revokes a token: it stops working at once (within 10 seconds on other servers of the same database).",
+    responses((status = 200, body = TokenView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn revoke_token(Caller(app): Caller, ApiPath(id): ApiPath<TokenId>) -> ApiResult<Json<TokenView>> {
+    Ok(Json(app.revoke_token(id).await?))
+}

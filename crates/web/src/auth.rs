@@ -1,0 +1,97 @@
+//! Who is asking: every request under `/api/v1` is authenticated here, once, into the
+//! application acting for that party ([`Caller`]); handlers take it and call the use case,
+//! which decides what the party may do. Nothing here decides rights beyond "is someone
+//! there": the application layer does, for every front end alike.
+//!
+//! A request names its party with `Authorization: Bearer <token>`. Without credentials it is
+//! anonymous: it may read only when the server allows anonymous reading (a wall display),
+//! and never write — refused here already, before any body is read, and again by every
+//! use case.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use quarterdeck_app::{App, AppError};
+use quarterdeck_domain::access::Rights;
+use quarterdeck_domain::error::Code;
+
+/// The application acting for the party of this request.
+#[derive(Clone)]
+pub struct Caller(pub App);
+
+/// Paths anyone may read: the health check and the API's description.
+fn public(path: &str) -> bool {
+    path == "/healthz" || path == "/api/v1/openapi.json"
+}
+
+fn safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The credentials of a request, if it carries any: the token of `Authorization: Bearer`.
+fn bearer(parts: &axum::http::HeaderMap) -> Result<Option<&str>, AppError> {
+    let Some(raw) = parts.get(AUTHORIZATION) else { return Ok(None) };
+    let text = raw.to_str().unwrap_or_default().trim();
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(AppError::new(
+            Code::Unauthenticated,
+            "the Authorization header must be 'Bearer <token>'; create a token with 'quarterdeck token create'",
+        )),
+    }
+}
+
+fn refuse(e: AppError) -> Response {
+    let mut res = ApiError::from(e).into_response();
+    res.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"quarterdeck\""));
+    res
+}
+
+/// Authenticates the request and hands the acting application on as [`Caller`].
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if public(path) {
+        return next.run(req).await;
+    }
+    let caller = match bearer(req.headers()) {
+        Err(e) => return refuse(e),
+        Ok(Some(token)) => match state.app.with_token(token).await {
+            Ok(app) => app,
+            Err(e) => return refuse(e),
+        },
+        Ok(None) => {
+            let app = state.app.clone().with_rights(Rights::Anonymous { read: state.anonymous_read });
+            let allowed = if safe(req.method()) { app.may_read() } else { Err(anonymous_write()) };
+            if let Err(e) = allowed {
+                return refuse(e);
+            }
+            app
+        }
+    };
+    req.extensions_mut().insert(Caller(caller));
+    next.run(req).await
+}
+
+fn anonymous_write() -> AppError {
+    AppError::new(
+        Code::Unauthenticated,
+        "writing needs credentials: send an API token as 'Authorization: Bearer <token>' \
+         (create one with 'quarterdeck token create')",
+    )
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    /// The caller the middleware found; a route outside it acts for nobody (and may not write).
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| anonymous_write().into())
+    }
+}
