@@ -177,14 +177,10 @@ impl AccountStore for SqlStore {
         if patch.person_id.is_some() {
             require_ref(&mut c, "people", "person", "person_id", person.map(|p| p.to_string())).await?;
         }
-        let mut s = q!(
-            "UPDATE users SET version = version + 1, updated_at = $1, name = $2, role = $3, person_id = $4, active = $5",
-            now,
-            patch.name.map(|n| n.into_string()).unwrap_or(current.name.clone()),
-            patch.role.unwrap_or(current.role).as_str(),
-            person,
-            i64::from(patch.active.unwrap_or(current.active))
-        );
+        let mut s = Sql::new("UPDATE users SET version = version + 1, updated_at = ");
+        s.bind(now).push(", name = ").bind(patch.name.map(|n| n.into_string()).unwrap_or(current.name.clone()));
+        s.push(", role = ").bind(patch.role.unwrap_or(current.role).as_str()).push(", person_id = ").bind(person);
+        s.push(", active = ").bind(i64::from(patch.active.unwrap_or(current.active)));
         if let Some(hash) = patch.password_hash {
             s.push(", password_hash = ").bind(hash);
         }
