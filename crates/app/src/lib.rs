@@ -24,6 +24,7 @@ pub mod org;
 pub mod plan;
 mod read_model;
 pub mod resolve;
+pub mod sessions;
 pub mod sources;
 pub mod views;
 

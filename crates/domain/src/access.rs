@@ -172,6 +172,41 @@ impl Rights {
     }
 }
 
+impl Role {
+    /// How much a role may do, for picking the strongest of several (admin highest).
+    fn rank(self) -> u8 {
+        match self {
+            Role::Admin => 3,
+            Role::Lead => 2,
+            Role::Member => 1,
+            Role::Viewer => 0,
+        }
+    }
+}
+
+/// The role a single-sign-on user gets from the groups their identity provider names: the
+/// strongest role any of their groups maps to, or the default when none does.
+pub fn role_from_groups(groups: &[String], map: &[(String, Role)], default: Role) -> Role {
+    map.iter()
+        .filter(|(group, _)| groups.iter().any(|g| g == group))
+        .map(|(_, role)| *role)
+        .max_by_key(|r| r.rank())
+        .unwrap_or(default)
+}
+
+/// Reads a group-to-role map written `group=role,group=role` (the operator's setting).
+pub fn parse_group_roles(text: &str) -> Result<Vec<(String, Role)>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (group, role) =
+                pair.split_once('=').ok_or_else(|| format!("'{pair}' is not group=role (e.g. okr-admins=admin)"))?;
+            Ok((group.trim().to_owned(), role.trim().parse::<Role>()?))
+        })
+        .collect()
+}
+
 /// The least a password must be: long enough that guessing it online is hopeless
 /// (NIST SP 800-63B asks for 8 at least; 10 leaves a margin), and not longer than a hash
 /// function should be asked to read.
@@ -269,6 +304,18 @@ mod tests {
         assert!(check_password(&"x".repeat(257)).is_err());
     }
 
+    #[test]
+    fn groups_map_to_the_strongest_role() {
+        let map = parse_group_roles("okr-admins=admin, team-leads=lead").unwrap();
+        let groups = |g: &[&str]| g.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(role_from_groups(&groups(&["team-leads", "okr-admins"]), &map, Role::Viewer), Role::Admin);
+        assert_eq!(role_from_groups(&groups(&["team-leads"]), &map, Role::Viewer), Role::Lead);
+        assert_eq!(role_from_groups(&groups(&["staff"]), &map, Role::Member), Role::Member);
+        assert!(parse_group_roles("okr-admins").is_err());
+        assert!(parse_group_roles("okr-admins=root").is_err());
+        assert_eq!(parse_group_roles("").unwrap(), vec![]);
+    }
+
     fn any_role() -> impl Strategy<Value = Role> {
         prop::sample::select(Role::ALL.to_vec())
     }
@@ -310,6 +357,21 @@ mod tests {
             }
             prop_assert!(permits(&Rights::System, &action).is_ok());
             prop_assert!(permits(&tokened, &Action::Read).is_ok());
+        }
+
+        /// A mapped role is one of the mapped ones or the default, and never weaker than any
+        /// mapped group the user is in.
+        #[test]
+        fn group_roles_pick_the_strongest(mine in prop::collection::vec(0usize..4, 0..4), default in any_role()) {
+            let map: Vec<(String, Role)> = Role::ALL.iter().enumerate().map(|(i, r)| (format!("g{i}"), *r)).collect();
+            let groups: Vec<String> = mine.iter().map(|i| format!("g{i}")).collect();
+            let got = role_from_groups(&groups, &map, default);
+            if groups.is_empty() {
+                prop_assert_eq!(got, default);
+            }
+            for i in &mine {
+                prop_assert!(got.rank() >= Role::ALL[*i].rank());
+            }
         }
 
         /// Roles are ordered: whatever a viewer may, a member may; whatever a member may, an admin may.

@@ -50,4 +50,6 @@ id_type!(
     UserId,
     /// An API token of a user.
     TokenId,
+    /// A browser session of a user.
+    SessionId,
 );

@@ -140,6 +140,37 @@ fn kpi(key: &str) -> NewKpi {
     }
 }
 
+/// A client of its own for one benchmark: an admin's fresh API token on that store, sent with
+/// every request (authentication is part of what is measured).
+async fn client(store: &Arc<dyn Store>) -> reqwest::Client {
+    let app = quarterdeck_app::App::new(store.clone());
+    let email = "bench@example.com";
+    let user = match app.find_user(email).await {
+        Ok(u) => u.id,
+        Err(_) => {
+            let input = quarterdeck_app::accounts::AddUser {
+                email: email.into(),
+                name: "Benchmark".into(),
+                role: quarterdeck_domain::access::Role::Admin,
+                person_id: None,
+                password: None,
+            };
+            app.add_user(input).await.expect("bench user").id
+        }
+    };
+    let input = quarterdeck_app::accounts::CreateToken {
+        name: "bench".into(),
+        scopes: vec!["admin".into()],
+        kpis: Vec::new(),
+        expires_in_days: Some(1),
+        user: Some(user.to_string()),
+    };
+    let secret = app.create_token(input).await.expect("bench token").secret;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {secret}").parse().expect("header"));
+    reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).default_headers(headers).build().expect("client")
+}
+
 async fn serve(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -154,8 +185,8 @@ fn percentile(mut xs: Vec<Duration>, p: f64) -> Duration {
 
 /// Points/s through the HTTP API, and p99 per request.
 async fn http_ingest(store: Arc<dyn Store>, key: &str, batch: usize, batches: usize, offset: usize) -> (f64, Duration) {
+    let client = client(&store).await;
     let base = serve(router(AppState::new(quarterdeck_app::App::new(store)))).await;
-    let client = reqwest::Client::new();
     let start_at = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     let bodies: Vec<String> = (0..batches)
         .map(|b| {
@@ -385,7 +416,7 @@ async fn list_page(store: Arc<dyn Store>, backend: &str) {
     let path_q = format!("/api/v1/objectives?cycle={}&limit=50&include=key_results", cycle.id);
     let app = router(AppState::new(quarterdeck_app::App::new(store.clone())));
     let base = serve(app.clone()).await;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
+    let client = client(&store).await;
     let bytes = client.get(format!("{base}{path_q}")).send().await.expect("GET").bytes().await.expect("body");
     let base = serve(with_memory(app, bytes.clone())).await;
     let krs = key_results_of(&store, cycle.id).await;
@@ -496,7 +527,7 @@ async fn kpi_pages(store: Arc<dyn Store>, backend: &str) {
         ..AppState::new(quarterdeck_app::App::new(store.clone()))
     }))
     .await;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
+    let client = client(&store).await;
     for (label, path) in pages {
         let base = serve(app.clone()).await;
         let res = client.get(format!("{base}{path}")).send().await.expect("GET");
@@ -641,7 +672,7 @@ async fn check_ins() {
     let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
     let krs = key_results_of(&store, cycle.id).await;
     let base = serve(router(AppState::new(quarterdeck_app::App::new(store.clone())))).await;
-    let client = reqwest::Client::new();
+    let client = client(&store).await;
 
     // One at a time: the cost of one check-in in a large organisation, and in a small one.
     let one_p50 = one_at_a_time(&client, &base, &krs).await;
@@ -656,7 +687,8 @@ async fn check_ins() {
     let small_cycle = small.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
     let small_krs = key_results_of(&small, small_cycle.id).await;
     let small_base = serve(router(AppState::new(quarterdeck_app::App::new(small.clone())))).await;
-    let small_p50 = one_at_a_time(&client, &small_base, &small_krs).await;
+    let small_client = self::client(&small).await;
+    let small_p50 = one_at_a_time(&small_client, &small_base, &small_krs).await;
 
     let path = dir.path().join("large.db");
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("connect");
@@ -670,7 +702,7 @@ async fn check_ins() {
     check_in_runs!(
         "sqlite",
         "small demo",
-        client,
+        small_client,
         small_base,
         small_krs,
         small_conn,
@@ -716,6 +748,7 @@ async fn memory() {
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await.expect("connect");
     let units: Vec<(String,)> = sqlx::query_as("SELECT id FROM units").fetch_all(&mut conn).await.expect("units");
     conn.close().await.expect("close");
+    let client = client(&store).await;
     drop(store);
 
     let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
@@ -744,7 +777,6 @@ async fn memory() {
             }
         }
     }
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().expect("client");
     let started = Instant::now();
     let writer = tokio::spawn(steady_check_ins(client.clone(), base.clone(), krs, 20.0, LOAD_FOR * 4));
     let pages = Arc::new(pages);
@@ -842,7 +874,7 @@ async fn check_ins_postgres(pg: &PgDemo) {
     let cycle = store.current_cycle(Utc::now().date_naive()).await.expect("cycle").expect("a current cycle");
     let krs = key_results_of(&store, cycle.id).await;
     let base = serve(router(AppState::new(quarterdeck_app::App::new(store.clone())))).await;
-    let client = reqwest::Client::new();
+    let client = client(&store).await;
     let one_p50 = one_at_a_time(&client, &base, &krs).await;
     let mut conn = sqlx::PgConnection::connect(&pg.db_url).await.expect("connect");
     check_in_runs!("postgres", "large demo", client, base, krs, conn, "$1, $2, $3, 'on_track', 'bench', NULL, $4, $5");

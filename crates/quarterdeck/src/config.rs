@@ -26,6 +26,21 @@ pub struct Config {
     /// Whether requests without credentials may read everything (a wall display on a
     /// trusted network). They never write.
     pub anonymous_read: bool,
+    /// Single sign-on: the OpenID Connect issuer URL (empty: off).
+    pub oidc_issuer: String,
+    pub oidc_client_id: String,
+    /// The client secret (set it in the environment, not in a file others read).
+    pub oidc_client_secret: String,
+    /// This server's callback as browsers reach it (`https://okr.example.com/auth/oidc/callback`).
+    pub oidc_redirect_url: String,
+    /// Whether a person the provider vouches for gets a user on first sign-in.
+    pub oidc_create_users: bool,
+    /// The role of such a user when no group maps to one.
+    pub oidc_default_role: String,
+    /// The user-info claim that lists a person's groups.
+    pub oidc_groups_claim: String,
+    /// Groups and the roles they give: `okr-admins=admin,team-leads=lead`.
+    pub oidc_group_roles: String,
 }
 
 impl Default for Config {
@@ -37,6 +52,14 @@ impl Default for Config {
             allowed_hosts: String::new(),
             source_allowed_hosts: String::new(),
             anonymous_read: false,
+            oidc_issuer: String::new(),
+            oidc_client_id: String::new(),
+            oidc_client_secret: String::new(),
+            oidc_redirect_url: String::new(),
+            oidc_create_users: false,
+            oidc_default_role: "member".into(),
+            oidc_groups_claim: "groups".into(),
+            oidc_group_roles: String::new(),
         }
     }
 }
@@ -61,6 +84,14 @@ impl Config {
                 "allowed_hosts",
                 "source_allowed_hosts",
                 "anonymous_read",
+                "oidc_issuer",
+                "oidc_client_id",
+                "oidc_client_secret",
+                "oidc_redirect_url",
+                "oidc_create_users",
+                "oidc_default_role",
+                "oidc_groups_claim",
+                "oidc_group_roles",
             ]))
             .extract()
             .with_context(|| format!("reading settings ({} and QUARTERDECK_* variables)", path.display()))
@@ -74,6 +105,36 @@ impl Config {
     /// Which hosts HTTP data sources may reach.
     pub fn source_reach(&self) -> quarterdeck_app::sources::Reach {
         quarterdeck_app::sources::Reach::allowing(list(&self.source_allowed_hosts))
+    }
+
+    /// Single sign-on, when an issuer is set; a setting that cannot be read says which.
+    pub fn oidc(&self, bound: std::net::SocketAddr) -> anyhow::Result<Option<quarterdeck_web::oidc::OidcSettings>> {
+        if self.oidc_issuer.trim().is_empty() {
+            return Ok(None);
+        }
+        if self.oidc_client_id.trim().is_empty() {
+            anyhow::bail!("oidc_issuer is set but oidc_client_id is not (QUARTERDECK_OIDC_CLIENT_ID)");
+        }
+        let default_role =
+            self.oidc_default_role.parse().map_err(|e: String| anyhow::anyhow!("oidc_default_role: {e}"))?;
+        let group_roles = quarterdeck_domain::access::parse_group_roles(&self.oidc_group_roles)
+            .map_err(|e| anyhow::anyhow!("oidc_group_roles: {e}"))?;
+        let redirect_url = match self.oidc_redirect_url.trim() {
+            "" => format!("http://{bound}/auth/oidc/callback"),
+            url => url.to_owned(),
+        };
+        Ok(Some(quarterdeck_web::oidc::OidcSettings {
+            issuer: self.oidc_issuer.trim().to_owned(),
+            client_id: self.oidc_client_id.trim().to_owned(),
+            client_secret: Some(self.oidc_client_secret.clone()).filter(|s| !s.is_empty()),
+            redirect_url,
+            groups_claim: self.oidc_groups_claim.clone(),
+            policy: quarterdeck_app::sessions::SsoPolicy {
+                create_users: self.oidc_create_users,
+                default_role,
+                group_roles,
+            },
+        }))
     }
 
     pub fn db_url(&self) -> anyhow::Result<DbUrl> {

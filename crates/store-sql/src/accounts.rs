@@ -2,18 +2,19 @@
 //! never enter a `User`, so neither the audit trail nor any answer can carry one.
 
 use crate::db::{Conn, Sql, q};
-use crate::rows::{convert, micros, opt_word, time, word};
+use crate::rows::{convert, micros, opt_time, opt_word, time, word};
 use crate::store::require_ref;
 use crate::write::Writer;
 use crate::{SqlStore, applied, check_version, found, new_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use quarterdeck_domain::ids::{PersonId, TokenId, UnitId, UserId};
+use quarterdeck_domain::ids::{PersonId, SessionId, TokenId, UnitId, UserId};
 use quarterdeck_store::accounts::*;
 use quarterdeck_store::{Ctx, Page, PageRequest, StoreError, StoreResult};
 
 const USER_COLUMNS: &str =
     "id, version, created_at, updated_at, email, name, role, person_id, active, password_hash IS NOT NULL";
+const SESSION_COLUMNS: &str = "id, user_id, csrf, created_at, last_seen_at, expires_at, revoked_at";
 const TOKEN_COLUMNS: &str = "id, user_id, name, scopes, kpis, created_at, expires_at, last_used_at, revoked_at";
 
 #[derive(sqlx::FromRow)]
@@ -61,10 +62,6 @@ struct TokenRow {
     revoked_at: Option<i64>,
 }
 
-fn opt_time(field: &str, v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
-    v.map(|m| time(field, m)).transpose()
-}
-
 /// Space-separated words (scopes, KPI ids), as stored.
 fn words<T: std::str::FromStr>(field: &str, s: &str) -> StoreResult<Vec<T>> {
     s.split_whitespace().map(|w| word(field, w)).collect()
@@ -89,6 +86,42 @@ impl TryFrom<TokenRow> for ApiToken {
             revoked_at: opt_time("revoked_at", r.revoked_at)?,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    user_id: String,
+    csrf: String,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        Ok(Session {
+            id: word("session id", &r.id)?,
+            user_id: word("user_id", &r.user_id)?,
+            csrf: r.csrf,
+            created_at: time("created_at", r.created_at)?,
+            last_seen_at: time("last_seen_at", r.last_seen_at)?,
+            expires_at: time("expires_at", r.expires_at)?,
+            revoked_at: opt_time("revoked_at", r.revoked_at)?,
+        })
+    }
+}
+
+/// A user and the unit of their person: who a token or a session acts for.
+async fn owner_in(c: &mut Conn<'_>, user: UserId) -> StoreResult<(User, Option<UnitId>)> {
+    let user = found("user", user, user_in(c, &user.to_string()).await?)?;
+    let unit = match user.person_id {
+        Some(p) => person_unit_in(c, p).await?,
+        None => None,
+    };
+    Ok((user, unit))
 }
 
 async fn user_in(c: &mut Conn<'_>, id: &str) -> StoreResult<Option<User>> {
@@ -258,17 +291,101 @@ impl AccountStore for SqlStore {
         let row: Option<TokenRow> =
             c.fetch_optional(&q!(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE hash = $1"), hash)).await?;
         let Some(token) = row.map(ApiToken::try_from).transpose()? else { return Ok(None) };
-        let user = found("user", token.user_id, user_in(&mut c, &token.user_id.to_string()).await?)?;
-        let unit_id = match user.person_id {
-            Some(p) => person_unit_in(&mut c, p).await?,
-            None => None,
-        };
+        let (user, unit_id) = owner_in(&mut c, token.user_id).await?;
         Ok(Some(TokenOwner { token, user, unit_id }))
     }
 
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> StoreResult<()> {
         let mut tx = self.pools.begin().await?;
         tx.conn().execute(&q!("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", micros(at), id)).await?;
+        tx.commit().await
+    }
+
+    async fn create_session(&self, ctx: &Ctx, new: NewSession) -> StoreResult<Session> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let now = w.now();
+        let mut c = w.conn();
+        let id = SessionId(new_id());
+        let insert = q!(
+            "INSERT INTO sessions (id, user_id, hash, csrf, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
+            id,
+            new.user_id,
+            &new.hash,
+            &new.csrf,
+            now,
+            micros(new.expires_at)
+        );
+        c.execute(&insert).await?;
+        let row: SessionRow =
+            c.fetch_one(&q!(format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"), id)).await?;
+        let session = Session::try_from(row)?;
+        w.created("session", id, &session);
+        w.commit().await?;
+        Ok(session)
+    }
+
+    async fn session_owner(&self, hash: &str) -> StoreResult<Option<SessionOwner>> {
+        let mut r = self.pools.reader().await?;
+        let mut c = r.conn();
+        let row: Option<SessionRow> =
+            c.fetch_optional(&q!(format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE hash = $1"), hash)).await?;
+        let Some(session) = row.map(Session::try_from).transpose()? else { return Ok(None) };
+        let (user, unit_id) = owner_in(&mut c, session.user_id).await?;
+        Ok(Some(SessionOwner { session, user, unit_id }))
+    }
+
+    async fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.pools.begin().await?;
+        tx.conn().execute(&q!("UPDATE sessions SET last_seen_at = $1 WHERE id = $2", micros(at), id)).await?;
+        tx.commit().await
+    }
+
+    async fn revoke_sessions(&self, ctx: &Ctx, user: UserId, only: Option<SessionId>) -> StoreResult<u64> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let now = w.now();
+        let mut c = w.conn();
+        let mut s = Sql::new("UPDATE sessions SET revoked_at = ");
+        s.bind(now).push(" WHERE revoked_at IS NULL AND user_id = ").bind(user);
+        if let Some(id) = only {
+            s.push(" AND id = ").bind(id);
+        }
+        let ended = c.execute(&s).await?;
+        if ended == 0 {
+            return Ok(0);
+        }
+        let what = serde_json::json!({"user_id": user, "session_id": only, "sessions_ended": ended});
+        w.change("session", only.map_or(user.to_string(), |s| s.to_string()), "revoke", None, Some(&what));
+        w.commit().await?;
+        Ok(ended)
+    }
+
+    async fn record_login_failure(&self, keys: &[String], at: DateTime<Utc>, since: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.pools.begin().await?;
+        let mut c = tx.conn();
+        for key in keys {
+            c.execute(&q!("DELETE FROM login_failures WHERE key = $1 AND at < $2", key, micros(since))).await?;
+            c.execute(&q!("INSERT INTO login_failures (key, at) VALUES ($1, $2)", key, micros(at))).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn login_failures(&self, keys: &[String], since: DateTime<Utc>) -> StoreResult<Vec<u64>> {
+        let mut r = self.pools.reader().await?;
+        let mut c = r.conn();
+        let mut counts = Vec::with_capacity(keys.len());
+        for key in keys {
+            let (n,): (i64,) = c
+                .fetch_one(&q!("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2", key, micros(since)))
+                .await?;
+            counts.push(n.max(0) as u64);
+        }
+        Ok(counts)
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+        let mut tx = self.pools.begin().await?;
+        tx.conn().execute(&q!("DELETE FROM login_failures WHERE key = $1", key)).await?;
         tx.commit().await
     }
 }

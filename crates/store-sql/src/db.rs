@@ -66,7 +66,8 @@ id_args!(
     DataSourceId,
     GuardrailLinkId,
     UserId,
-    TokenId
+    TokenId,
+    SessionId
 );
 
 /// SQL text and its arguments. `arg` only adds a value, for text that numbers its

@@ -30,7 +30,7 @@ fn corrupt(field: &str, value: &str) -> StoreError {
     StoreError::Backend(format!("stored {field} '{value}' cannot be read; was the database edited by hand?"))
 }
 
-fn opt_time(field: &str, v: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub fn opt_time(field: &str, v: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
     v.map(|m| time(field, m)).transpose()
 }
 

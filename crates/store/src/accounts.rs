@@ -5,7 +5,7 @@ use crate::{Ctx, Page, PageRequest, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use quarterdeck_domain::access::{Role, Scope};
-use quarterdeck_domain::ids::{KpiId, PersonId, TokenId, UnitId, UserId};
+use quarterdeck_domain::ids::{KpiId, PersonId, SessionId, TokenId, UnitId, UserId};
 use quarterdeck_domain::text::{Email, Name};
 use serde::Serialize;
 
@@ -49,6 +49,38 @@ pub struct TokenOwner {
     pub token: ApiToken,
     pub user: User,
     pub unit_id: Option<UnitId>,
+}
+
+/// A browser session, as the store keeps it: never its cookie's secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    /// Sent back by the browser's scripts in `X-CSRF-Token` with every change.
+    #[serde(skip)]
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The absolute end, whatever the activity.
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What a presented session cookie stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionOwner {
+    pub session: Session,
+    pub user: User,
+    pub unit_id: Option<UnitId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub user_id: UserId,
+    /// SHA-256 of the cookie's secret, hex.
+    pub hash: String,
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,4 +133,20 @@ pub trait AccountStore: Send + Sync {
     async fn token_owner(&self, hash: &str) -> StoreResult<Option<TokenOwner>>;
     /// Records the last use of a token (no audit row: a use changes nothing).
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Opens a session (a sign-in, audited without its secrets).
+    async fn create_session(&self, ctx: &Ctx, new: NewSession) -> StoreResult<Session>;
+    /// The session with this hash and its user, whatever their state (the caller decides).
+    async fn session_owner(&self, hash: &str) -> StoreResult<Option<SessionOwner>>;
+    /// Records activity on a session (no audit row).
+    async fn touch_session(&self, id: SessionId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends one session (sign-out), or every open session of a user; how many ended.
+    async fn revoke_sessions(&self, ctx: &Ctx, user: UserId, only: Option<SessionId>) -> StoreResult<u64>;
+
+    /// Records a failed sign-in under each key and drops those older than `since`.
+    async fn record_login_failure(&self, keys: &[String], at: DateTime<Utc>, since: DateTime<Utc>) -> StoreResult<()>;
+    /// Failed sign-ins under each key since then, in the order of the keys.
+    async fn login_failures(&self, keys: &[String], since: DateTime<Utc>) -> StoreResult<Vec<u64>>;
+    /// Forgets the failures under a key (a successful sign-in).
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
 }

@@ -3,10 +3,12 @@
 //! which decides what the party may do. Nothing here decides rights beyond "is someone
 //! there": the application layer does, for every front end alike.
 //!
-//! A request names its party with `Authorization: Bearer <token>`. Without credentials it is
-//! anonymous: it may read only when the server allows anonymous reading (a wall display),
-//! and never write — refused here already, before any body is read, and again by every
-//! use case.
+//! A request names its party with `Authorization: Bearer <token>` (scripts) or the session
+//! cookie a sign-in set (browsers). A change made with a cookie must also carry the session's
+//! CSRF token in `X-CSRF-Token`: a cookie is sent by the browser whoever made the page, the
+//! header only by this site's own scripts. Without credentials a request is anonymous: it may
+//! read only when the server allows anonymous reading (a wall display), and never write —
+//! refused here already, before any body is read, and again by every use case.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -24,9 +26,38 @@ use quarterdeck_domain::error::Code;
 #[derive(Clone)]
 pub struct Caller(pub App);
 
-/// Paths anyone may read: the health check and the API's description.
+/// The session of a request authenticated by cookie.
+#[derive(Clone, Copy)]
+pub struct CurrentSession(pub quarterdeck_domain::ids::SessionId);
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "qd_session";
+/// The header that carries a session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Signing in is the one write made without credentials.
+const SIGN_IN: &str = "/api/v1/session";
+
+/// The value of one cookie of the request.
+pub fn cookie<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Paths anyone may read: the health check, the API's description, and the single-sign-on
+/// steps (which authenticate by their own means).
 fn public(path: &str) -> bool {
-    path == "/healthz" || path == "/api/v1/openapi.json"
+    path == "/healthz" || path == "/api/v1/openapi.json" || path.starts_with("/auth/oidc/")
 }
 
 fn safe(method: &Method) -> bool {
@@ -60,6 +91,36 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if public(path) {
         return next.run(req).await;
     }
+    if path == SIGN_IN && req.method() == Method::POST {
+        let app = state.app.clone().with_rights(Rights::Anonymous { read: false });
+        req.extensions_mut().insert(Caller(app));
+        return next.run(req).await;
+    }
+    let session = match bearer(req.headers()) {
+        Ok(None) => cookie(req.headers(), SESSION_COOKIE).map(str::to_owned),
+        _ => None,
+    };
+    if let Some(secret) = session {
+        let found = match state.app.with_session(&secret).await {
+            Ok(found) => found,
+            Err(e) => return refuse(e),
+        };
+        if !safe(req.method()) {
+            let sent = req.headers().get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+            if !same_secret(sent, found.csrf.as_bytes()) {
+                return ApiError::from(AppError::new(
+                    Code::CsrfFailed,
+                    "a change made with a session cookie must carry the session's CSRF token in X-CSRF-Token \
+                     (from the sign-in answer or GET /api/v1/me)",
+                ))
+                .into_response();
+            }
+        }
+        req.extensions_mut().insert(CurrentSession(found.id));
+        req.extensions_mut().insert(SessionCsrf(found.csrf));
+        req.extensions_mut().insert(Caller(found.app));
+        return next.run(req).await;
+    }
     let caller = match bearer(req.headers()) {
         Err(e) => return refuse(e),
         Ok(Some(token)) => match state.app.with_token(token).await {
@@ -78,6 +139,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     req.extensions_mut().insert(Caller(caller));
     next.run(req).await
 }
+
+/// The CSRF token of the request's session, for `GET /me` to hand to the page's scripts.
+#[derive(Clone)]
+pub struct SessionCsrf(pub String);
 
 fn anonymous_write() -> AppError {
     AppError::new(

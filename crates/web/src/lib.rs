@@ -9,6 +9,8 @@ pub mod cache;
 pub mod edge;
 pub mod error;
 pub mod extract;
+pub mod oidc;
+pub mod scim;
 pub mod serve;
 
 use axum::Router;
@@ -33,6 +35,8 @@ pub struct AppState {
     pub hosts: Arc<edge::AllowedHosts>,
     /// Whether requests without credentials may read (a wall display); they never write.
     pub anonymous_read: bool,
+    /// Single sign-on, when configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl AppState {
@@ -43,6 +47,7 @@ impl AppState {
             cache: Arc::new(cache::PageCache::default()),
             hosts: Arc::new(edge::AllowedHosts::local()),
             anonymous_read: false,
+            oidc: None,
         }
     }
 }
@@ -79,6 +84,13 @@ pub fn router(mut state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     api.route("/api/v1/openapi.json", get(move || std::future::ready(axum::Json(openapi.as_ref().clone()))))
         .route("/healthz", get(api::health::healthz))
+        .route("/auth/oidc/login", get(oidc::login))
+        .route("/auth/oidc/callback", get(oidc::callback))
+        .route("/scim/v2/Users", get(scim::list_users).post(scim::create_user))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(scim::get_user).put(scim::replace_user).patch(scim::patch_user).delete(scim::delete_user),
+        )
         .fallback(|| async {
             error::ApiError::from(quarterdeck_app::AppError::new(
                 Code::NotFound,

@@ -4,6 +4,7 @@
 //! gives up on what is still open after a grace period.
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -11,6 +12,7 @@ use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower::Layer;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -35,15 +37,17 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of file descriptors and the like: keep serving the others.
                         tracing::warn!(error = %e, "could not accept a connection");
                         continue;
                     }
                 };
-                let service = TowerToHyperService::new(app.clone());
+                // The peer's address, for throttling sign-ins by address.
+                let app = axum::Extension(ConnectInfo(peer)).layer(app.clone());
+                let service = TowerToHyperService::new(app);
                 let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {

@@ -74,7 +74,16 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     if anonymous_read {
         tracing::warn!("anonymous reading is on: anyone who can reach this server reads every OKR and KPI");
     }
-    let state = AppState { hosts: std::sync::Arc::new(hosts), anonymous_read, ..AppState::new(app) };
+    let oidc = match config.oidc(addr)? {
+        Some(settings) => {
+            let issuer = settings.issuer.clone();
+            let oidc = quarterdeck_web::oidc::Oidc::discover(settings).await.map_err(anyhow::Error::msg)?;
+            tracing::info!(%issuer, "single sign-on with OpenID Connect: /auth/oidc/login");
+            Some(std::sync::Arc::new(oidc))
+        }
+        None => None,
+    };
+    let state = AppState { hosts: std::sync::Arc::new(hosts), anonymous_read, oidc, ..AppState::new(app) };
     quarterdeck_web::serve::serve(listener, router(state), stop, limits).await;
     let _ = stop_jobs.send(true);
     if let Some(jobs) = jobs {

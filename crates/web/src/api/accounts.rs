@@ -2,13 +2,15 @@
 
 use super::{Paging, created, with_etag};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, CurrentSession, SESSION_COOKIE, SessionCsrf};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use quarterdeck_app::accounts::{AddUser, CreateToken, CreatedToken, TokenView, UpdateUser, UserView};
+use quarterdeck_app::sessions::SignedIn;
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::access::{Rights, Scope};
 use quarterdeck_domain::actor::Actor;
@@ -25,6 +27,81 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_user, update_user))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(sign_in, sign_out))
+        .routes(routes!(end_sessions))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+}
+
+/// The address the request came from (for throttling sign-ins), or "unknown".
+fn peer(req: &axum::http::Extensions) -> String {
+    req.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `Secure` when the request came over TLS, as a proxy in front says.
+fn secure(headers: &HeaderMap) -> &'static str {
+    let https =
+        headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    if https { "; Secure" } else { "" }
+}
+
+#[utoipa::path(post, path = "/session", tag = "accounts", request_body = SignIn,
+    description = "Signs in with e-mail and password: sets the HttpOnly session cookie and answers with the CSRF token \
+                   to send as `X-CSRF-Token` with every change. Five failures for one account (thirty from one address) \
+                   within 15 minutes are answered 429 until the window has passed.",
+    responses((status = 201, body = SignedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn sign_in(
+    Caller(app): Caller,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SignIn>,
+) -> ApiResult<Response> {
+    let signed = app.sign_in(&body.email, &body.password, &peer(&extensions)).await?;
+    let max_age = (signed.expires_at - app.now()).num_seconds().max(0);
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        signed.secret,
+        secure(&headers)
+    );
+    Ok((StatusCode::CREATED, [(SET_COOKIE, cookie)], Json(signed)).into_response())
+}
+
+#[utoipa::path(delete, path = "/session", tag = "accounts", description = "Signs out: ends this session and clears its cookie.",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn sign_out(
+    Caller(app): Caller,
+    session: Option<axum::Extension<CurrentSession>>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let Some(axum::Extension(CurrentSession(id))) = session else {
+        return Err(crate::error::ApiError::new(
+            quarterdeck_domain::error::Code::InvalidQuery,
+            "this request was not made with a session; an API token is revoked with DELETE /api/v1/tokens/{id}",
+        ));
+    };
+    app.sign_out(id).await?;
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(&headers));
+    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
+}
+
+/// How many sessions ended.
+#[derive(Serialize, ToSchema)]
+pub struct SessionsEnded {
+    pub ended: u64,
+}
+
+#[utoipa::path(delete, path = "/users/{id}/sessions", tag = "accounts", params(("id" = UserId, Path)),
+    description = "Ends every session of a user (your own, or anyone's for an admin). Tokens are revoked one by one.",
+    responses((status = 200, body = SessionsEnded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn end_sessions(Caller(app): Caller, ApiPath(id): ApiPath<UserId>) -> ApiResult<Json<SessionsEnded>> {
+    Ok(Json(SessionsEnded { ended: app.end_sessions(id).await? }))
 }
 
 /// The party a request acts for.
@@ -36,17 +113,19 @@ pub struct Me {
     pub role: Option<String>,
     /// The token's scopes, when a token is used.
     pub scopes: Option<Vec<Scope>>,
+    /// The CSRF token to send as `X-CSRF-Token`, when signed in with a session cookie.
+    pub csrf_token: Option<String>,
 }
 
 #[utoipa::path(get, path = "/me", tag = "accounts", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn me(Caller(app): Caller) -> Json<Me> {
+async fn me(Caller(app): Caller, csrf: Option<axum::Extension<SessionCsrf>>) -> Json<Me> {
     let (role, scopes) = match app.rights() {
         Rights::User { member, token } => {
             (Some(member.role.to_string()), token.as_ref().map(|(_, s)| s.scopes.iter().copied().collect()))
         }
         _ => (None, None),
     };
-    Json(Me { actor: app.actor().clone(), role, scopes })
+    Json(Me { actor: app.actor().clone(), role, scopes, csrf_token: csrf.map(|c| c.0.0) })
 }
 
 #[utoipa::path(get, path = "/users", tag = "accounts", params(Paging),

@@ -53,10 +53,18 @@ pub async fn token_for(app: &App, email: &str, role: Role, person: Option<Person
 impl Server {
     /// A server on a random port, and a client holding an admin's token.
     pub async fn start(store: Arc<dyn Store>) -> Server {
+        Server::start_with(store, async |_, state| state).await
+    }
+
+    /// The same, with the state changed first (knowing the address it will serve on).
+    pub async fn start_with(
+        store: Arc<dyn Store>,
+        configure: impl AsyncFnOnce(std::net::SocketAddr, AppState) -> AppState,
+    ) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = App::new(store);
-        let router = router(AppState::new(app.clone()));
+        let router = router(configure(addr, AppState::new(app.clone())).await);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         let secret = token_for(&app, "admin@example.com", Role::Admin, None, &["admin"]).await;
         Server {
