@@ -267,6 +267,14 @@ impl App {
         }
     }
 
+    /// The person of the organisation the acting user is, if any.
+    pub fn person_id(&self) -> Option<PersonId> {
+        match &self.rights {
+            Rights::User { member, .. } => member.person,
+            _ => None,
+        }
+    }
+
     pub async fn add_user(&self, input: AddUser) -> AppResult<UserView> {
         self.may_administer()?;
         let password_hash = match input.password {

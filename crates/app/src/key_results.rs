@@ -269,7 +269,9 @@ impl App {
                 kpi.and_then(|k| k.current_value).ok_or(DomainError::Missing { field: "value" })?
             }
         };
-        let new = NewCheckIn { value, confidence: input.confidence, note, author_id: input.author_id, at: input.at };
+        // Without an author, the check-in is the signed-in person's own.
+        let author_id = input.author_id.or(self.person_id());
+        let new = NewCheckIn { value, confidence: input.confidence, note, author_id, at: input.at };
         let (check_in, kr) = self.store().record_check_in(&self.ctx(), id, new).await?;
         Ok(CheckInRecorded { check_in: check_in.into(), key_result: self.kr_view(kr) })
     }

@@ -301,3 +301,69 @@ fn sigterm_stops_the_server_even_while_a_client_holds_a_half_sent_request() {
     assert!(status.success(), "{status:?}");
     drop(slow);
 }
+
+/// Runs the binary with this text on standard input.
+fn quarterdeck_with_input(dir: &std::path::Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("QUARTERDECK_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run quarterdeck");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_first_admin_and_a_token_from_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    for verb in [["user", "add"], ["token", "create"]] {
+        let out = quarterdeck(dir.path(), &[verb[0], verb[1], "--help"]);
+        assert!(out.status.success() && stdout(&out).contains("Usage:"), "{verb:?}");
+    }
+    // A weak password is refused, naming the rule; nothing is made.
+    let out = quarterdeck_with_input(
+        dir.path(),
+        &["user", "add", "--admin", "ops@example.com", "--password-stdin"],
+        "short\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("10 characters"), "{}", stderr(&out));
+    let out = quarterdeck_with_input(
+        dir.path(),
+        &["user", "add", "--admin", "ops@example.com", "--password-stdin"],
+        "a long enough secret\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("as admin"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("a long enough secret") && !stderr(&out).contains("a long enough secret"));
+
+    let out = quarterdeck(dir.path(), &["token", "create", "--user", "ops@example.com", "--scope", "read,root"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("root") && stderr(&out).lines().count() == 1, "{}", stderr(&out));
+    let out = quarterdeck(
+        dir.path(),
+        &["token", "create", "--user", "ops@example.com", "--scope", "admin", "--name", "scripts"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let secret = stdout(&out).trim().to_owned();
+    assert!(secret.starts_with("qd_"), "only the secret on stdout, for scripts: {secret}");
+    let out = quarterdeck(dir.path(), &["token", "list", "--user", "ops@example.com", "--json"]);
+    let tokens: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(tokens[0]["name"], "scripts");
+    assert!(!stdout(&out).contains(&secret), "a listing never shows the secret");
+    let id = tokens[0]["id"].as_str().unwrap();
+    let out = quarterdeck(dir.path(), &["token", "revoke", id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = quarterdeck(dir.path(), &["token", "list", "--user", "ops@example.com", "--json"]);
+    let tokens: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(tokens[0]["state"], "revoked");
+    // The trail says who made the admin: the operator at the terminal.
+    let out = quarterdeck(dir.path(), &["user", "list", "--json"]);
+    let users: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!((users[0]["email"].as_str(), users[0]["role"].as_str()), (Some("ops@example.com"), Some("admin")));
+}

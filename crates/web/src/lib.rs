@@ -70,9 +70,37 @@ impl AppState {
         (name = "key-results", description = "Key results, check-ins and initiatives"),
         (name = "kpis", description = "The metric dictionary, measurements, health and trust, driver trees, KRAs, guardrails"),
         (name = "audit", description = "The audit trail of every write, and the feed of domain events"),
-    )
+    ),
+    modifiers(&Security)
 )]
 struct ApiDoc;
+
+/// Every endpoint takes an API token (`Authorization: Bearer …`) or a session cookie.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token: quarterdeck token create, or POST /api/v1/tokens"))
+                    .build(),
+            ),
+        );
+        components
+            .add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("qd_session"))));
+        doc.security = Some(vec![
+            SecurityRequirement::new("token", Vec::<String>::new()),
+            SecurityRequirement::new("session", Vec::<String>::new()),
+        ]);
+    }
+}
 
 /// The whole application: API, OpenAPI document and health check.
 pub fn router(mut state: AppState) -> Router {
