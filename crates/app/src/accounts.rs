@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use quarterdeck_domain::access::{Action, Member, Rights, Role, Scope, Scopes, check_password};
 use quarterdeck_domain::actor::Actor;
 use quarterdeck_domain::error::Code;
-use quarterdeck_domain::ids::{KpiId, PersonId, TokenId, UserId};
+use quarterdeck_domain::ids::{KpiId, PersonId, TokenId, UnitId, UserId};
 use quarterdeck_domain::text::{Email, Name};
 use quarterdeck_store::PageRequest;
 use quarterdeck_store::accounts::{ApiToken, NewToken, NewUser, TokenOwner, User, UserPatch};
@@ -506,6 +506,41 @@ impl App {
             return Err(AppError::new(Code::AccountInactive, "this user is deactivated; ask an admin"));
         }
         Ok(user)
+    }
+
+    /// The users who are members of a unit (their person belongs to it).
+    pub async fn unit_members(&self, unit: UnitId) -> AppResult<Vec<UserView>> {
+        Ok(self.store().users_of_unit(unit).await?.into_iter().map(UserView::from).collect())
+    }
+
+    /// Puts a user's person in a unit, or takes them out of it (`None`): how a directory's
+    /// group membership reaches the organisation. A user without a person gets one, named
+    /// and addressed as the user.
+    pub async fn place_user(&self, user: UserId, unit: Option<UnitId>) -> AppResult<UserView> {
+        self.may_administer()?;
+        let user = self.store().get_user(user).await?;
+        match user.person_id {
+            Some(p) => {
+                let person = self.store().get_person(p).await?;
+                if person.unit_id != unit {
+                    let input = crate::org::UpdatePerson { unit_id: Some(unit), ..Default::default() };
+                    self.update_person(p, person.version, input).await?;
+                }
+                Ok(user.into())
+            }
+            None if unit.is_none() => Ok(user.into()),
+            None => {
+                let input = crate::org::CreatePerson {
+                    name: user.name.clone(),
+                    email: user.email.clone(),
+                    unit_id: unit,
+                    manager_id: None,
+                };
+                let person = self.create_person(input).await?;
+                let link = UpdateUser { person_id: Some(Some(person.id)), ..Default::default() };
+                self.update_user(user.id, user.version, link).await
+            }
+        }
     }
 
     /// Whether anyone could sign in yet (an empty server prints how to make the first admin).

@@ -225,6 +225,20 @@ impl AccountStore for SqlStore {
         Ok(user)
     }
 
+    async fn users_of_unit(&self, unit: UnitId) -> StoreResult<Vec<User>> {
+        let columns = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = q!(
+            format!(
+                "SELECT {columns} AS has_password FROM users u JOIN people p ON p.id = u.person_id \
+                 WHERE p.unit_id = $1 ORDER BY u.id"
+            ),
+            unit
+        );
+        let mut r = self.pools.reader().await?;
+        let rows: Vec<UserRow> = r.conn().fetch_all(&sql).await?;
+        convert(rows)
+    }
+
     async fn unit_of_person(&self, id: PersonId) -> StoreResult<Option<UnitId>> {
         let mut r = self.pools.reader().await?;
         person_unit_in(&mut r.conn(), id).await

@@ -122,6 +122,8 @@ pub trait AccountStore: Send + Sync {
     async fn credentials(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
     async fn list_users(&self, page: PageRequest) -> StoreResult<Page<User>>;
     async fn update_user(&self, ctx: &Ctx, id: UserId, version: i64, patch: UserPatch) -> StoreResult<User>;
+    /// The users whose person belongs to a unit (its members, as a directory sees them).
+    async fn users_of_unit(&self, unit: UnitId) -> StoreResult<Vec<User>>;
     /// The unit of a person (the home unit of a user's rights).
     async fn unit_of_person(&self, id: PersonId) -> StoreResult<Option<UnitId>>;
 

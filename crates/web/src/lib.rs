@@ -119,6 +119,11 @@ pub fn router(mut state: AppState) -> Router {
             "/scim/v2/Users/{id}",
             get(scim::get_user).put(scim::replace_user).patch(scim::patch_user).delete(scim::delete_user),
         )
+        .route("/scim/v2/Groups", get(scim::list_groups).post(scim::create_group))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(scim::get_group).put(scim::replace_group).patch(scim::patch_group).delete(scim::delete_group),
+        )
         .fallback(|| async {
             error::ApiError::from(quarterdeck_app::AppError::new(
                 Code::NotFound,

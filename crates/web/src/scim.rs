@@ -300,3 +300,197 @@ pub async fn delete_user(Caller(app): Caller, ApiPath(id): ApiPath<UserId>) -> S
     change(&app, id, f).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// A unit as a SCIM group: its members are the users whose person belongs to it.
+async fn group(app: &App, unit: &quarterdeck_app::views::UnitView) -> Result<Value, ScimError> {
+    let members = app.unit_members(unit.id).await?;
+    Ok(json!({
+        "schemas": [GROUP_SCHEMA],
+        "id": unit.id,
+        "displayName": unit.name,
+        "members": members.iter().map(|u| json!({"value": u.id, "display": u.name, "$ref": format!("/scim/v2/Users/{}", u.id)})).collect::<Vec<_>>(),
+        "meta": {
+            "resourceType": "Group",
+            "created": unit.created_at,
+            "lastModified": unit.updated_at,
+            "version": format!("W/\"{}\"", unit.version),
+            "location": format!("/scim/v2/Groups/{}", unit.id),
+        },
+    }))
+}
+
+fn scim_json(status: StatusCode, body: Value) -> Response {
+    (status, [(CONTENT_TYPE, SCIM_JSON)], Json(body)).into_response()
+}
+
+/// The user ids of a `members` list.
+fn member_ids(v: &Value) -> Result<Vec<UserId>, ScimError> {
+    let Some(list) = v.as_array() else { return Ok(Vec::new()) };
+    list.iter()
+        .map(|m| {
+            m["value"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| ScimError::invalid(format!("members: {m} does not name a user by id")))
+        })
+        .collect()
+}
+
+/// Makes the unit's members exactly these users (those left out leave the unit).
+async fn set_members(app: &App, unit: quarterdeck_domain::ids::UnitId, wanted: &[UserId]) -> Result<(), ScimError> {
+    for u in app.unit_members(unit).await? {
+        if !wanted.contains(&u.id) {
+            app.place_user(u.id, None).await?;
+        }
+    }
+    for id in wanted {
+        app.place_user(*id, Some(unit)).await?;
+    }
+    Ok(())
+}
+
+/// `GET /scim/v2/Groups[?filter=displayName eq "…"]`: the organisation's units.
+pub async fn list_groups(Caller(app): Caller, Query(q): Query<ListQuery>) -> ScimResult {
+    admin(&app)?;
+    let name = match q.filter.as_deref() {
+        Some(f) => {
+            let mut parts = f.trim().splitn(3, char::is_whitespace);
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(a), Some(op), Some(v))
+                    if a.eq_ignore_ascii_case("displayName") && op.eq_ignore_ascii_case("eq") =>
+                {
+                    Some(v.trim().trim_matches('"').to_owned())
+                }
+                _ => {
+                    return Err(ScimError {
+                        status: StatusCode::BAD_REQUEST,
+                        scim_type: Some("invalidFilter"),
+                        detail: "the filter supported is displayName eq \"<unit name>\"".into(),
+                    });
+                }
+            }
+        }
+        None => None,
+    };
+    let units = quarterdeck_app::all_pages(|page| app.list_units(None, None, page)).await?;
+    let matching: Vec<_> = units.into_iter().filter(|u| name.as_ref().is_none_or(|n| &u.name == n)).collect();
+    let start = q.start_index.unwrap_or(1).max(1);
+    let count = q.count.unwrap_or(100).min(PageRequest::MAX_LIMIT as usize);
+    let mut resources = Vec::new();
+    for u in matching.iter().skip(start - 1).take(count) {
+        resources.push(group(&app, u).await?);
+    }
+    Ok(scim_json(
+        StatusCode::OK,
+        json!({"schemas": [LIST_SCHEMA], "totalResults": matching.len(), "startIndex": start, "itemsPerPage": resources.len(), "Resources": resources}),
+    ))
+}
+
+/// `POST /scim/v2/Groups`: a new team with these members.
+pub async fn create_group(Caller(app): Caller, ApiBytes(bytes): ApiBytes) -> ScimResult {
+    admin(&app)?;
+    let v = body(&bytes)?;
+    let name = v["displayName"].as_str().ok_or_else(|| ScimError::invalid("displayName is required"))?;
+    let members = member_ids(&v["members"])?;
+    let input = quarterdeck_app::org::CreateUnit {
+        name: name.to_owned(),
+        slug: None,
+        kind: quarterdeck_domain::UnitKind::Team,
+        parent_id: None,
+    };
+    let unit = app.create_unit(input).await?;
+    set_members(&app, unit.id, &members).await?;
+    Ok(scim_json(StatusCode::CREATED, group(&app, &unit).await?))
+}
+
+/// `GET /scim/v2/Groups/{id}`
+pub async fn get_group(Caller(app): Caller, ApiPath(id): ApiPath<quarterdeck_domain::ids::UnitId>) -> ScimResult {
+    admin(&app)?;
+    let unit = app.get_unit(&id.to_string()).await?;
+    Ok(scim_json(StatusCode::OK, group(&app, &unit).await?))
+}
+
+async fn rename(app: &App, unit: &quarterdeck_app::views::UnitView, name: Option<&str>) -> Result<(), ScimError> {
+    if let Some(n) = name.filter(|n| *n != unit.name) {
+        let input = quarterdeck_app::org::UpdateUnit { name: Some(n.to_owned()), ..Default::default() };
+        app.update_unit(&unit.id.to_string(), unit.version, input).await?;
+    }
+    Ok(())
+}
+
+/// `PUT /scim/v2/Groups/{id}`: the name and the whole member list.
+pub async fn replace_group(
+    Caller(app): Caller,
+    ApiPath(id): ApiPath<quarterdeck_domain::ids::UnitId>,
+    ApiBytes(bytes): ApiBytes,
+) -> ScimResult {
+    admin(&app)?;
+    let v = body(&bytes)?;
+    let unit = app.get_unit(&id.to_string()).await?;
+    rename(&app, &unit, v["displayName"].as_str()).await?;
+    set_members(&app, unit.id, &member_ids(&v["members"])?).await?;
+    let unit = app.get_unit(&id.to_string()).await?;
+    Ok(scim_json(StatusCode::OK, group(&app, &unit).await?))
+}
+
+/// `PATCH /scim/v2/Groups/{id}`: add or remove members, replace the name.
+pub async fn patch_group(
+    Caller(app): Caller,
+    ApiPath(id): ApiPath<quarterdeck_domain::ids::UnitId>,
+    ApiBytes(bytes): ApiBytes,
+) -> ScimResult {
+    admin(&app)?;
+    let v = body(&bytes)?;
+    let ops = v["Operations"].as_array().ok_or_else(|| ScimError::invalid("Operations is required"))?;
+    let unit = app.get_unit(&id.to_string()).await?;
+    for (i, op) in ops.iter().enumerate() {
+        let kind = op["op"].as_str().unwrap_or_default().to_ascii_lowercase();
+        let path = op["path"].as_str().unwrap_or_default();
+        match (kind.as_str(), path) {
+            ("add", "members") => {
+                for user in member_ids(&op["value"])? {
+                    app.place_user(user, Some(unit.id)).await?;
+                }
+            }
+            ("remove", p) if p.starts_with("members") => {
+                // `members[value eq "<id>"]`, or `members` with the users as the value.
+                let named = p.split('"').nth(1).map(|s| s.parse::<UserId>());
+                let users = match named {
+                    Some(Ok(id)) => vec![id],
+                    Some(Err(_)) => return Err(ScimError::invalid(format!("Operations[{i}].path names no user id"))),
+                    None => member_ids(&op["value"])?,
+                };
+                let members: Vec<UserId> = app.unit_members(unit.id).await?.iter().map(|u| u.id).collect();
+                for user in users.into_iter().filter(|u| members.contains(u)) {
+                    app.place_user(user, None).await?;
+                }
+            }
+            ("replace", "displayName") => rename(&app, &unit, op["value"].as_str()).await?,
+            ("replace", "members") => set_members(&app, unit.id, &member_ids(&op["value"])?).await?,
+            ("replace", "") => {
+                rename(&app, &unit, op["value"]["displayName"].as_str()).await?;
+                if !op["value"]["members"].is_null() {
+                    set_members(&app, unit.id, &member_ids(&op["value"]["members"])?).await?;
+                }
+            }
+            _ => {
+                return Err(ScimError::invalid(format!(
+                    "Operations[{i}]: supported are add/remove/replace members and replace displayName"
+                )));
+            }
+        }
+    }
+    let unit = app.get_unit(&id.to_string()).await?;
+    Ok(scim_json(StatusCode::OK, group(&app, &unit).await?))
+}
+
+/// `DELETE /scim/v2/Groups/{id}`: a unit keeps its OKRs and history, so it is not erased;
+/// its members leave it.
+pub async fn delete_group(Caller(app): Caller, ApiPath(id): ApiPath<quarterdeck_domain::ids::UnitId>) -> ScimResult {
+    admin(&app)?;
+    let unit = app.get_unit(&id.to_string()).await?;
+    set_members(&app, unit.id, &[]).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
 
-backend_tests!(an_identity_provider_keeps_users_in_step, provisioning_needs_an_admin);
+backend_tests!(an_identity_provider_keeps_users_in_step, provisioning_needs_an_admin, groups_keep_teams_in_step);
 
 async fn an_identity_provider_keeps_users_in_step(store: Arc<dyn Store>) {
     let s = Server::start(store).await;
@@ -94,4 +94,54 @@ async fn provisioning_needs_an_admin(store: Arc<dyn Store>) {
     let (st, _) = s.send(s.anonymous.post(s.url("/scim/v2/Users")).json(&user)).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     assert!(s.app.find_user("eve@example.com").await.is_err(), "nobody was made");
+}
+
+async fn groups_keep_teams_in_step(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let mut ids = Vec::new();
+    for email in ["ada@example.com", "bo@example.com"] {
+        let (st, made) = s.send(s.http.post(s.url("/scim/v2/Users")).json(&json!({"userName": email}))).await;
+        assert_eq!(st, StatusCode::CREATED, "{made}");
+        ids.push(made["id"].as_str().unwrap().to_owned());
+    }
+    // A group is a team; its members' people are placed in it (made for users without one).
+    let (st, group) = s
+        .send(
+            s.http
+                .post(s.url("/scim/v2/Groups"))
+                .json(&json!({"displayName": "Platform", "members": [{"value": ids[0]}]})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{group}");
+    let gid = group["id"].as_str().unwrap().to_owned();
+    assert_eq!(group["members"][0]["value"], ids[0].as_str(), "{group}");
+    let (_, unit) = s.get(&format!("/api/v1/units/{gid}")).await;
+    assert_eq!((unit["name"].as_str(), unit["kind"].as_str()), (Some("Platform"), Some("team")));
+    let (_, people) = s.get(&format!("/api/v1/people?unit={gid}")).await;
+    assert_eq!(people["items"][0]["email"], "ada@example.com", "{people}");
+
+    let path = s.url(&format!("/scim/v2/Groups/{gid}"));
+    let patch = |ops: serde_json::Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
+    let (st, g) = s
+        .send(s.http.patch(&path).json(&patch(json!([{"op": "add", "path": "members", "value": [{"value": ids[1]}]}]))))
+        .await;
+    assert_eq!((st, g["members"].as_array().map(Vec::len)), (StatusCode::OK, Some(2)), "{g}");
+    let remove = format!("members[value eq \"{}\"]", ids[0]);
+    let ops = json!([{"op": "remove", "path": remove}, {"op": "replace", "path": "displayName", "value": "Platform & Infra"}]);
+    let (st, g) = s.send(s.http.patch(&path).json(&patch(ops))).await;
+    assert_eq!(st, StatusCode::OK, "{g}");
+    assert_eq!(
+        (g["displayName"].as_str(), g["members"].as_array().map(Vec::len)),
+        (Some("Platform & Infra"), Some(1)),
+        "{g}"
+    );
+    assert_eq!(g["members"][0]["value"], ids[1].as_str());
+    // Found by name; deleting empties it and keeps the unit (its OKRs and history stay).
+    let (_, list) =
+        s.send(s.http.get(s.url("/scim/v2/Groups?filter=displayName%20eq%20%22Platform%20%26%20Infra%22"))).await;
+    assert_eq!(list["totalResults"], 1, "{list}");
+    let (st, _) = s.send(s.http.delete(&path)).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, g) = s.send(s.http.get(&path)).await;
+    assert_eq!(g["members"].as_array().map(Vec::len), Some(0), "{g}");
 }
