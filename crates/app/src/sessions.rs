@@ -191,3 +191,68 @@ impl App {
         self.open_session(&user).await
     }
 }
+
+/// The first admin, made through the one-time code a fresh server prints.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetUp {
+    /// The code `quarterdeck serve` printed on an empty database.
+    pub code: String,
+    pub email: String,
+    pub name: String,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+/// The first admin, and an API token of theirs (shown once).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetUpDone {
+    pub user: UserView,
+    pub token: crate::accounts::CreatedToken,
+}
+
+impl App {
+    /// Makes the first admin when nobody can sign in yet, given the code this server printed;
+    /// refused once anyone can (the code is then worthless).
+    pub async fn set_up(&self, expected: &str, input: SetUp) -> AppResult<SetUpDone> {
+        let given = input.code.trim().as_bytes();
+        let same = given.len() == expected.len()
+            && given.iter().zip(expected.as_bytes()).fold(0, |a, (x, y)| a | (x ^ y)) == 0;
+        if !same {
+            return Err(AppError::new(Code::InvalidCredentials, "this is not the set-up code the server printed")
+                .with_field("code"));
+        }
+        if self.has_users().await? {
+            return Err(AppError::new(
+                Code::Duplicate,
+                "this server is already set up; sign in, or ask an admin for an account",
+            ));
+        }
+        let setup =
+            self.acting_as(quarterdeck_domain::actor::Actor::Job { name: "setup".into() }).with_rights(Rights::System);
+        let input = crate::accounts::AddUser {
+            email: input.email,
+            name: input.name,
+            role: quarterdeck_domain::access::Role::Admin,
+            person_id: None,
+            password: Some(input.password),
+        };
+        let user = setup.add_user(input).await?;
+        let token = crate::accounts::CreateToken {
+            name: "setup".into(),
+            scopes: vec!["admin".into()],
+            kpis: Vec::new(),
+            expires_in_days: None,
+            user: Some(user.id.to_string()),
+        };
+        let token = setup.create_token(token).await?;
+        Ok(SetUpDone { user, token })
+    }
+}
+
+/// A fresh one-time set-up code (128 random bits).
+pub fn setup_code() -> String {
+    random_text(16)
+}

@@ -34,8 +34,10 @@ pub struct CurrentSession(pub quarterdeck_domain::ids::SessionId);
 pub const SESSION_COOKIE: &str = "qd_session";
 /// The header that carries a session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Signing in is the one write made without credentials.
+/// Signing in is a write made without credentials…
 const SIGN_IN: &str = "/api/v1/session";
+/// …as is making the first admin with the server's one-time code.
+const SET_UP: &str = "/api/v1/setup";
 
 /// The value of one cookie of the request.
 pub fn cookie<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
@@ -91,7 +93,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if public(path) {
         return next.run(req).await;
     }
-    if path == SIGN_IN && req.method() == Method::POST {
+    if (path == SIGN_IN || path == SET_UP) && req.method() == Method::POST {
         let app = state.app.clone().with_rights(Rights::Anonymous { read: false });
         req.extensions_mut().insert(Caller(app));
         return next.run(req).await;

@@ -37,6 +37,9 @@ pub struct AppState {
     pub anonymous_read: bool,
     /// Single sign-on, when configured.
     pub oidc: Option<Arc<oidc::Oidc>>,
+    /// The one-time code that makes the first admin, printed by a server started on a
+    /// database nobody can sign in to yet.
+    pub setup_code: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
             hosts: Arc::new(edge::AllowedHosts::local()),
             anonymous_read: false,
             oidc: None,
+            setup_code: None,
         }
     }
 }

@@ -17,7 +17,8 @@ use std::sync::Arc;
 backend_tests!(
     bad_credentials_are_refused_and_change_nothing,
     tokens_are_shown_once,
-    the_trail_names_who_changed_a_target
+    the_trail_names_who_changed_a_target,
+    a_fresh_server_makes_its_first_admin_once
 );
 
 async fn status_of(s: &Server, client: &reqwest::Client) -> (StatusCode, Value) {
@@ -153,4 +154,34 @@ async fn the_trail_names_who_changed_a_target(store: Arc<dyn Store>) {
     let token = row["actor"]["id"].as_str().unwrap();
     let (_, by) = s.get(&format!("/api/v1/audit?actor=token:{token}")).await;
     assert_eq!(by["items"].as_array().unwrap().len(), 1, "{by}");
+}
+
+async fn a_fresh_server_makes_its_first_admin_once(store: Arc<dyn Store>) {
+    let code = quarterdeck_app::sessions::setup_code();
+    let s = Server::start_empty(store, &code).await;
+    // Nothing is readable or writable yet.
+    let (st, _) = s.get("/api/v1/units").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let admin = |code: &str| json!({"code": code, "email": "ops@example.com", "name": "Ops", "password": "a long enough secret"});
+    let (st, b) = s.post("/api/v1/setup", admin("not-the-code")).await;
+    assert_eq!((st, b["field"].as_str()), (StatusCode::UNAUTHORIZED, Some("code")), "{b}");
+    assert!(!s.app.has_users().await.unwrap(), "a wrong code makes nobody");
+    let (st, b) = s
+        .post("/api/v1/setup", json!({"code": code, "email": "ops@example.com", "name": "Ops", "password": "short"}))
+        .await;
+    assert_eq!((st, b["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")), "{b}");
+    let (st, done) = s.post("/api/v1/setup", admin(&code)).await;
+    assert_eq!(st, StatusCode::CREATED, "{done}");
+    assert_eq!((done["user"]["role"].as_str(), done["user"]["has_password"].as_bool()), (Some("admin"), Some(true)));
+    assert!(!done.to_string().contains("a long enough secret"));
+    let ops = client_with(done["token"]["secret"].as_str().unwrap());
+    let (st, me) = s.send(ops.get(s.url("/api/v1/me"))).await;
+    assert_eq!((st, me["role"].as_str()), (StatusCode::OK, Some("admin")), "{me}");
+    // Once someone can sign in, the code is worthless.
+    let (st, b) = s.post("/api/v1/setup", admin(&code)).await;
+    assert_eq!((st, b["error"].as_str()), (StatusCode::CONFLICT, Some("duplicate")), "{b}");
+    // The password works for a browser sign-in.
+    let (st, _) =
+        s.post("/api/v1/session", json!({"email": "ops@example.com", "password": "a long enough secret"})).await;
+    assert_eq!(st, StatusCode::CREATED);
 }

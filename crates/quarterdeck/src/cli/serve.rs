@@ -53,13 +53,18 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     eprintln!("Quarterdeck is running at http://{addr}  (API: http://{addr}/api/v1/objectives?cycle=current)");
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let app = App::open(store).await?.with_source_reach(config.source_reach());
-    if !app.has_users().await? {
+    let setup_code = if app.has_users().await? {
+        None
+    } else {
+        let code = quarterdeck_app::sessions::setup_code();
         eprintln!(
-            "No one can sign in yet. Create the first admin, then a token for scripts:\n  \
-             quarterdeck user add --admin you@example.com\n  \
-             quarterdeck token create --user you@example.com --scope admin --name scripts"
+            "No one can sign in yet. Make the first admin with this one-time code (it is refused once anyone can):\n  \
+             curl -X POST http://{addr}/api/v1/setup -H 'Content-Type: application/json' \\\n    \
+             -d '{{\"code\": \"{code}\", \"email\": \"you@example.com\", \"name\": \"You\", \"password\": \"…\"}}'\n\
+             or, on this machine: quarterdeck user add --admin you@example.com"
         );
-    }
+        Some(std::sync::Arc::<str>::from(code))
+    };
     let scheduler = app.acting_as(quarterdeck_domain::actor::Actor::Job { name: "scheduler".into() });
     let jobs = (!cmd.no_jobs).then(|| quarterdeck_jobs::spawn(scheduler, JOBS_EVERY, jobs_stopped));
     let limits = quarterdeck_web::serve::Limits {
@@ -83,7 +88,7 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let state = AppState { hosts: std::sync::Arc::new(hosts), anonymous_read, oidc, ..AppState::new(app) };
+    let state = AppState { hosts: std::sync::Arc::new(hosts), anonymous_read, oidc, setup_code, ..AppState::new(app) };
     quarterdeck_web::serve::serve(listener, router(state), stop, limits).await;
     let _ = stop_jobs.send(true);
     if let Some(jobs) = jobs {

@@ -6,11 +6,12 @@ use crate::auth::{Caller, CurrentSession, SESSION_COOKIE, SessionCsrf};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
+use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use quarterdeck_app::accounts::{AddUser, CreateToken, CreatedToken, TokenView, UpdateUser, UserView};
-use quarterdeck_app::sessions::SignedIn;
+use quarterdeck_app::sessions::{SetUp, SetUpDone, SignedIn};
 use quarterdeck_app::{ListPage, page};
 use quarterdeck_domain::access::{Rights, Scope};
 use quarterdeck_domain::actor::Actor;
@@ -29,6 +30,22 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_token))
         .routes(routes!(sign_in, sign_out))
         .routes(routes!(end_sessions))
+        .routes(routes!(set_up))
+}
+
+#[utoipa::path(post, path = "/setup", tag = "accounts", request_body = SetUp,
+    description = "Makes the first admin with the one-time code `quarterdeck serve` printed on a database nobody can \
+                   sign in to yet, and answers with an API token of theirs (shown once). Refused once anyone can sign in.",
+    responses((status = 201, body = SetUpDone), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_up(State(state): State<AppState>, ApiJson(body): ApiJson<SetUp>) -> ApiResult<Response> {
+    let Some(code) = state.setup_code.as_deref() else {
+        return Err(crate::error::ApiError::new(
+            quarterdeck_domain::error::Code::Duplicate,
+            "this server was started with users already; sign in, or ask an admin for an account",
+        ));
+    };
+    let done = state.app.set_up(code, body).await?;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]

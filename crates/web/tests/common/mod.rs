@@ -56,6 +56,19 @@ impl Server {
         Server::start_with(store, async |_, state| state).await
     }
 
+    /// A server over a store nobody can sign in to yet (no users, no token), started with
+    /// this one-time set-up code.
+    pub async fn start_empty(store: Arc<dyn Store>, setup_code: &str) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = App::new(store);
+        let state = AppState { setup_code: Some(setup_code.into()), ..AppState::new(app.clone()) };
+        let router = router(state);
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let anonymous = reqwest::Client::new();
+        Server { base: format!("http://{addr}"), http: anonymous.clone(), anonymous, app, secret: String::new() }
+    }
+
     /// The same, with the state changed first (knowing the address it will serve on).
     pub async fn start_with(
         store: Arc<dyn Store>,
