@@ -61,6 +61,8 @@ pub struct UpdateUser {
     /// `false` deactivates: no more sign-in, every token stops working, history stays.
     pub active: Option<bool>,
     pub password: Option<String>,
+    /// Required with `password` when you change your own.
+    pub current_password: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -321,6 +323,21 @@ impl App {
         if !(own_details && self.user_id() == Some(id)) {
             self.may_administer()?;
         }
+        let changes_password = input.password.is_some();
+        if changes_password && self.user_id() == Some(id) {
+            // Whoever holds a session or token of a user must not lock them out: their own
+            // new password needs the one they have.
+            let user = self.store().get_user(id).await?;
+            let current = input.current_password.clone().ok_or_else(|| {
+                AppError::new(Code::Missing, "send your current password to set a new one")
+                    .with_field("current_password")
+            })?;
+            self.check_password_throttled(&user.email, &current, None).await.map_err(|e| match e.code {
+                Code::InvalidCredentials => AppError::new(Code::InvalidField, "current_password is not your password")
+                    .with_field("current_password"),
+                _ => e,
+            })?;
+        }
         let password_hash = match input.password {
             Some(p) => Some(hash_password(p).await?),
             None => None,
@@ -339,6 +356,10 @@ impl App {
         )
         .await?;
         self.token_cache.forget_user(id);
+        if changes_password || input.active == Some(false) {
+            // A new password, or a deactivation, ends every browser session of the user.
+            self.store().revoke_sessions(&self.ctx(), id, None).await?;
+        }
         Ok(user)
     }
 

@@ -55,11 +55,25 @@ impl App {
     /// count against the account and the address; past the limit, even the right password
     /// waits for the window to pass (so a guesser cannot tell it was right).
     pub async fn sign_in(&self, email: &str, password: &str, address: &str) -> AppResult<SignedIn> {
+        let user = self.check_password_throttled(email, password, Some(address)).await?;
+        self.open_session(&user).await
+    }
+
+    /// Checks a password, counting failures against the account (and the address, when
+    /// known); past the limit, refused whatever the password.
+    pub(crate) async fn check_password_throttled(
+        &self,
+        email: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> AppResult<User> {
         let now = self.now();
         let since = now - THROTTLE_WINDOW;
-        let keys = keys(email, address);
+        let [account, from] = keys(email, address.unwrap_or_default());
+        let keys = if address.is_some() { vec![account, from] } else { vec![account] };
         let counts = self.store().login_failures(&keys, since).await?;
-        if counts[0] >= MAX_FAILURES_PER_ACCOUNT || counts[1] >= MAX_FAILURES_PER_ADDRESS {
+        let limits = [MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS];
+        if counts.iter().zip(limits).any(|(n, max)| *n >= max) {
             return Err(AppError::new(
                 Code::TooManyAttempts,
                 format!(
@@ -68,17 +82,18 @@ impl App {
                 ),
             ));
         }
-        let user = match self.check_password(email, password).await {
-            Ok(user) => user,
+        match self.check_password(email, password).await {
+            Ok(user) => {
+                self.store().clear_login_failures(&keys[0]).await?;
+                Ok(user)
+            }
             Err(e) => {
                 if e.code == Code::InvalidCredentials {
                     self.store().record_login_failure(&keys, now, since).await?;
                 }
-                return Err(e);
+                Err(e)
             }
-        };
-        self.store().clear_login_failures(&keys[0]).await?;
-        self.open_session(&user).await
+        }
     }
 
     /// Opens a session for a user who has proven who they are (a password, single sign-on).

@@ -16,7 +16,12 @@ use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-backend_tests!(a_session_signs_in_changes_with_csrf_and_signs_out, guessing_is_throttled, sessions_expire);
+backend_tests!(
+    a_session_signs_in_changes_with_csrf_and_signs_out,
+    guessing_is_throttled,
+    sessions_expire,
+    a_new_password_needs_the_old_one_and_ends_sessions
+);
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -150,4 +155,34 @@ async fn sessions_expire(store: Arc<dyn Store>) {
     // Idle for 13 hours: ended.
     let other = at(0).sign_in("ada@example.com", PASSWORD, "127.0.0.1").await.unwrap();
     assert!(at(13).with_session(&other.secret).await.is_err());
+}
+
+async fn a_new_password_needs_the_old_one_and_ends_sessions(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    add(&s, "ada@example.com").await;
+    let (_, body, set) = sign_in(&s, "ada@example.com", PASSWORD, &[]).await;
+    let (cookie, csrf) = (pair(&set), body["csrf_token"].as_str().unwrap().to_owned());
+    let ada = s.app.find_user("ada@example.com").await.unwrap();
+    let path = s.url(&format!("/api/v1/users/{}", ada.id));
+    let change = |b: Value| {
+        s.anonymous
+            .patch(&path)
+            .header(COOKIE, &cookie)
+            .header("X-CSRF-Token", &csrf)
+            .header("If-Match", "\"1\"")
+            .json(&b)
+    };
+    let (st, b) = s.send(change(json!({"password": "a brand new secret"}))).await;
+    assert_eq!((st, b["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password")), "{b}");
+    let (st, b) = s.send(change(json!({"password": "a brand new secret", "current_password": "a wrong guess"}))).await;
+    assert_eq!((st, b["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password")), "{b}");
+    let (st, b) = s.send(change(json!({"password": "a brand new secret", "current_password": PASSWORD}))).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    // Every session ends with the old password; the new one signs in.
+    let (st, _) = s.send(s.anonymous.get(s.url("/api/v1/me")).header(COOKIE, &cookie)).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _, _) = sign_in(&s, "ada@example.com", PASSWORD, &[]).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _, _) = sign_in(&s, "ada@example.com", "a brand new secret", &[]).await;
+    assert_eq!(st, StatusCode::CREATED);
 }
