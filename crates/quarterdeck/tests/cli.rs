@@ -367,3 +367,90 @@ fn the_first_admin_and_a_token_from_the_terminal() {
     let users: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!((users[0]["email"].as_str(), users[0]["role"].as_str()), (Some("ops@example.com"), Some("admin")));
 }
+
+/// Every secret a client sends or is given — tokens good and bad, passwords right and wrong,
+/// the session cookie, the CSRF token — stays out of the server's log, even at debug level.
+#[test]
+fn no_secret_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "hunter2 is a long one";
+    let out = quarterdeck_with_input(
+        dir.path(),
+        &["user", "add", "--admin", "ops@example.com", "--password-stdin"],
+        password,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = quarterdeck(dir.path(), &["token", "create", "--user", "ops@example.com", "--scope", "admin"]);
+    let token = stdout(&out).trim().to_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--no-jobs"])
+        .current_dir(dir.path())
+        .env("QUARTERDECK_LOG", "debug")
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = String::new();
+    let base = loop {
+        let line = lines.next().expect("server exited early").unwrap();
+        log.push_str(&line);
+        log.push('\n');
+        if let Some(rest) = line.split("running at ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let reader = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (cookie, csrf) = runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let url = |p: &str| format!("{base}{p}");
+        let me = http.get(url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(me.status(), reqwest::StatusCode::OK);
+        let bad = http.get(url("/api/v1/me")).bearer_auth("qd_a-made-up-token-xyz").send().await.unwrap();
+        assert_eq!(bad.status(), reqwest::StatusCode::UNAUTHORIZED);
+        let wrong = serde_json::json!({"email": "ops@example.com", "password": "a wrong guess of a password"});
+        let res = http.post(url("/api/v1/session")).json(&wrong).send().await.unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED);
+        let right = serde_json::json!({"email": "ops@example.com", "password": password});
+        let res = http.post(url("/api/v1/session")).json(&right).send().await.unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+        let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let body: Value = res.json().await.unwrap();
+        let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+        let forged = http
+            .post(url("/api/v1/units"))
+            .header("Cookie", &cookie)
+            .header("X-CSRF-Token", "forged-csrf-token-value")
+            .json(&serde_json::json!({"name": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
+        (cookie, csrf)
+    });
+    #[cfg(unix)]
+    terminate(child.id());
+    let _ = child.wait();
+    log.push_str(&reader.join().unwrap());
+    assert!(log.contains("DEBUG"), "the log ran at debug level");
+    let session = cookie.split_once('=').unwrap().1;
+    for secret in [
+        token.as_str(),
+        "qd_a-made-up-token-xyz",
+        password,
+        "a wrong guess of a password",
+        session,
+        &csrf,
+        "forged-csrf-token-value",
+    ] {
+        assert!(!log.contains(secret), "the log holds a secret ({} characters)", secret.len());
+    }
+}
+
+/// Asks the server to stop as an operator would (SIGTERM), so it logs its way out.
+#[cfg(unix)]
+fn terminate(pid: u32) {
+    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+}
