@@ -78,6 +78,10 @@ pub struct App {
     /// What the acting party may do; the system (command line, jobs) may do everything, the
     /// web layer sets each request's from its token or session.
     rights: quarterdeck_domain::access::Rights,
+    /// Whether the organisation lets requests without credentials read, as last read, and
+    /// when it was read (shared by every clone of this `App`).
+    anonymous_read: Arc<std::sync::atomic::AtomicBool>,
+    settings_read_at: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     /// Recently verified API tokens, shared by every clone of this `App`.
     token_cache: Arc<accounts::TokenCache>,
 }
@@ -96,6 +100,8 @@ impl App {
             source_reach: Arc::default(),
             rights: quarterdeck_domain::access::Rights::System,
             token_cache: Arc::default(),
+            anonymous_read: Arc::default(),
+            settings_read_at: Arc::default(),
         }
     }
 
@@ -108,9 +114,26 @@ impl App {
 
     /// Reads the organisation's settings (the time zone) again from the store.
     pub async fn refresh_settings(&self) -> AppResult<()> {
-        let zone = self.store.settings().await?.time_zone;
-        *self.zone.write().unwrap_or_else(|e| e.into_inner()) = zone;
+        let settings = self.store.settings().await?;
+        *self.zone.write().unwrap_or_else(|e| e.into_inner()) = settings.time_zone;
+        self.anonymous_read.store(settings.anonymous_read, std::sync::atomic::Ordering::Relaxed);
+        *self.settings_read_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
         Ok(())
+    }
+
+    /// Whether the organisation lets requests without credentials read. Read again from the
+    /// store when the last read is over five seconds old, so a change made through another
+    /// server takes effect within seconds (at once through this one).
+    pub async fn anonymous_read(&self) -> bool {
+        let stale = self
+            .settings_read_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none_or(|at| at.elapsed() > std::time::Duration::from_secs(5));
+        if stale && let Err(e) = self.refresh_settings().await {
+            tracing::warn!(error = %e, "could not read the settings; keeping the last ones");
+        }
+        self.anonymous_read.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The organisation's time zone.

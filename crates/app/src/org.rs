@@ -165,16 +165,26 @@ impl App {
     /// are recomputed in the same transaction.
     pub async fn update_settings(&self, version: i64, input: UpdateSettings) -> AppResult<Settings> {
         self.may_administer()?;
-        let Some(raw) = input.time_zone.as_deref() else {
-            return self.settings().await;
-        };
-        let zone = quarterdeck_domain::zone::Zone::parse(raw)?;
-        let stored = or_current(
-            self.store().set_time_zone(&self.ctx(), version, zone).await.map(Settings::from),
-            async { self.store().settings().await.map(Settings::from) },
-            |s| s,
-        )
-        .await?;
+        let zone = input.time_zone.as_deref().map(quarterdeck_domain::zone::Zone::parse).transpose()?;
+        let mut stored = self.settings().await?;
+        let mut version = version;
+        if let Some(zone) = zone {
+            stored = or_current(
+                self.store().set_time_zone(&self.ctx(), version, zone).await.map(Settings::from),
+                async { self.store().settings().await.map(Settings::from) },
+                |s| s,
+            )
+            .await?;
+            version = stored.version;
+        }
+        if let Some(on) = input.anonymous_read {
+            stored = or_current(
+                self.store().set_anonymous_read(&self.ctx(), version, on).await.map(Settings::from),
+                async { self.store().settings().await.map(Settings::from) },
+                |s| s,
+            )
+            .await?;
+        }
         self.refresh_settings().await?;
         Ok(stored)
     }
@@ -189,6 +199,9 @@ pub struct Settings {
     /// IANA time zone whose calendar days are "today", the days of KPI periods and the
     /// days check-ins count for.
     pub time_zone: String,
+    /// Whether requests without credentials may read everything (a wall display on a
+    /// trusted network); they never write.
+    pub anonymous_read: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -199,10 +212,12 @@ pub struct UpdateSettings {
     pub version: Option<i64>,
     /// An IANA name such as Europe/Oslo or UTC.
     pub time_zone: Option<String>,
+    /// Let requests without credentials read everything (never write).
+    pub anonymous_read: Option<bool>,
 }
 
 impl From<quarterdeck_store::records::OrgSettings> for Settings {
     fn from(s: quarterdeck_store::records::OrgSettings) -> Self {
-        Settings { version: s.version, time_zone: s.time_zone.name().to_owned() }
+        Settings { version: s.version, time_zone: s.time_zone.name().to_owned(), anonymous_read: s.anonymous_read }
     }
 }

@@ -44,15 +44,21 @@ pub(crate) fn settings_from(row: Option<(String, i64)>) -> StoreResult<OrgSettin
             let time_zone = Zone::parse(&name).map_err(|_| {
                 quarterdeck_store::StoreError::Backend(format!("stored time zone '{name}' cannot be read"))
             })?;
-            Ok(OrgSettings { time_zone, version })
+            Ok(OrgSettings { time_zone, anonymous_read: false, version })
         }
-        None => Ok(OrgSettings { time_zone: Zone::default(), version: 1 }),
+        None => Ok(OrgSettings { time_zone: Zone::default(), anonymous_read: false, version: 1 }),
     }
 }
 
 /// The organisation's settings, as stored (`lock`: " FOR UPDATE" to hold them on PostgreSQL).
+/// The version of all settings is the time zone row's: every change of any setting moves
+/// it, so one version guards them all.
 async fn settings_in(c: &mut Conn<'_>, lock: &str) -> StoreResult<OrgSettings> {
-    settings_from(c.fetch_optional(&settings_sql(lock)).await?)
+    let mut settings = settings_from(c.fetch_optional(&settings_sql(lock)).await?)?;
+    let anonymous: Option<(String,)> =
+        c.fetch_optional(&Sql::new("SELECT value FROM settings WHERE name = 'anonymous_read'")).await?;
+    settings.anonymous_read = anonymous.is_some_and(|(v,)| v == "true");
+    Ok(settings)
 }
 
 /// The chain above `start` in a tree table (`start` first), in one recursive query.
@@ -218,7 +224,7 @@ impl OrgStore for SqlStore {
         if before.time_zone == zone {
             return Ok(before);
         }
-        let after = OrgSettings { time_zone: zone, version: before.version + 1 };
+        let after = OrgSettings { time_zone: zone, version: before.version + 1, ..before };
         c.execute(&q!(
             "UPDATE settings SET value = $1, version = $2 WHERE name = 'time_zone'",
             zone.name(),
@@ -233,6 +239,28 @@ impl OrgStore for SqlStore {
             "time zone changed; period values recomputed"
         );
         w.updated("settings", "time_zone", "update", &before.time_zone.name(), &zone.name());
+        w.commit().await?;
+        Ok(after)
+    }
+
+    async fn set_anonymous_read(&self, ctx: &Ctx, version: i64, on: bool) -> StoreResult<OrgSettings> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let mut c = w.conn();
+        let lock = if c.is_pg() { " FOR UPDATE" } else { "" };
+        let before = settings_in(&mut c, lock).await?;
+        check_version("settings", "time_zone", before.version, version)?;
+        if before.anonymous_read == on {
+            return Ok(before);
+        }
+        let value = if on { "true" } else { "false" };
+        c.execute_all(&[
+            Sql::new("UPDATE settings SET version = version + 1 WHERE name = 'time_zone'"),
+            Sql::new("DELETE FROM settings WHERE name = 'anonymous_read'"),
+            q!("INSERT INTO settings (name, value) VALUES ('anonymous_read', $1)", value),
+        ])
+        .await?;
+        let after = OrgSettings { anonymous_read: on, version: before.version + 1, ..before };
+        w.updated("settings", "anonymous_read", "update", &before.anonymous_read, &on);
         w.commit().await?;
         Ok(after)
     }

@@ -29,4 +29,6 @@ pub trait OrgStore: Send + Sync {
     /// otherwise); when it changes, every KPI's period values are recomputed in it, in the
     /// same transaction. Setting the zone already set changes nothing.
     async fn set_time_zone(&self, ctx: &Ctx, version: i64, zone: Zone) -> StoreResult<OrgSettings>;
+    /// Lets requests without credentials read (or not), if the settings are still at `version`.
+    async fn set_anonymous_read(&self, ctx: &Ctx, version: i64, on: bool) -> StoreResult<OrgSettings>;
 }

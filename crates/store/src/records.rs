@@ -28,6 +28,8 @@ pub struct Unit {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OrgSettings {
     pub time_zone: quarterdeck_domain::zone::Zone,
+    /// Whether requests without credentials may read everything (a wall display).
+    pub anonymous_read: bool,
     pub version: i64,
 }
 

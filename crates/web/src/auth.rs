@@ -130,7 +130,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             Err(e) => return refuse(e),
         },
         Ok(None) => {
-            let app = state.app.clone().with_rights(Rights::Anonymous { read: state.anonymous_read });
+            let read = state.anonymous_read || (safe(req.method()) && state.app.anonymous_read().await);
+            let app = state.app.clone().with_rights(Rights::Anonymous { read });
             let allowed = if safe(req.method()) { app.may_read() } else { Err(anonymous_write()) };
             if let Err(e) = allowed {
                 return refuse(e);

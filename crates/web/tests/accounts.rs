@@ -18,7 +18,8 @@ backend_tests!(
     bad_credentials_are_refused_and_change_nothing,
     tokens_are_shown_once,
     the_trail_names_who_changed_a_target,
-    a_fresh_server_makes_its_first_admin_once
+    a_fresh_server_makes_its_first_admin_once,
+    a_wall_display_reads_when_the_organisation_allows
 );
 
 async fn status_of(s: &Server, client: &reqwest::Client) -> (StatusCode, Value) {
@@ -184,4 +185,41 @@ async fn a_fresh_server_makes_its_first_admin_once(store: Arc<dyn Store>) {
     let (st, _) =
         s.post("/api/v1/session", json!({"email": "ops@example.com", "password": "a long enough secret"})).await;
     assert_eq!(st, StatusCode::CREATED);
+}
+
+async fn a_wall_display_reads_when_the_organisation_allows(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let (_, settings) = s.get("/api/v1/settings").await;
+    assert_eq!(settings["anonymous_read"], false, "{settings}");
+    let (st, _) = s.send(s.anonymous.get(s.url("/api/v1/objectives?cycle=current"))).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let v = settings["version"].as_i64().unwrap();
+    let (st, on) = s.patch("/api/v1/settings", json!({"anonymous_read": true}), Some(v)).await;
+    assert_eq!((st, on["anonymous_read"].as_bool()), (StatusCode::OK, Some(true)), "{on}");
+    assert_eq!(on["version"].as_i64(), Some(v + 1));
+    // Reading without credentials works at once; writing never does.
+    let (st, _) = s.send(s.anonymous.get(s.url("/api/v1/units"))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s.send(s.anonymous.post(s.url("/api/v1/units")).json(&json!({"name": "Wall"}))).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // A stale version is a conflict, like every update; the change is in the trail.
+    let (st, _) = s.patch("/api/v1/settings", json!({"anonymous_read": false}), Some(v)).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (st, off) = s.patch("/api/v1/settings", json!({"anonymous_read": false}), Some(v + 1)).await;
+    assert_eq!((st, off["anonymous_read"].as_bool()), (StatusCode::OK, Some(false)), "{off}");
+    let (st, _) = s.send(s.anonymous.get(s.url("/api/v1/units"))).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "off takes effect at once on this server");
+    let (_, trail) = s.get("/api/v1/audit?entity=settings").await;
+    assert_eq!(trail["items"].as_array().unwrap().len(), 2, "{trail}");
+    // Only admins change it.
+    let member = client_with(&token_for(&s.app, "max@example.com", Role::Member, None, &["write"]).await);
+    let (st, _) = s
+        .send(
+            member
+                .patch(s.url("/api/v1/settings"))
+                .header("If-Match", format!("\"{}\"", v + 2))
+                .json(&json!({"anonymous_read": true})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
 }
