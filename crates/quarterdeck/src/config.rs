@@ -26,6 +26,9 @@ pub struct Config {
     /// Whether requests without credentials may read everything (a wall display on a
     /// trusted network). They never write.
     pub anonymous_read: bool,
+    /// Reverse proxies (IP addresses, comma-separated) whose `X-Forwarded-For` names the client,
+    /// for throttling sign-ins by address; loopback is always trusted.
+    pub trusted_proxies: String,
     /// Single sign-on: the OpenID Connect issuer URL (empty: off).
     pub oidc_issuer: String,
     pub oidc_client_id: String,
@@ -52,6 +55,7 @@ impl Default for Config {
             allowed_hosts: String::new(),
             source_allowed_hosts: String::new(),
             anonymous_read: false,
+            trusted_proxies: String::new(),
             oidc_issuer: String::new(),
             oidc_client_id: String::new(),
             oidc_client_secret: String::new(),
@@ -84,6 +88,7 @@ impl Config {
                 "allowed_hosts",
                 "source_allowed_hosts",
                 "anonymous_read",
+                "trusted_proxies",
                 "oidc_issuer",
                 "oidc_client_id",
                 "oidc_client_secret",
@@ -100,6 +105,11 @@ impl Config {
     /// The configured host names, one per entry.
     pub fn allowed_hosts(&self) -> Vec<String> {
         list(&self.allowed_hosts)
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> anyhow::Result<quarterdeck_web::edge::TrustedProxies> {
+        quarterdeck_web::edge::TrustedProxies::parse(&list(&self.trusted_proxies)).map_err(anyhow::Error::msg)
     }
 
     /// Which hosts HTTP data sources may reach.

@@ -164,3 +164,61 @@ mod tests {
         assert!(AllowedHosts::for_server(any_address, &["*".into()]).allows("anything.example"));
     }
 }
+
+/// The reverse proxies in front of this server: for a request that comes from one of them, the
+/// client is the last address in `X-Forwarded-For` that is not a proxy too. Anyone else's
+/// `X-Forwarded-For` is ignored (a client could write anything there). Loopback addresses are
+/// always trusted: a proxy on the same machine is the recommended set-up.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<std::net::IpAddr>);
+
+impl TrustedProxies {
+    /// Reads addresses; an entry that is not one is named in the error.
+    pub fn parse(entries: &[String]) -> Result<TrustedProxies, String> {
+        entries
+            .iter()
+            .map(|e| e.trim().parse().map_err(|_| format!("trusted proxy '{e}' is not an IP address")))
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
+    }
+
+    fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        ip.is_loopback() || self.0.contains(&ip)
+    }
+
+    /// The client's address: the peer's, or what trusted proxies say it was.
+    pub fn client(&self, peer: std::net::IpAddr, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .collect::<Vec<_>>();
+        forwarded.into_iter().rev().find(|ip| !self.trusts(*ip)).unwrap_or(peer)
+    }
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::TrustedProxies;
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn only_trusted_proxies_name_the_client() {
+        let proxies = TrustedProxies::parse(&["10.0.0.5".into()]).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7, 10.0.0.5".parse().unwrap());
+        let ip = |s: &str| s.parse().unwrap();
+        // Through the trusted proxy: the last untrusted hop (a client cannot forge past it).
+        assert_eq!(proxies.client(ip("10.0.0.5"), &h), ip("198.51.100.7"));
+        assert_eq!(proxies.client(ip("127.0.0.1"), &h), ip("198.51.100.7"));
+        // Straight from a client: its header is ignored.
+        assert_eq!(proxies.client(ip("192.0.2.1"), &h), ip("192.0.2.1"));
+        assert_eq!(proxies.client(ip("10.0.0.5"), &HeaderMap::new()), ip("10.0.0.5"));
+        assert!(TrustedProxies::parse(&["proxy.local".into()]).is_err());
+    }
+}

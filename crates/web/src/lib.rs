@@ -40,6 +40,8 @@ pub struct AppState {
     /// The one-time code that makes the first admin, printed by a server started on a
     /// database nobody can sign in to yet.
     pub setup_code: Option<Arc<str>>,
+    /// The proxies whose `X-Forwarded-For` names the client (see `edge.rs`).
+    pub trusted_proxies: Arc<edge::TrustedProxies>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             anonymous_read: false,
             oidc: None,
             setup_code: None,
+            trusted_proxies: Arc::default(),
         }
     }
 }

@@ -88,7 +88,14 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let state = AppState { hosts: std::sync::Arc::new(hosts), anonymous_read, oidc, setup_code, ..AppState::new(app) };
+    let state = AppState {
+        hosts: std::sync::Arc::new(hosts),
+        anonymous_read,
+        oidc,
+        setup_code,
+        trusted_proxies: std::sync::Arc::new(config.trusted_proxies()?),
+        ..AppState::new(app)
+    };
     quarterdeck_web::serve::serve(listener, router(state), stop, limits).await;
     let _ = stop_jobs.send(true);
     if let Some(jobs) = jobs {

@@ -56,10 +56,11 @@ pub struct SignIn {
 }
 
 /// The address the request came from (for throttling sign-ins), or "unknown".
-fn peer(req: &axum::http::Extensions) -> String {
-    req.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+fn peer(req: &axum::http::Extensions, headers: &HeaderMap, proxies: &crate::edge::TrustedProxies) -> String {
+    let Some(peer) = req.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()) else {
+        return "unknown".into();
+    };
+    proxies.client(peer, headers).to_string()
 }
 
 /// `Secure` when the request came over TLS, as a proxy in front says.
@@ -75,12 +76,14 @@ fn secure(headers: &HeaderMap) -> &'static str {
                    within 15 minutes are answered 429 until the window has passed.",
     responses((status = 201, body = SignedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn sign_in(
+    State(state): State<AppState>,
     Caller(app): Caller,
     extensions: axum::http::Extensions,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SignIn>,
 ) -> ApiResult<Response> {
-    let signed = app.sign_in(&body.email, &body.password, &peer(&extensions)).await?;
+    let address = peer(&extensions, &headers, &state.trusted_proxies);
+    let signed = app.sign_in(&body.email, &body.password, &address).await?;
     let max_age = (signed.expires_at - app.now()).num_seconds().max(0);
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
