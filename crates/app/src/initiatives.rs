@@ -76,7 +76,7 @@ impl App {
     }
 
     pub async fn create_initiative(&self, input: CreateInitiative) -> AppResult<InitiativeView> {
-        self.may(Action::EditOkr, self.key_result_target(input.key_result_id)).await?;
+        self.may(Action::EditKeyResult, self.key_result_target(input.key_result_id)).await?;
         let new = NewInitiative {
             key_result_id: input.key_result_id,
             title: Title::parse("title", &input.title)?,
@@ -98,7 +98,7 @@ impl App {
         version: i64,
         input: UpdateInitiative,
     ) -> AppResult<InitiativeView> {
-        self.may(Action::EditOkr, async {
+        self.may(Action::EditKeyResult, async {
             self.key_result_target(self.store().get_initiative(id).await?.key_result_id).await
         })
         .await?;

@@ -218,7 +218,7 @@ impl App {
         version: i64,
         input: UpdateKeyResult,
     ) -> AppResult<KeyResultView> {
-        self.may(Action::EditOkr, self.key_result_target(id)).await?;
+        self.may(Action::EditKeyResult, self.key_result_target(id)).await?;
         if let Some(kpi) = input.kpi_id {
             self.linked_kpi("kpi_id", kpi).await?;
         }
@@ -283,7 +283,7 @@ impl App {
         version: Option<i64>,
         input: Kill,
     ) -> AppResult<KeyResultView> {
-        self.may(Action::EditOkr, self.key_result_target(id)).await?;
+        self.may(Action::EditKeyResult, self.key_result_target(id)).await?;
         let change = KeyResultStatusChange::Kill { reason: Reason::parse("reason", &input.reason)? };
         let version = version.or(input.version);
         or_current(
@@ -296,7 +296,7 @@ impl App {
 
     /// Marks a key result as carried forward to the next cycle; it leaves this cycle's score.
     pub async fn carry_forward(&self, id: KeyResultId, version: Option<i64>) -> AppResult<KeyResultView> {
-        self.may(Action::EditOkr, self.key_result_target(id)).await?;
+        self.may(Action::EditKeyResult, self.key_result_target(id)).await?;
         or_current(
             self.store().set_key_result_status(&self.ctx(), id, version, KeyResultStatusChange::CarryForward).await,
             self.store().get_key_result(id),

@@ -63,7 +63,7 @@ impl Scopes {
             // Any token reads: a push or check-in script has to find what it writes to.
             Action::Read => true,
             Action::Administer => self.has(Scope::Admin),
-            Action::EditOkr(_) | Action::EditKpi(_) => write,
+            Action::EditOkr(_) | Action::EditKeyResult(_) | Action::EditKpi(_) => write,
             Action::CheckIn(_) => write || self.has(Scope::CheckIn),
             Action::PushMeasurements { kpi, .. } => write || (self.has(Scope::KpiPush) && self.kpis.contains(kpi)),
         }
@@ -87,8 +87,10 @@ pub enum Action {
     Read,
     /// Change the organisation, cycles, settings, users or data of everyone.
     Administer,
-    /// Create or change an objective, a key result, an initiative or an alignment.
+    /// Create or change an objective (its key results' list included) or an alignment.
     EditOkr(Target),
+    /// Change a key result, or its initiatives: its owner may, wherever the objective sits.
+    EditKeyResult(Target),
     /// Record a check-in on a key result.
     CheckIn(Target),
     /// Define or change a KPI, its links, tree edges and data sources.
@@ -132,9 +134,11 @@ pub fn role_allows(member: &Member, action: &Action) -> bool {
     match (member.role, action) {
         (_, Action::Read) | (Role::Admin, _) => true,
         (Role::Viewer, _) | (_, Action::Administer) => false,
-        (Role::Lead, Action::EditOkr(t) | Action::CheckIn(t) | Action::EditKpi(t))
+        (Role::Lead, Action::EditOkr(t) | Action::EditKeyResult(t) | Action::CheckIn(t) | Action::EditKpi(t))
         | (Role::Lead, Action::PushMeasurements { target: t, .. }) => below(t) || own(t),
-        (Role::Member, Action::EditOkr(t)) => own(t) || (t.draft && home(t)),
+        // Objectives of their own unit: their own, and drafts.
+        (Role::Member, Action::EditOkr(t)) => home(t) && (own(t) || t.draft),
+        (Role::Member, Action::EditKeyResult(t)) => own(t) || (t.draft && home(t)),
         (Role::Member, Action::CheckIn(t)) | (Role::Member, Action::PushMeasurements { target: t, .. }) => own(t),
         (Role::Member, Action::EditKpi(_)) => false,
     }
@@ -264,6 +268,10 @@ mod tests {
             (Role::Member, Action::EditOkr(home_draft), true),
             (Role::Member, Action::EditOkr(home_active), false),
             (Role::Member, Action::EditOkr(company), false),
+            // Their own objective, but in another unit: no; their own key result there: yes.
+            (Role::Member, Action::EditOkr(team_kr(1, false)), false),
+            (Role::Member, Action::EditKeyResult(team_kr(1, false)), true),
+            (Role::Member, Action::EditKeyResult(team_kr(5, false)), false),
             (Role::Member, Action::EditKpi(team_kr(1, true)), false),
             (Role::Viewer, Action::CheckIn(team_kr(1, false)), false),
             (Role::Viewer, Action::Read, true),
@@ -333,12 +341,13 @@ mod tests {
         )
     }
     fn any_action() -> impl Strategy<Value = Action> {
-        (0..6u8, any_target(), 69u128..72).prop_map(|(n, t, k)| match n {
+        (0..7u8, any_target(), 69u128..72).prop_map(|(n, t, k)| match n {
             0 => Action::Read,
             1 => Action::Administer,
             2 => Action::EditOkr(t),
             3 => Action::CheckIn(t),
             4 => Action::EditKpi(t),
+            5 => Action::EditKeyResult(t),
             _ => Action::PushMeasurements { kpi: KpiId(Uuid::from_u128(k)), target: t },
         })
     }
