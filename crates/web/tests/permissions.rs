@@ -243,6 +243,8 @@ async fn every_write_is_allowed_or_refused_by_role_and_scope(store: Arc<dyn Stor
         Write { if_match: Some(v), ..write(Method::PATCH, &path, json!({"name": format!("Lea {}", fresh())})) }
     })
     .await;
+    let sessions = format!("/api/v1/users/{}/sessions", zed.id);
+    check(&s, &clients, &ADMIN, &mut || Write { body: None, ..write(Method::DELETE, &sessions, Value::Null) }).await;
     // Tokens: everyone makes their own; only admins revoke another's.
     check(&s, &clients, &[true; 4], &mut || {
         write(Method::POST, "/api/v1/tokens", json!({"name": "mine", "scopes": ["read"]}))
