@@ -8,7 +8,7 @@ use quarterdeck_store_sql::DbUrl;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// SQLite file path or postgres:// URL.
@@ -44,6 +44,29 @@ pub struct Config {
     pub oidc_groups_claim: String,
     /// Groups and the roles they give: `okr-admins=admin,team-leads=lead`.
     pub oidc_group_roles: String,
+}
+
+/// Printed without its secrets: the database URL masked, the client secret left out.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("db", &quarterdeck_redact::mask_url(&self.db))
+            .field("bind", &self.bind)
+            .field("log", &self.log)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("source_allowed_hosts", &self.source_allowed_hosts)
+            .field("anonymous_read", &self.anonymous_read)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &if self.oidc_client_secret.is_empty() { "" } else { "***" })
+            .field("oidc_redirect_url", &self.oidc_redirect_url)
+            .field("oidc_create_users", &self.oidc_create_users)
+            .field("oidc_default_role", &self.oidc_default_role)
+            .field("oidc_groups_claim", &self.oidc_groups_claim)
+            .field("oidc_group_roles", &self.oidc_group_roles)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -155,4 +178,19 @@ impl Config {
 /// A comma-separated setting, one entry per item.
 fn list(setting: &str) -> Vec<String> {
     setting.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_hides_the_secrets() {
+        let c = super::Config {
+            db: "postgres://app:s3cr3t-pw@db.internal/q".into(),
+            oidc_client_secret: "client-s3cr3t".into(),
+            ..Default::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cr3t-pw") && !shown.contains("client-s3cr3t"), "{shown}");
+        assert!(shown.contains("db.internal"));
+    }
 }
