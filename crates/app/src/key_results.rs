@@ -269,7 +269,19 @@ impl App {
                 kpi.and_then(|k| k.current_value).ok_or(DomainError::Missing { field: "value" })?
             }
         };
-        // Without an author, the check-in is the signed-in person's own.
+        // Without an author, the check-in is the signed-in person's own; a member checks in
+        // as themselves only (leads and admins may record one for someone they heard from).
+        if let (Some(author), quarterdeck_domain::access::Rights::User { member, .. }) =
+            (input.author_id, self.rights())
+            && member.role == quarterdeck_domain::access::Role::Member
+            && Some(author) != member.person
+        {
+            return Err(crate::AppError::new(
+                quarterdeck_domain::error::Code::Forbidden,
+                "a member records check-ins as themselves; leave author_id out",
+            )
+            .with_field("author_id"));
+        }
         let author_id = input.author_id.or(self.person_id());
         let new = NewCheckIn { value, confidence: input.confidence, note, author_id, at: input.at };
         let (check_in, kr) = self.store().record_check_in(&self.ctx(), id, new).await?;

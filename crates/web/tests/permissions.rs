@@ -298,6 +298,14 @@ async fn every_write_is_allowed_or_refused_by_role_and_scope(store: Arc<dyn Stor
         })
         .await;
     }
+    // A member checks in as themselves: their own person by default, never someone else.
+    let member_client = &clients[2].1;
+    let path = format!("/api/v1/key-results/{}/check-ins", id(&w.kr_member));
+    let (st, b) = s.send(member_client.post(s.url(&path)).json(&json!({"value": 36, "confidence": "on_track"}))).await;
+    assert_eq!((st, b["check_in"]["author_id"].as_str()), (StatusCode::CREATED, Some(&*w.person_member)), "{b}");
+    let as_other = json!({"value": 37, "confidence": "on_track", "author_id": w.person_other});
+    let (st, b) = s.send(member_client.post(s.url(&path)).json(&as_other)).await;
+    assert_eq!((st, b["field"].as_str()), (StatusCode::FORBIDDEN, Some("author_id")), "{b}");
     for verb in ["kill", "carry-forward"] {
         let kr = s.create("/api/v1/key-results", new_kr(&w.objective_u)).await;
         let path = format!("/api/v1/key-results/{}/{verb}", id(&kr));
