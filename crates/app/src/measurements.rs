@@ -95,6 +95,17 @@ pub fn parse_json(body: &[u8]) -> AppResult<Vec<PointIn>> {
 }
 
 /// Deserialises one JSON document and nothing after it, naming the field at fault.
+/// Fields that carry secrets: an answer about them never repeats what was sent.
+fn is_secret_field(path: &str) -> bool {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    ["password", "current_password", "code", "header_value", "client_secret"].contains(&last)
+}
+
+/// A parser's message with every quoted value (`…`) left out.
+fn unquoted(message: &str) -> String {
+    message.split('`').enumerate().map(|(i, part)| if i % 2 == 1 { "a value" } else { part }).collect()
+}
+
 pub fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> AppResult<T> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
@@ -104,9 +115,13 @@ pub fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> AppResult<T> {
             AppError::new(Code::MalformedJson, format!("the body is not valid JSON: {inner}"))
         } else {
             let field = (path != ".").then_some(path);
+            let mut message = inner.to_string();
+            if field.as_deref().is_some_and(is_secret_field) {
+                message = unquoted(&message);
+            }
             let message = match &field {
-                Some(f) => format!("{f}: {inner}"),
-                None => inner.to_string(),
+                Some(f) => format!("{f}: {message}"),
+                None => message,
             };
             let err = AppError::new(Code::InvalidField, message);
             match field {
@@ -118,6 +133,25 @@ pub fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> AppResult<T> {
     de.end()
         .map_err(|e| AppError::new(Code::MalformedJson, format!("the body holds more than one JSON document: {e}")))?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod secret_fields {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct SignIn {
+        email: String,
+        password: String,
+    }
+
+    #[test]
+    fn a_wrong_password_value_is_not_repeated() {
+        let e = super::from_json::<SignIn>(br#"{"email": "a@b.c", "password": 31415926535}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("password"));
+        assert!(!e.message.contains("31415926535") && e.message.contains("expected a string"), "{}", e.message);
+        let e = super::from_json::<SignIn>(br#"{"email": 27182818, "password": "x"}"#).unwrap_err();
+        assert!(e.message.contains("27182818"), "other fields keep saying what came: {}", e.message);
+    }
 }
 
 /// Parses CSV with a header row: `at,value[,segment]`, plus `kpi` when the URL does not name
