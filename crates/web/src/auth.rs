@@ -51,11 +51,6 @@ pub fn cookie<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h 
         .map(|(_, v)| v.trim())
 }
 
-/// Compares secrets in time that does not depend on where they differ.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Paths anyone may read: the health check, the API's description, and the single-sign-on
 /// steps (which authenticate by their own means).
 fn public(path: &str) -> bool {
@@ -109,7 +104,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         };
         if !safe(req.method()) {
             let sent = req.headers().get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
-            if !same_secret(sent, found.csrf.as_bytes()) {
+            if !quarterdeck_app::accounts::same_secret(sent, found.csrf.as_bytes()) {
                 return ApiError::from(AppError::new(
                     Code::CsrfFailed,
                     "a change made with a session cookie must carry the session's CSRF token in X-CSRF-Token \

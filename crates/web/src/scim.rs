@@ -191,19 +191,18 @@ pub struct ListQuery {
     count: Option<usize>,
 }
 
-/// `userName eq "ada@example.com"`: the one filter identity providers send to find a user.
-fn user_name_filter(filter: &str) -> Result<String, ScimError> {
+/// `<attr> eq "<value>"`: the one filter identity providers send to find a resource
+/// (`userName` for users, `displayName` for groups).
+fn eq_filter(filter: &str, attr: &str, what: &str) -> Result<String, ScimError> {
     let mut parts = filter.trim().splitn(3, char::is_whitespace);
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(attr), Some(op), Some(value))
-            if attr.eq_ignore_ascii_case("userName") && op.eq_ignore_ascii_case("eq") =>
-        {
+        (Some(a), Some(op), Some(value)) if a.eq_ignore_ascii_case(attr) && op.eq_ignore_ascii_case("eq") => {
             Ok(value.trim().trim_matches('"').to_owned())
         }
         _ => Err(ScimError {
             status: StatusCode::BAD_REQUEST,
             scim_type: Some("invalidFilter"),
-            detail: "the filter supported is userName eq \"<e-mail address>\"".into(),
+            detail: format!("the filter supported is {attr} eq \"<{what}>\""),
         }),
     }
 }
@@ -215,7 +214,7 @@ pub async fn list_users(Caller(app): Caller, Query(q): Query<ListQuery>) -> Scim
     let count = q.count.unwrap_or(100).min(PageRequest::MAX_LIMIT as usize);
     let (users, total) = match q.filter.as_deref() {
         Some(f) => {
-            let email = user_name_filter(f)?;
+            let email = eq_filter(f, "userName", "e-mail address")?;
             let found = match app.find_user(&email).await {
                 Ok(u) => vec![UserView::from(u)],
                 Err(e) if e.code == Code::NotFound => Vec::new(),
@@ -354,26 +353,7 @@ async fn set_members(app: &App, unit: quarterdeck_domain::ids::UnitId, wanted: &
 /// `GET /scim/v2/Groups[?filter=displayName eq "…"]`: the organisation's units.
 pub async fn list_groups(Caller(app): Caller, Query(q): Query<ListQuery>) -> ScimResult {
     admin(&app)?;
-    let name = match q.filter.as_deref() {
-        Some(f) => {
-            let mut parts = f.trim().splitn(3, char::is_whitespace);
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(a), Some(op), Some(v))
-                    if a.eq_ignore_ascii_case("displayName") && op.eq_ignore_ascii_case("eq") =>
-                {
-                    Some(v.trim().trim_matches('"').to_owned())
-                }
-                _ => {
-                    return Err(ScimError {
-                        status: StatusCode::BAD_REQUEST,
-                        scim_type: Some("invalidFilter"),
-                        detail: "the filter supported is displayName eq \"<unit name>\"".into(),
-                    });
-                }
-            }
-        }
-        None => None,
-    };
+    let name = q.filter.as_deref().map(|f| eq_filter(f, "displayName", "unit name")).transpose()?;
     let units = quarterdeck_app::all_pages(|page| app.list_units(None, None, page)).await?;
     let matching: Vec<_> = units.into_iter().filter(|u| name.as_ref().is_none_or(|n| &u.name == n)).collect();
     let start = q.start_index.unwrap_or(1).max(1);
