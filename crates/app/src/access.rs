@@ -115,3 +115,38 @@ impl App {
         Ok(Target { units: self.unit_chain(unit).await?, owner: kpi.owner_id, draft: false })
     }
 }
+
+/// A change a front end may offer: pages show an edit control only where the answer is yes
+/// (the use case asks again when the change is made).
+#[derive(Debug, Clone, Copy)]
+pub enum Offer {
+    EditObjective(ObjectiveId),
+    EditKeyResult(KeyResultId),
+    CheckIn(KeyResultId),
+    EditKpi(KpiId),
+    /// Create an objective in a unit (or, without one, as the party's own).
+    CreateObjective(Option<UnitId>),
+    Administer,
+}
+
+impl App {
+    /// Whether the acting party may make the change offered. A record that cannot be found
+    /// offers nothing.
+    pub async fn can(&self, offer: Offer) -> bool {
+        let asked = match offer {
+            Offer::EditObjective(id) => self.may(Action::EditOkr, self.objective_target_of(id)).await,
+            Offer::EditKeyResult(id) => self.may(Action::EditKeyResult, self.key_result_target(id)).await,
+            Offer::CheckIn(id) => self.may(Action::CheckIn, self.key_result_target(id)).await,
+            Offer::EditKpi(id) => self.may(Action::EditKpi, self.kpi_target(id)).await,
+            Offer::CreateObjective(unit) => {
+                let owner = self.person_id();
+                self.may(Action::EditOkr, async {
+                    Ok(Target { units: self.unit_chain(unit).await?, owner, draft: true })
+                })
+                .await
+            }
+            Offer::Administer => self.may_administer(),
+        };
+        asked.is_ok()
+    }
+}

@@ -47,6 +47,44 @@ impl App {
         Ok(self.store().list_alignments(filter, page).await?.into())
     }
 
+    /// The links one level below these objectives, without the objectives (one read).
+    pub async fn links_below(&self, parents: &[ObjectiveId]) -> AppResult<Vec<AlignmentView>> {
+        Ok(self.store().alignments_under(parents).await?.into_iter().map(AlignmentView::from).collect())
+    }
+
+    /// The next level of the alignment graph below these objectives: each link with the
+    /// objective that aligns (with its key results when asked), in link order. Two reads
+    /// (three with key results) however many parents: what the company page and the
+    /// alignment map show one level at a time.
+    pub async fn aligned_below(
+        &self,
+        parents: &[ObjectiveId],
+        with_key_results: bool,
+    ) -> AppResult<Vec<(AlignmentView, ObjectiveView)>> {
+        let links = self.store().alignments_under(parents).await?;
+        let mut ids: Vec<ObjectiveId> = links.iter().map(|l| l.child_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let objectives = self.store().objectives_by_ids(&ids).await?;
+        let mut krs =
+            if with_key_results { self.key_results_by_objective(&objectives).await? } else { Default::default() };
+        let today = self.today();
+        let views: std::collections::HashMap<ObjectiveId, ObjectiveView> = objectives
+            .into_iter()
+            .map(|o| {
+                let own = with_key_results.then(|| krs.remove(&o.id).unwrap_or_default());
+                (o.id, ObjectiveView::new(o, own, self.policy(), today))
+            })
+            .collect();
+        Ok(links
+            .into_iter()
+            .filter_map(|l| {
+                let child = views.get(&l.child_id)?.clone();
+                Some((AlignmentView::from(l), child))
+            })
+            .collect())
+    }
+
     pub async fn create_alignment(&self, input: CreateAlignment) -> AppResult<AlignmentView> {
         self.may(Action::EditOkr, self.objective_target_of(input.child_id)).await?;
         let parent = match (input.parent_objective_id, input.parent_key_result_id) {

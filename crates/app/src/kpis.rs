@@ -404,6 +404,24 @@ impl App {
         Ok(StretchView { window_periods: kpi.window_periods, stretch, advice })
     }
 
+    /// A page of KPIs as cards with their trust badges and recent values: three reads
+    /// whatever the page's size.
+    pub async fn list_kpi_cards(&self, q: KpiQuery, page: PageRequest) -> AppResult<ListPage<KpiCard>> {
+        let unit_id = self.resolve_unit_id("unit", q.unit.as_deref()).await?;
+        let filter = KpiFilter {
+            unit_id,
+            owner_id: q.owner,
+            kra_id: q.kra,
+            guardrail: q.guardrail,
+            north_star: q.north_star,
+            missing_counterweight: q.missing_counterweight,
+        };
+        let kpis = self.store().list_kpis(filter, page).await?;
+        let badges = self.trust_of(&kpis.items).await?;
+        let items = kpis.items.into_iter().zip(badges).map(|(kpi, trust)| KpiCard { kpi: kpi.into(), trust }).collect();
+        Ok(ListPage { items, next_cursor: kpis.next_cursor })
+    }
+
     /// The trust badge: reads the last few period rows and the source's state, never raw points.
     pub(crate) async fn trust(&self, kpi: &Kpi) -> AppResult<TrustView> {
         let mut badges = self.trust_of(std::slice::from_ref(kpi)).await?;
@@ -445,7 +463,10 @@ impl App {
                     .iter()
                     .filter(|p| p.count > 0 && !within_bounds(p.min, p.max, kpi.valid_min, kpi.valid_max))
                     .count();
-                TrustBadge {
+                let mut own: Vec<&PeriodValue> = own.iter().collect();
+                own.sort_by_key(|p| p.start);
+                let recent_values = own.iter().map(|p| p.value).collect();
+                let badge: TrustView = TrustBadge {
                     fresh: is_fresh(kpi.cadence, kpi.last_point_at, now),
                     complete: missing == 0,
                     valid: invalid == 0,
@@ -454,7 +475,8 @@ impl App {
                     invalid_periods: invalid,
                     last_point_at: kpi.last_point_at,
                 }
-                .into()
+                .into();
+                TrustView { recent_values, ..badge }
             })
             .collect())
     }

@@ -6,7 +6,7 @@
 //! the store port. It knows no HTTP: it returns [`AppError`]s with codes of the domain's
 //! catalogue, which each front end maps to its own answer.
 
-mod access;
+pub mod access;
 pub mod accounts;
 pub mod alignments;
 mod change_token;

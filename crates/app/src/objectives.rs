@@ -83,6 +83,8 @@ pub struct ObjectiveQuery {
     pub kind: Option<ObjectiveKind>,
     /// Embed each objective's key results.
     pub with_key_results: bool,
+    /// Only objectives aligned to a parent (`true`), or to nothing (`false`).
+    pub aligned: Option<bool>,
 }
 
 impl App {
@@ -93,7 +95,15 @@ impl App {
         };
         let unit_id = self.resolve_unit_id("unit", q.unit.as_deref()).await?;
         let key = q.key.as_deref().map(|k| Slug::parse("key", k)).transpose()?;
-        let filter = ObjectiveFilter { cycle_id, key, unit_id, owner_id: q.owner, status: q.status, kind: q.kind };
+        let filter = ObjectiveFilter {
+            cycle_id,
+            key,
+            unit_id,
+            owner_id: q.owner,
+            status: q.status,
+            kind: q.kind,
+            aligned: q.aligned,
+        };
         // The page's revisions first, then only the objectives whose ready view they made
         // stale (see `read_model`): a write costs the pages that show it one record's read.
         let today = self.today();
@@ -125,7 +135,7 @@ impl App {
         Ok(ListPage { items: views.into_iter().flatten().collect(), next_cursor: page.next_cursor })
     }
 
-    async fn key_results_by_objective(
+    pub(crate) async fn key_results_by_objective(
         &self,
         objectives: &[Objective],
     ) -> AppResult<HashMap<ObjectiveId, Vec<KeyResult>>> {

@@ -106,6 +106,9 @@ pub struct ObjectiveFilter {
     pub owner_id: Option<PersonId>,
     pub status: Option<ObjectiveStatus>,
     pub kind: Option<ObjectiveKind>,
+    /// Only objectives aligned to a parent (`true`) or aligned to nothing (`false`: the
+    /// roots of the alignment graph, the company's own objectives and the orphans).
+    pub aligned: Option<bool>,
 }
 
 /// Where an alignment points: a parent objective or one of its key results.

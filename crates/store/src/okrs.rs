@@ -43,6 +43,9 @@ pub trait OkrStore: Send + Sync {
     /// The objective an alignment links up (whose owner may remove it).
     async fn alignment_child(&self, id: AlignmentId) -> StoreResult<ObjectiveId>;
     async fn list_alignments(&self, filter: AlignmentFilter, page: PageRequest) -> StoreResult<Page<Alignment>>;
+    /// Every alignment whose parent is one of these objectives (or one of their key
+    /// results): the next level of the alignment graph below them, in id order.
+    async fn alignments_under(&self, parents: &[ObjectiveId]) -> StoreResult<Vec<Alignment>>;
 
     async fn create_key_result(&self, ctx: &Ctx, new: NewKeyResult) -> StoreResult<KeyResult>;
     async fn get_key_result(&self, id: KeyResultId) -> StoreResult<KeyResult>;

@@ -54,7 +54,15 @@ pub fn cookie<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h 
 /// Paths anyone may read: the health check, the API's description, and the single-sign-on
 /// steps (which authenticate by their own means).
 fn public(path: &str) -> bool {
-    path == "/healthz" || path == "/api/v1/openapi.json" || path.starts_with("/auth/oidc/")
+    path == "/healthz"
+        || path == "/api/v1/openapi.json"
+        || path.starts_with("/auth/oidc/")
+        || path.starts_with("/assets/")
+}
+
+/// The pages' sign-in and first-run forms, posted by someone not signed in yet.
+fn page_door(path: &str) -> bool {
+    path == "/sign-in" || path == "/setup"
 }
 
 fn safe(method: &Method) -> bool {
@@ -88,7 +96,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if public(path) {
         return next.run(req).await;
     }
-    if (path == SIGN_IN || path == SET_UP) && req.method() == Method::POST {
+    let page = crate::ui::is_page(path);
+    if (path == SIGN_IN || path == SET_UP || (page && page_door(path))) && req.method() == Method::POST {
         let app = state.app.clone().with_rights(Rights::Anonymous { read: false });
         req.extensions_mut().insert(Caller(app));
         return next.run(req).await;
@@ -100,11 +109,22 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if let Some(secret) = session {
         let found = match state.app.with_session(&secret).await {
             Ok(found) => found,
+            // An expired session on a page: the page sends its reader to sign in and back.
+            Err(_) if page => {
+                let app = state.app.clone().with_rights(Rights::Anonymous { read: false });
+                req.extensions_mut().insert(Caller(app));
+                return next.run(req).await;
+            }
             Err(e) => return refuse(e),
         };
         if !safe(req.method()) {
             let sent = req.headers().get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
-            if !quarterdeck_app::accounts::same_secret(sent, found.csrf.as_bytes()) {
+            let checked = quarterdeck_app::accounts::same_secret(sent, found.csrf.as_bytes());
+            if checked {
+                req.extensions_mut().insert(crate::ui::CsrfChecked);
+            }
+            // A page's plain form carries the token in its body instead: `PageForm` checks it.
+            if !checked && !page {
                 return ApiError::from(AppError::new(
                     Code::CsrfFailed,
                     "a change made with a session cookie must carry the session's CSRF token in X-CSRF-Token \
@@ -128,7 +148,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             let read = state.anonymous_read || (safe(req.method()) && state.app.anonymous_read().await);
             let app = state.app.clone().with_rights(Rights::Anonymous { read });
             let allowed = if safe(req.method()) { app.may_read() } else { Err(anonymous_write()) };
-            if let Err(e) = allowed {
+            // Pages answer for themselves: a reader who may not read is sent to sign in.
+            if let (Err(e), false) = (allowed, page) {
                 return refuse(e);
             }
             app

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod oidc;
 pub mod scim;
 pub mod serve;
+pub mod ui;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -131,6 +132,7 @@ pub fn router(mut state: AppState) -> Router {
             "/scim/v2/Groups/{id}",
             get(scim::get_group).put(scim::replace_group).patch(scim::patch_group).delete(scim::delete_group),
         )
+        .merge(ui::routes())
         .fallback(|| async {
             error::ApiError::from(quarterdeck_app::AppError::new(
                 Code::NotFound,

@@ -212,7 +212,7 @@ pub async fn callback(
         oidc.secure()
     );
     let clear = format!("{PENDING_COOKIE}=; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=0{}", oidc.secure());
-    let mut res = (StatusCode::SEE_OTHER, [(LOCATION, "/api/v1/me")]).into_response();
+    let mut res = (StatusCode::SEE_OTHER, [(LOCATION, "/")]).into_response();
     res.headers_mut().append(SET_COOKIE, session.parse().expect("a cookie is a header value"));
     res.headers_mut().append(SET_COOKIE, clear.parse().expect("a cookie is a header value"));
     Ok(res)

@@ -191,6 +191,9 @@ pub struct TrustView {
     pub trusted: bool,
     pub missing_periods: usize,
     pub invalid_periods: usize,
+    /// The values of the most recent periods at the KPI's cadence, oldest first (gaps are
+    /// null): the trend a sparkline draws.
+    pub recent_values: Vec<Option<f64>>,
 }
 
 impl From<TrustBadge> for TrustView {
@@ -203,6 +206,7 @@ impl From<TrustBadge> for TrustView {
             source_ok: b.source_ok,
             missing_periods: b.missing_periods,
             invalid_periods: b.invalid_periods,
+            recent_values: Vec::new(),
         }
     }
 }

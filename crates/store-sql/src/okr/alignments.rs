@@ -82,6 +82,17 @@ pub(super) async fn delete(pools: &Pools, ctx: &Ctx, id: AlignmentId) -> StoreRe
     w.commit().await
 }
 
+pub(super) async fn under(pools: &Pools, parents: &[ObjectiveId]) -> StoreResult<Vec<Alignment>> {
+    if parents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut s = Sql::new(format!("SELECT {ALIGNMENT_COLUMNS} FROM alignments WHERE parent_objective_id IN ("));
+    s.list(parents.iter().copied()).push(") ORDER BY id");
+    let mut r = pools.reader().await?;
+    let rows: Vec<AlignmentRow> = r.conn().fetch_all(&s).await?;
+    convert(rows)
+}
+
 pub(super) async fn list(pools: &Pools, filter: AlignmentFilter, page: PageRequest) -> StoreResult<Page<Alignment>> {
     let mut s = Sql::new(format!("SELECT {ALIGNMENT_COLUMNS} FROM alignments WHERE 1 = 1"));
     if let Some(ch) = filter.child_id {

@@ -225,6 +225,10 @@ impl quarterdeck_store::OkrStore for SqlStore {
         super::alignments::list(&self.pools, filter, page).await
     }
 
+    async fn alignments_under(&self, parents: &[ObjectiveId]) -> StoreResult<Vec<Alignment>> {
+        super::alignments::under(&self.pools, parents).await
+    }
+
     async fn create_key_result(&self, ctx: &Ctx, new: NewKeyResult) -> StoreResult<KeyResult> {
         super::key_results::create(&self.pools, ctx, new).await
     }
@@ -321,6 +325,11 @@ fn filtered(select: &str, filter: &ObjectiveFilter, page: &PageRequest) -> Sql {
     if let Some(k) = filter.kind {
         s.push(" AND o.kind = ").bind(k.as_str());
     }
+    match filter.aligned {
+        Some(true) => s.push(" AND EXISTS (SELECT 1 FROM alignments a WHERE a.child_id = o.id)"),
+        Some(false) => s.push(" AND NOT EXISTS (SELECT 1 FROM alignments a WHERE a.child_id = o.id)"),
+        None => &mut s,
+    };
     if let Some(after) = &page.after {
         s.push(" AND o.id > ").bind(after);
     }

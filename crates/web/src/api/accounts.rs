@@ -56,7 +56,7 @@ pub struct SignIn {
 }
 
 /// The address the request came from (for throttling sign-ins), or "unknown".
-fn peer(req: &axum::http::Extensions, headers: &HeaderMap, proxies: &crate::edge::TrustedProxies) -> String {
+pub(crate) fn peer(req: &axum::http::Extensions, headers: &HeaderMap, proxies: &crate::edge::TrustedProxies) -> String {
     let Some(peer) = req.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()) else {
         return "unknown".into();
     };
@@ -64,7 +64,7 @@ fn peer(req: &axum::http::Extensions, headers: &HeaderMap, proxies: &crate::edge
 }
 
 /// `Secure` when the request came over TLS, as a proxy in front says.
-fn secure(headers: &HeaderMap) -> &'static str {
+pub(crate) fn secure(headers: &HeaderMap) -> &'static str {
     let https =
         headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"));
     if https { "; Secure" } else { "" }

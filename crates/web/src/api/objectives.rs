@@ -40,6 +40,9 @@ pub struct ListObjectives {
     pub owner: Option<PersonId>,
     pub status: Option<ObjectiveStatus>,
     pub kind: Option<ObjectiveKind>,
+    /// `true`: only objectives aligned to a parent; `false`: only those aligned to nothing
+    /// (the company's own objectives and the orphans).
+    pub aligned: Option<bool>,
     /// `key_results` embeds each objective's key results.
     pub include: Option<String>,
     /// A past moment (RFC 3339): the objectives as they stood then, from the audit trail.
@@ -80,6 +83,7 @@ async fn list_objectives(
             status: q.status,
             kind: q.kind,
             with_key_results,
+            aligned: q.aligned,
         };
         match q.as_of {
             Some(at) => state.app.list_objectives_as_of(query, page, at).await,
