@@ -52,6 +52,11 @@ impl App {
         Ok(self.store().alignments_under(parents).await?.into_iter().map(AlignmentView::from).collect())
     }
 
+    /// How many objectives align to each of these (one read; those with none left out).
+    pub async fn count_below(&self, parents: &[ObjectiveId]) -> AppResult<std::collections::HashMap<ObjectiveId, i64>> {
+        Ok(self.store().count_alignments_under(parents).await?.into_iter().collect())
+    }
+
     /// The next level of the alignment graph below these objectives: each link with the
     /// objective that aligns (with its key results when asked), in link order. Two reads
     /// (three with key results) however many parents: what the company page and the

@@ -16,6 +16,9 @@
 //! - kpi-pages: on the large demo, a driver tree of 500 nodes, the unit scorecard with the most
 //!   KPIs, and one KPI's day periods for a year, each at 32 connections against the same bytes
 //!   from memory. Target ≥ 0.25.
+//! - pages: every page of the web application on the large demo, signed in as an admin of a
+//!   team, one request at a time (the server's own time per page, no queueing): p50 and p99
+//!   per page over 200 requests, median of 3 runs. Limit p99 ≤ 50 ms.
 //! - demo-load: `quarterdeck demo --size large` against a raw copy of the same rows into a
 //!   database of the same schema (`INSERT … SELECT` per table, one transaction). Target ≤ 2×.
 //! - memory: the release server (`quarterdeck serve`, its own process) on the large demo, asked
@@ -26,7 +29,7 @@
 //! benchmark on it works on its own copy, and prints the median of several runs.
 //!
 //! Run: `cargo bench -p quarterdeck --bench throughput` (add `-- ingest`, `-- checkin`,
-//! `-- list`, `-- kpi-pages`, `-- demo-load` or `-- memory` for one).
+//! `-- list`, `-- kpi-pages`, `-- pages`, `-- demo-load` or `-- memory` for one).
 //! `QUARTERDECK_BENCH_PG=postgres://…` runs the ingest and check-in benchmarks on PostgreSQL too
 //! (check-ins load the large demo into a database of their own, created and dropped).
 
@@ -100,9 +103,15 @@ fn main() {
             kpi_pages(store, "sqlite").await
         });
     }
+    if wants("pages") {
+        rt.block_on(async {
+            let (store, _dir) = large_demo().await;
+            web_pages(store, "sqlite").await
+        });
+    }
     // On PostgreSQL the large demo is loaded once into a database of its own for all of them.
     if let Ok(url) = std::env::var("QUARTERDECK_BENCH_PG")
-        && (wants("checkin") || wants("list") || wants("kpi-pages"))
+        && (wants("checkin") || wants("list") || wants("kpi-pages") || wants("pages"))
     {
         rt.block_on(async {
             let pg = PgDemo::load(&url).await;
@@ -114,6 +123,9 @@ fn main() {
             }
             if wants("kpi-pages") {
                 kpi_pages(pg.store.clone(), "postgres").await;
+            }
+            if wants("pages") {
+                web_pages(pg.store.clone(), "postgres").await;
             }
             pg.drop_database().await;
         });
@@ -550,6 +562,93 @@ async fn kpi_pages(store: Arc<dyn Store>, backend: &str) {
         let (cold, cold_p99) = load(&client, &format!("{uncached}{path}")).await;
         println!("  {label}, rendered on every request: {cold:.0} req/s (p99 {:.2} ms)", ms(cold_p99));
     }
+}
+
+/// Every page of the web application, one request at a time: p50 and p99 server time.
+async fn web_pages(store: Arc<dyn Store>, backend: &str) {
+    use quarterdeck_app::objectives::ObjectiveQuery;
+    use quarterdeck_store::PageRequest;
+    let app = quarterdeck_app::App::new(store.clone());
+    // An admin who is a person of a team that has objectives this cycle.
+    let q = ObjectiveQuery {
+        cycle: Some("current".into()),
+        with_key_results: true,
+        aligned: Some(true),
+        ..Default::default()
+    };
+    let team_objective = app.list_objectives(q, PageRequest::first(1)).await.expect("objectives").items.remove(0);
+    let team = app.get_unit(&team_objective.unit_id.expect("a team objective").to_string()).await.expect("team");
+    let person = app.get_person(team_objective.owner_id).await.expect("owner");
+    let password = "benchmark password 1";
+    let email = "pages-bench@example.com";
+    if app.find_user(email).await.is_err() {
+        let input = quarterdeck_app::accounts::AddUser {
+            email: email.into(),
+            name: "Page benchmark".into(),
+            role: quarterdeck_domain::access::Role::Admin,
+            person_id: Some(person.id),
+            password: Some(password.into()),
+        };
+        app.add_user(input).await.expect("bench user");
+    }
+    let signed = app.sign_in(email, password, "127.0.0.1").await.expect("sign in");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, format!("qd_session={}", signed.secret).parse().expect("cookie"));
+    let client = reqwest::Client::builder().default_headers(headers).build().expect("client");
+    let q = ObjectiveQuery { cycle: Some("current".into()), aligned: Some(false), ..Default::default() };
+    let company = app.list_objectives(q, PageRequest::first(1)).await.expect("roots").items.remove(0);
+    let department = app.aligned_below(&[company.id], false).await.expect("below").remove(0).1;
+    let kr = team_objective.key_results.as_ref().and_then(|k| k.first()).expect("a key result").id;
+    let kpi = store.list_kpis(Default::default(), PageRequest::first(1)).await.expect("KPIs").items.remove(0).key;
+    let kpi = kpi.as_str();
+    let pages = [
+        ("home", "/".to_owned()),
+        ("company one-pager", "/company".into()),
+        ("alignment map", "/alignment".into()),
+        ("alignment: below a company objective", format!("/alignment/{}/below", company.id)),
+        ("alignment: below a department objective", format!("/alignment/{}/below", department.id)),
+        ("teams", "/teams".into()),
+        ("team page", format!("/teams/{}", team.slug)),
+        ("objective", format!("/objectives/{}", team_objective.id)),
+        ("key result", format!("/key-results/{kr}")),
+        ("KPI dictionary", "/kpis".into()),
+        ("KPI page", format!("/kpis/{kpi}")),
+        ("KPI page, a year of days", format!("/kpis/{kpi}?granularity=day")),
+        ("KPI tree", format!("/kpis/{kpi}/tree")),
+        ("branch dashboard", format!("/dashboard?root={kpi}")),
+        ("cycles", "/cycles".into()),
+        ("API tokens", "/tokens".into()),
+        ("people and users", "/people".into()),
+    ];
+    let base = serve(router(AppState::new(app.clone()))).await;
+    const REQUESTS: usize = 200;
+    println!("web pages [{backend}, large demo, one request at a time, {REQUESTS} requests, median of {RUNS} runs]:");
+    let mut worst: f64 = 0.0;
+    for (label, path) in pages {
+        let url = format!("{base}{path}");
+        let first = client.get(&url).send().await.expect("GET");
+        assert!(first.status().is_success(), "{path}: {}", first.status());
+        let bytes = first.bytes().await.expect("body").len();
+        let (mut p50s, mut p99s) = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            let mut times = Vec::with_capacity(REQUESTS);
+            for _ in 0..REQUESTS {
+                let t = Instant::now();
+                let res = client.get(&url).send().await.expect("GET");
+                res.bytes().await.expect("body");
+                times.push(t.elapsed());
+            }
+            p50s.push(ms(percentile(times.clone(), 0.5)));
+            p99s.push(ms(percentile(times, 0.99)));
+        }
+        let (p50, p99) = (median(p50s), median(p99s));
+        worst = worst.max(p99);
+        println!(
+            "  {label:<42} {bytes:>8} bytes  p50 {p50:>6.2} ms  p99 {p99:>6.2} ms (limit 50 ms) {}",
+            if p99 <= 50.0 { "OK" } else { "ABOVE LIMIT" }
+        );
+    }
+    println!("  slowest page p99 {worst:.2} ms (limit 50 ms)");
 }
 
 /// The active metric key results of a cycle, by id.

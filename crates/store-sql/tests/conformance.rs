@@ -340,6 +340,33 @@ async fn alignment_rolls_up_contributions_and_refuses_loops(s: S) {
         .await
         .unwrap();
     assert_eq!(links.items.len(), 3);
+    // One level below several parents at once, and how many align to each.
+    let below = s.alignments_under(&[company.id, other.id, c.id]).await.unwrap();
+    let mut children: Vec<_> = below.iter().map(|l| (l.parent_objective_id, l.child_id)).collect();
+    children.sort();
+    let mut want = vec![(company.id, a.id), (company.id, b.id), (company.id, c.id), (other.id, a.id)];
+    want.sort();
+    assert_eq!(children, want);
+    let mut counts = s.count_alignments_under(&[company.id, other.id, c.id]).await.unwrap();
+    counts.sort();
+    let mut want = vec![(company.id, 3), (other.id, 1)];
+    want.sort();
+    assert_eq!(counts, want, "an objective with nothing below is left out");
+    assert!(s.alignments_under(&[]).await.unwrap().is_empty());
+    // The roots of the graph (aligned to nothing) and the aligned ones.
+    let ids = |page: quarterdeck_store::Page<quarterdeck_store::records::Objective>| {
+        let mut ids: Vec<_> = page.items.into_iter().map(|o| o.id).collect();
+        ids.sort();
+        ids
+    };
+    let roots = ObjectiveFilter { aligned: Some(false), ..Default::default() };
+    let mut want = vec![company.id, other.id];
+    want.sort();
+    assert_eq!(ids(s.list_objectives(roots, PageRequest::default()).await.unwrap()), want);
+    let aligned = ObjectiveFilter { aligned: Some(true), ..Default::default() };
+    let mut want = vec![a.id, b.id, c.id];
+    want.sort();
+    assert_eq!(ids(s.list_objectives(aligned, PageRequest::default()).await.unwrap()), want);
     s.delete_alignment(&ctx(), via_kr.id).await.unwrap();
     assert!(close(s.get_objective(company.id).await.unwrap().rollup.unwrap(), 0.65));
 

@@ -46,6 +46,8 @@ pub trait OkrStore: Send + Sync {
     /// Every alignment whose parent is one of these objectives (or one of their key
     /// results): the next level of the alignment graph below them, in id order.
     async fn alignments_under(&self, parents: &[ObjectiveId]) -> StoreResult<Vec<Alignment>>;
+    /// How many alignments each of these objectives has below it (those with none left out).
+    async fn count_alignments_under(&self, parents: &[ObjectiveId]) -> StoreResult<Vec<(ObjectiveId, i64)>>;
 
     async fn create_key_result(&self, ctx: &Ctx, new: NewKeyResult) -> StoreResult<KeyResult>;
     async fn get_key_result(&self, id: KeyResultId) -> StoreResult<KeyResult>;

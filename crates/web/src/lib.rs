@@ -133,11 +133,17 @@ pub fn router(mut state: AppState) -> Router {
             get(scim::get_group).put(scim::replace_group).patch(scim::patch_group).delete(scim::delete_group),
         )
         .merge(ui::routes())
-        .fallback(|| async {
+        .fallback(|uri: axum::http::Uri| async move {
+            use axum::response::IntoResponse;
+            if ui::is_page(uri.path()) {
+                let e = quarterdeck_app::AppError::new(Code::NotFound, "there is no page at this address");
+                return ui::page_error(&e);
+            }
             error::ApiError::from(quarterdeck_app::AppError::new(
                 Code::NotFound,
                 "no such endpoint; the API lives under /api/v1 (see /api/v1/openapi.json)",
             ))
+            .into_response()
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

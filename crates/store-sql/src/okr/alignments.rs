@@ -93,6 +93,17 @@ pub(super) async fn under(pools: &Pools, parents: &[ObjectiveId]) -> StoreResult
     convert(rows)
 }
 
+pub(super) async fn count_under(pools: &Pools, parents: &[ObjectiveId]) -> StoreResult<Vec<(ObjectiveId, i64)>> {
+    if parents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut s = Sql::new("SELECT parent_objective_id, COUNT(*) FROM alignments WHERE parent_objective_id IN (");
+    s.list(parents.iter().copied()).push(") GROUP BY parent_objective_id");
+    let mut r = pools.reader().await?;
+    let rows: Vec<(String, i64)> = r.conn().fetch_all(&s).await?;
+    rows.into_iter().map(|(id, n)| Ok((word("parent_objective_id", &id)?, n))).collect()
+}
+
 pub(super) async fn list(pools: &Pools, filter: AlignmentFilter, page: PageRequest) -> StoreResult<Page<Alignment>> {
     let mut s = Sql::new(format!("SELECT {ALIGNMENT_COLUMNS} FROM alignments WHERE 1 = 1"));
     if let Some(ch) = filter.child_id {

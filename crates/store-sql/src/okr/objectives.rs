@@ -229,6 +229,10 @@ impl quarterdeck_store::OkrStore for SqlStore {
         super::alignments::under(&self.pools, parents).await
     }
 
+    async fn count_alignments_under(&self, parents: &[ObjectiveId]) -> StoreResult<Vec<(ObjectiveId, i64)>> {
+        super::alignments::count_under(&self.pools, parents).await
+    }
+
     async fn create_key_result(&self, ctx: &Ctx, new: NewKeyResult) -> StoreResult<KeyResult> {
         super::key_results::create(&self.pools, ctx, new).await
     }

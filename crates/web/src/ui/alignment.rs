@@ -17,22 +17,22 @@ pub struct MapParams {
 
 pub async fn page(v: Viewer, Query(q): Query<MapParams>) -> PageResult {
     let cycle = v.app.get_cycle(q.cycle.as_deref().unwrap_or("current")).await?;
-    let (company, orphans) = roots(&v, &cycle.id.to_string(), false).await?;
+    let (company, orphans, more_orphans) = roots(&v, &cycle.id.to_string(), false).await?;
     let opened = match q.open {
         Some(id) => Some(context! { parent => v.app.get_objective(id).await?, children => level(&v, id).await? }),
         None => None,
     };
-    Ok(v.render("alignment.html", "alignment", context! { cycle, company, orphans, opened }))
+    Ok(v.render("alignment.html", "alignment", context! { cycle, company, orphans, more_orphans, opened }))
 }
 
 async fn level(v: &Viewer, id: ObjectiveId) -> Result<Vec<minijinja::Value>, quarterdeck_app::AppError> {
     let below = v.app.aligned_below(&[id], false).await?;
     let ids: Vec<ObjectiveId> = below.iter().map(|(_, o)| o.id).collect();
-    let deeper = v.app.links_below(&ids).await?;
+    let deeper = v.app.count_below(&ids).await?;
     Ok(below
         .into_iter()
         .map(|(link, o)| {
-            let has_children = deeper.iter().any(|l| l.parent_objective_id == o.id);
+            let has_children = deeper.contains_key(&o.id);
             context! { link, o, has_children }
         })
         .collect())

@@ -106,8 +106,9 @@ async fn show(
         kpi: None,
         version: Some(kr.version),
     });
-    let mut recent: Vec<_> = check_ins.into_iter().rev().take(20).collect();
-    recent.sort_by(|a, b| b.at.cmp(&a.at));
+    let mut recent = check_ins;
+    recent.sort_by_key(|c| std::cmp::Reverse(c.at));
+    recent.truncate(20);
     Ok(v.render_status(
         status,
         "key_result.html",

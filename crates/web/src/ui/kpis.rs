@@ -171,3 +171,90 @@ pub async fn run(v: Viewer, Path(key): Path<String>, PageForm(_): PageForm<serde
     }
     Ok(see_other(&format!("/kpis/{key}")))
 }
+
+#[derive(Deserialize, Serialize, Default, Clone)]
+pub struct FromKpiForm {
+    objective: Option<String>,
+    title: Option<String>,
+    baseline: Option<String>,
+    target: Option<String>,
+}
+
+/// "Create a key result from this KPI": the objectives of the viewer's team (and their
+/// own) in the current cycle to choose from, the KPI's value now as the baseline.
+async fn from_kpi_page(
+    v: &Viewer,
+    key: &str,
+    status: StatusCode,
+    form: Option<&FromKpiForm>,
+    error: Option<&AppError>,
+) -> PageResult {
+    let kpi = v.app.get_kpi(key).await?.card.kpi;
+    let mut objectives = Vec::new();
+    if let Ok(cycle) = v.app.get_cycle("current").await {
+        let unit = match v.app.rights() {
+            quarterdeck_domain::access::Rights::User { member, .. } => member.unit,
+            _ => None,
+        };
+        let mut queries = Vec::new();
+        if let Some(u) = unit {
+            queries
+                .push(quarterdeck_app::objectives::ObjectiveQuery { unit: Some(u.to_string()), ..Default::default() });
+        }
+        if let Some(p) = v.app.person_id() {
+            queries.push(quarterdeck_app::objectives::ObjectiveQuery { owner: Some(p), ..Default::default() });
+        }
+        for q in queries {
+            let q = quarterdeck_app::objectives::ObjectiveQuery { cycle: Some(cycle.id.to_string()), ..q };
+            for o in v.app.list_objectives(q, PageRequest::first(50)).await?.items {
+                if !objectives.iter().any(|x: &quarterdeck_app::views::ObjectiveView| x.id == o.id) {
+                    objectives.push(o);
+                }
+            }
+        }
+    }
+    let form = form.cloned().unwrap_or_else(|| FromKpiForm {
+        title: Some(format!("{} from {} to …", kpi.name, super::format_number(kpi.current_value))),
+        baseline: kpi.current_value.map(|v| v.to_string()),
+        ..Default::default()
+    });
+    Ok(v.render_status(
+        status,
+        "kpi_key_result.html",
+        "kpis",
+        context! { k => kpi, objectives, form, error => error.map(|e| context! { message => e.message, field => e.field }) },
+    ))
+}
+
+pub async fn key_result_form(v: Viewer, Path(key): Path<String>) -> PageResult {
+    from_kpi_page(&v, &key, StatusCode::OK, None, None).await
+}
+
+pub async fn create_key_result(v: Viewer, Path(key): Path<String>, PageForm(f): PageForm<FromKpiForm>) -> PageResult {
+    let result = async {
+        let kpi = v.app.get_kpi(&key).await?.card.kpi;
+        let objective = super::filled(&f.objective).and_then(|o| o.parse().ok()).ok_or_else(|| {
+            AppError::new(Code::Missing, "objective: choose the objective it measures").with_field("objective")
+        })?;
+        let input = quarterdeck_app::key_results::CreateKeyResult {
+            objective_id: objective,
+            key: None,
+            title: f.title.clone().unwrap_or_default(),
+            kind: quarterdeck_domain::scoring::KeyResultKind::Metric,
+            unit_of_measure: kpi.unit_of_measure.clone(),
+            baseline: number("baseline", &f.baseline)?,
+            target: number("target", &f.target)?,
+            tolerance: None,
+            weight: 1.0,
+            owner_id: v.app.person_id(),
+            kpi_id: Some(kpi.id),
+        };
+        v.app.create_key_result(input).await
+    }
+    .await;
+    match result {
+        Ok(kr) => Ok(see_other(&format!("/key-results/{}", kr.id))),
+        Err(e) if e.kind() == Kind::Unauthenticated => Err(e.into()),
+        Err(e) => from_kpi_page(&v, &key, crate::error::status_of(e.kind()), Some(&f), Some(&e)).await,
+    }
+}

@@ -63,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/kpis/{key}", get(kpis::page).post(kpis::edit))
         .route("/kpis/{key}/run", post(kpis::run))
         .route("/kpis/{key}/tree", get(tree::page))
+        .route("/kpis/{key}/key-result", get(kpis::key_result_form).post(kpis::create_key_result))
         .route("/dashboard", get(tree::dashboard))
         .route("/cycles", get(cycles::list).post(cycles::create))
         .route("/cycles/{id}/state", post(cycles::change_state))
@@ -101,7 +102,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
 });
 
 /// A number as people read it: no trailing zeros, thousands grouped.
-fn format_number(v: Option<f64>) -> String {
+pub fn format_number(v: Option<f64>) -> String {
     let Some(v) = v else { return "–".into() };
     let rounded = if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.2}") };
     let trimmed =
