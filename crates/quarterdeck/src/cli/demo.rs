@@ -127,7 +127,7 @@ pub async fn add_users(app: &quarterdeck_app::App) -> anyhow::Result<()> {
     if let Some(token) = admin_token {
         eprintln!("API token of the admin (shown once): {token}");
         eprintln!(
-            "  try: curl -H 'Authorization: Bearer {token}' 'http://127.0.0.1:8080/api/v1/objectives?cycle=current'"
+            "  try: curl -H 'Authorization: Bearer {token}' '<the server's address>/api/v1/objectives?cycle=current'"
         );
     }
     Ok(())

@@ -77,6 +77,7 @@ async fn show(
     let check_ins = v.app.list_check_ins(id, PageRequest::first(200)).await?.items;
     let history =
         super::history_lines(v.app.history("key_result", &id.to_string(), PageRequest::first(20)).await?.items);
+    let initiatives = v.app.list_initiatives(Some(id), None, PageRequest::first(50)).await?.items;
     let can_check_in = v.app.can(Offer::CheckIn(id)).await;
     let can_edit = v.app.can(Offer::EditKeyResult(id)).await;
     let kpi = match kr.kpi_id {
@@ -114,7 +115,7 @@ async fn show(
         "key_result.html",
         "company",
         context! {
-            kr, objective, cycle, check_ins => recent, history, can_check_in, can_edit, kpi,
+            kr, objective, cycle, check_ins => recent, history, can_check_in, can_edit, kpi, initiatives,
             chart => chart.to_string(), form, conflict,
             error => error.map(|e| context! { message => e.message, field => e.field }),
         },
@@ -232,6 +233,44 @@ pub async fn status(v: Viewer, Path(id): Path<KeyResultId>, PageForm(f): PageFor
     match result {
         Ok(_) => Ok(see_other(&format!("/key-results/{id}"))),
         Err(e) if matches!(e.kind(), Kind::Unauthenticated | Kind::NotFound) => Err(e.into()),
+        Err(e) => show(&v, id, crate::error::status_of(e.kind()), None, Some(&e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct InitiativeForm {
+    title: Option<String>,
+    kind: Option<String>,
+    link: Option<String>,
+}
+
+/// Adds an initiative: the work the team bets will move the key result (tracked, never scored).
+pub async fn add_initiative(
+    v: Viewer,
+    Path(id): Path<KeyResultId>,
+    PageForm(f): PageForm<InitiativeForm>,
+) -> PageResult {
+    let result = async {
+        let kind = match filled(&f.kind) {
+            Some(k) => k.parse().map_err(|_| {
+                AppError::new(Code::InvalidField, "kind: choose project, experiment or task").with_field("kind")
+            })?,
+            None => quarterdeck_domain::okr::InitiativeKind::Project,
+        };
+        let input = quarterdeck_app::initiatives::CreateInitiative {
+            key_result_id: id,
+            title: f.title.clone().unwrap_or_default(),
+            kind,
+            status: quarterdeck_domain::okr::InitiativeStatus::Planned,
+            owner_id: v.app.person_id(),
+            link: filled(&f.link).map(str::to_owned),
+        };
+        v.app.create_initiative(input).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/key-results/{id}"))),
+        Err(e) if matches!(e.kind(), Kind::Unauthenticated | Kind::NotFound) && e.field.is_none() => Err(e.into()),
         Err(e) => show(&v, id, crate::error::status_of(e.kind()), None, Some(&e)).await,
     }
 }

@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/key-results/{id}", get(key_results::page).post(key_results::edit))
         .route("/key-results/{id}/check-ins", post(key_results::check_in))
         .route("/key-results/{id}/status", post(key_results::status))
+        .route("/key-results/{id}/initiatives", post(key_results::add_initiative))
         .route("/kpis", get(kpis::list))
         .route("/kpis/{key}", get(kpis::page).post(kpis::edit))
         .route("/kpis/{key}/run", post(kpis::run))
@@ -96,6 +97,14 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.add_filter("score", |v: f64| format!("{v:.2}"));
     env.add_filter("num", format_number);
     env.add_filter("pct", |v: f64| format!("{v:.0} %"));
+    // Only web addresses become links (never `javascript:` or `data:`).
+    env.add_filter("web_link", |v: Option<String>| {
+        v.filter(|u| {
+            let lower = u.trim_start().to_ascii_lowercase();
+            lower.starts_with("https://") || lower.starts_with("http://")
+        })
+        .unwrap_or_default()
+    });
     env.add_filter("day", |v: String| v.get(..10).unwrap_or(&v).to_owned());
     env.add_filter("when", |v: String| v.get(..16).map(|s| s.replace('T', " ")).unwrap_or(v));
     env
@@ -410,6 +419,16 @@ mod tests {
     fn sparklines_span_the_box_and_skip_gaps() {
         assert_eq!(sparkline(&[Some(1.0)]), "");
         assert_eq!(sparkline(&[Some(0.0), None, Some(10.0)]), "0.0,22.0 100.0,2.0");
+    }
+
+    #[test]
+    fn only_web_addresses_become_links() {
+        let render = |link: &str| TEMPLATES.render_str("{{ link|web_link }}", context! { link }).unwrap();
+        assert_eq!(render("https://wiki.example/tour"), "https://wiki.example/tour");
+        assert_eq!(render("HTTP://x.example"), "HTTP://x.example");
+        for bad in ["javascript:alert(1)", " data:text/html,x", "//evil.example", "wiki/tour"] {
+            assert_eq!(render(bad), "", "{bad}");
+        }
     }
 
     #[test]

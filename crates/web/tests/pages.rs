@@ -1,0 +1,192 @@
+//! The pages over HTTP, on SQLite and PostgreSQL (the browser tests drive them in Chromium):
+//! who may see them, the CSRF check of every form, the first admin made from the set-up
+//! page, validation that keeps what was typed, and the pages' security policy.
+
+mod common;
+
+use common::Server;
+use quarterdeck_app::accounts::AddUser;
+use quarterdeck_domain::access::Role;
+use quarterdeck_store::Store;
+use quarterdeck_store_sql::backend_tests;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use std::sync::Arc;
+
+backend_tests!(
+    pages_send_strangers_to_sign_in_and_back,
+    every_form_needs_the_sessions_csrf_token,
+    the_first_admin_is_made_from_the_set_up_page,
+    a_bad_form_says_what_is_wrong_and_keeps_what_was_typed,
+    a_viewer_may_read_but_not_change
+);
+
+const PASSWORD: &str = "correct horse battery";
+
+/// The page's text with the slashes the template engine escapes put back.
+fn unescaped(html: String) -> String {
+    html.replace("&#x2f;", "/")
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn user(s: &Server, email: &str, role: Role) {
+    let input =
+        AddUser { email: email.into(), name: email.into(), role, person_id: None, password: Some(PASSWORD.into()) };
+    s.app.add_user(input).await.unwrap();
+}
+
+/// Signs in through the page's form; the cookie to send back and the page's CSRF token.
+async fn sign_in(s: &Server, email: &str) -> (String, String) {
+    let res = no_redirects()
+        .post(s.url("/sign-in"))
+        .form(&[("email", email), ("password", PASSWORD), ("next", "/cycles")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[LOCATION], "/cycles", "back to where they were going");
+    let cookie = res.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page = no_redirects().get(s.url("/cycles")).header(COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let csrf = html.split("name=\"_csrf\" value=\"").nth(1).map(|r| r.split('"').next().unwrap().to_owned());
+    let csrf =
+        csrf.or_else(|| html.split("\"X-CSRF-Token\": \"").nth(1).map(|r| r.split('"').next().unwrap().to_owned()));
+    (cookie, csrf.expect("the page carries the session's CSRF token"))
+}
+
+async fn pages_send_strangers_to_sign_in_and_back(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let res = no_redirects().get(s.url("/kpis?unit=x")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[LOCATION], "/sign-in?next=/kpis%3Funit%3Dx");
+    let form = no_redirects().get(s.url("/sign-in?next=/kpis")).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    let csp = form.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"), "{csp}");
+    assert!(unescaped(form.text().await.unwrap()).contains("name=\"next\" value=\"/kpis\""));
+    // Assets are public and embedded; an unknown page is an HTML 404, an unknown API path JSON.
+    let css = no_redirects().get(s.url("/assets/app.css")).send().await.unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    user(&s, "lead@example.com", Role::Lead).await;
+    let (cookie, _) = sign_in(&s, "lead@example.com").await;
+    let missing = no_redirects().get(s.url("/no-such-page")).header(COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.text().await.unwrap().contains("<html"));
+    // A sign-in never sends anyone to another site.
+    let res = no_redirects()
+        .post(s.url("/sign-in"))
+        .form(&[("email", "lead@example.com"), ("password", PASSWORD), ("next", "//evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()[LOCATION], "/");
+    // A wrong password: the form again, the address kept, the password not.
+    let res = no_redirects()
+        .post(s.url("/sign-in"))
+        .form(&[("email", "lead@example.com"), ("password", "not it at all"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("wrong e-mail address or password") && html.contains("value=\"lead@example.com\""));
+    assert!(!html.contains("not it at all"));
+}
+
+async fn every_form_needs_the_sessions_csrf_token(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    user(&s, "admin@corp.example", Role::Admin).await;
+    let (cookie, csrf) = sign_in(&s, "admin@corp.example").await;
+    let form = [("name", "2031 Q1"), ("kind", "quarter"), ("start", "2031-01-01")];
+    for (label, token) in [("without a token", None), ("with another token", Some("forged"))] {
+        let mut fields = form.to_vec();
+        if let Some(t) = token {
+            fields.push(("_csrf", t));
+        }
+        let res = no_redirects().post(s.url("/cycles")).header(COOKIE, &cookie).form(&fields).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{label}");
+    }
+    let (_, cycles) = s.get("/api/v1/cycles").await;
+    assert_eq!(cycles["items"].as_array().unwrap().len(), 0, "nothing was created");
+    // The form's field or the header (htmx) both carry it.
+    let mut fields = form.to_vec();
+    fields.push(("_csrf", &csrf));
+    let res = no_redirects().post(s.url("/cycles")).header(COOKIE, &cookie).form(&fields).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let form = [("name", "2031 Q2"), ("kind", "quarter"), ("start", "2031-04-01")];
+    let res = no_redirects()
+        .post(s.url("/cycles"))
+        .header(COOKIE, &cookie)
+        .header("X-CSRF-Token", &csrf)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, cycles) = s.get("/api/v1/cycles").await;
+    let names: Vec<&str> = cycles["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    // The audit trail names the signed-in user.
+    let (_, audit) = s.get("/api/v1/audit?entity=cycle").await;
+    assert!(audit["items"].as_array().unwrap().iter().all(|e| e["actor"]["kind"] == "user"), "{audit}");
+}
+
+async fn the_first_admin_is_made_from_the_set_up_page(store: Arc<dyn Store>) {
+    let s = Server::start_empty(store, "set-up-code-1").await;
+    let page = no_redirects().get(s.url("/setup")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let wrong = [("code", "guess"), ("name", "Ada"), ("email", "ada@corp.example"), ("password", PASSWORD)];
+    let res = no_redirects().post(s.url("/setup")).form(&wrong).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("not the set-up code") && html.contains("value=\"ada@corp.example\""), "kept what was typed");
+    let right = [("code", "set-up-code-1"), ("name", "Ada"), ("email", "ada@corp.example"), ("password", PASSWORD)];
+    let res = no_redirects().post(s.url("/setup")).form(&right).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed in at once");
+    let cookie = res.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let home = no_redirects().get(s.url("/")).header(COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::OK);
+    assert!(home.text().await.unwrap().contains("Ada"));
+    let again = no_redirects().post(s.url("/setup")).form(&right).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT, "only once");
+}
+
+async fn a_bad_form_says_what_is_wrong_and_keeps_what_was_typed(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    user(&s, "admin@corp.example", Role::Admin).await;
+    let (cookie, csrf) = sign_in(&s, "admin@corp.example").await;
+    let form = [("_csrf", csrf.as_str()), ("name", "Sprint Zero"), ("kind", "quarter"), ("start", "31/01/2031")];
+    let res = no_redirects().post(s.url("/cycles")).header(COOKIE, &cookie).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = unescaped(res.text().await.unwrap());
+    assert!(html.contains("is not a date (YYYY-MM-DD)"), "says what is wrong");
+    assert!(
+        html.contains("id=\"start\" name=\"start\" type=\"date\" value=\"31/01/2031\" aria-invalid=\"true\""),
+        "marks the field"
+    );
+    assert!(html.contains("value=\"Sprint Zero\""), "keeps what was typed");
+}
+
+async fn a_viewer_may_read_but_not_change(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let (_, person, _) = s.org().await;
+    let objective = s.objective(&person, "Delight new customers").await;
+    user(&s, "viewer@corp.example", Role::Viewer).await;
+    let (cookie, csrf) = sign_in(&s, "viewer@corp.example").await;
+    let path = format!("/objectives/{}", objective["id"].as_str().unwrap());
+    let page = no_redirects().get(s.url(&path)).header(COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Delight new customers"));
+    assert!(!html.contains("<form method=\"post\" action=\"/objectives/"), "no edit control for a viewer");
+    let form = [("_csrf", csrf.as_str()), ("title", "Mine now"), ("kind", "committed"), ("version", "1")];
+    let res = no_redirects().post(s.url(&path)).header(COOKIE, &cookie).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (_, now) = s.get(&format!("/api/v1{path}")).await;
+    assert_eq!(now["title"], "Delight new customers", "nothing changed");
+}
