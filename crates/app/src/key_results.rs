@@ -252,6 +252,23 @@ impl App {
         .await
     }
 
+    /// The confidence of each key result's latest check-ins, oldest first (at most `per`):
+    /// the trend a team page shows. One read however many key results.
+    pub async fn confidence_trends(
+        &self,
+        key_results: &[KeyResultId],
+        per: u32,
+    ) -> AppResult<std::collections::HashMap<KeyResultId, Vec<quarterdeck_domain::okr::Confidence>>> {
+        let mut trends: std::collections::HashMap<KeyResultId, Vec<_>> = std::collections::HashMap::new();
+        for c in self.store().recent_check_ins(key_results, per.min(52)).await? {
+            trends.entry(c.key_result_id).or_default().push(c.confidence);
+        }
+        for t in trends.values_mut() {
+            t.reverse();
+        }
+        Ok(trends)
+    }
+
     pub async fn list_check_ins(&self, id: KeyResultId, page: PageRequest) -> AppResult<ListPage<CheckInView>> {
         Ok(self.store().list_check_ins(id, page).await?.into())
     }

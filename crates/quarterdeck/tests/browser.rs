@@ -368,6 +368,27 @@ async fn journey(d: &Demo, screenshots: bool) {
         .unwrap();
     visit(&c, d, team.as_str().unwrap(), shot("team")).await;
 
+    // At phone width every main page fits the screen (tables scroll inside themselves).
+    c.set_window_size(390, 844).await.unwrap();
+    for path in ["/", "/company", kr_path.as_str(), "/kpis/weekly_active_teams", team.as_str().unwrap()] {
+        visit(&c, d, path, None).await;
+        let wider = c
+            .execute(
+                "if (document.documentElement.scrollWidth <= window.innerWidth + 1) return [];
+                 return [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('table'))
+                   .slice(0, 4).map(e => e.tagName + '.' + e.className);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(wider, json!([]), "{path} is wider than a phone");
+    }
+    if screenshots {
+        visit(&c, d, &kr_path, shot("phone-key-result")).await;
+    }
+    c.set_window_size(1280, 1000).await.unwrap();
+
     // A viewer sees no edit control, and a forged change is refused.
     c.find(Locator::Css(".who form button")).await.unwrap().click().await.unwrap();
     until(&c, "signed out", "location.pathname === '/sign-in'").await;

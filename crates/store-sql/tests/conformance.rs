@@ -331,6 +331,13 @@ async fn alignment_rolls_up_contributions_and_refuses_loops(s: S) {
     }
     assert!(close(s.get_objective(other.id).await.unwrap().rollup.unwrap(), 0.65));
     assert!(close(s.get_objective(company.id).await.unwrap().rollup.unwrap(), (0.65 + 3.0) / 4.0));
+    // The latest check-ins of several key results in one read, newest first within each.
+    let recent = s.recent_check_ins(&[ka.id, kb.id, kc.id], 2).await.unwrap();
+    let of = |kr| recent.iter().filter(|c| c.key_result_id == kr).map(|c| c.value).collect::<Vec<_>>();
+    assert_eq!(of(ka.id), vec![53.0, 44.0]);
+    assert_eq!(of(kb.id), vec![10.0]);
+    assert_eq!(of(kc.id), vec![100.0]);
+    assert!(s.recent_check_ins(&[], 2).await.unwrap().is_empty());
 
     let links = s
         .list_alignments(

@@ -78,6 +78,8 @@ pub trait OkrStore: Send + Sync {
         new: NewCheckIn,
     ) -> StoreResult<(CheckIn, KeyResult)>;
     async fn list_check_ins(&self, key_result: KeyResultId, page: PageRequest) -> StoreResult<Page<CheckIn>>;
+    /// The latest `per` check-ins of each of these key results, newest first within each.
+    async fn recent_check_ins(&self, key_results: &[KeyResultId], per: u32) -> StoreResult<Vec<CheckIn>>;
 
     async fn create_initiative(&self, ctx: &Ctx, new: NewInitiative) -> StoreResult<Initiative>;
     async fn get_initiative(&self, id: InitiativeId) -> StoreResult<Initiative>;

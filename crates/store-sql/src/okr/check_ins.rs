@@ -82,6 +82,22 @@ pub(super) async fn record(
     answer.await.map_err(|_| stopped())?
 }
 
+pub(super) async fn recent(pools: &Pools, key_results: &[KeyResultId], per: u32) -> StoreResult<Vec<CheckIn>> {
+    if key_results.is_empty() || per == 0 {
+        return Ok(Vec::new());
+    }
+    // Each key result's newest rows by its (key_result_id, at, id) index.
+    let mut s = Sql::new(format!(
+        "SELECT {CHECK_IN_COLUMNS} FROM (SELECT {CHECK_IN_COLUMNS}, ROW_NUMBER() OVER \
+         (PARTITION BY key_result_id ORDER BY at DESC, id DESC) AS n FROM check_ins WHERE key_result_id IN ("
+    ));
+    s.list(key_results.iter().copied()).push(")) AS recent WHERE n <= ").bind(i64::from(per));
+    s.push(" ORDER BY key_result_id, at DESC, id DESC");
+    let mut r = pools.reader().await?;
+    let rows: Vec<CheckInRow> = r.conn().fetch_all(&s).await?;
+    convert(rows)
+}
+
 pub(super) async fn list(pools: &Pools, key_result: KeyResultId, page: PageRequest) -> StoreResult<Page<CheckIn>> {
     let mut r = pools.reader().await?;
     let mut c = r.conn();

@@ -279,6 +279,10 @@ impl quarterdeck_store::OkrStore for SqlStore {
         super::check_ins::record(&self.check_ins, ctx, key_result, new).await
     }
 
+    async fn recent_check_ins(&self, key_results: &[KeyResultId], per: u32) -> StoreResult<Vec<CheckIn>> {
+        super::check_ins::recent(&self.pools, key_results, per).await
+    }
+
     async fn list_check_ins(&self, key_result: KeyResultId, page: PageRequest) -> StoreResult<Page<CheckIn>> {
         super::check_ins::list(&self.pools, key_result, page).await
     }

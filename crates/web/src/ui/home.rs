@@ -8,9 +8,6 @@ use quarterdeck_app::objectives::ObjectiveQuery;
 use quarterdeck_domain::access::Rights;
 use quarterdeck_store::PageRequest;
 
-/// A key result is due when it has not been checked in for this long.
-const DUE_AFTER_DAYS: i64 = 7;
-
 pub async fn page(v: Viewer) -> PageResult {
     let app = &v.app;
     let cycle = match app.get_cycle("current").await {
@@ -23,7 +20,10 @@ pub async fn page(v: Viewer) -> PageResult {
         Rights::User { member, .. } => member.unit,
         _ => None,
     };
-    let now = app.now();
+    // Due this week: not checked in since Monday (the organisation's calendar).
+    let today = app.today();
+    let week_start = today - chrono::Days::new(u64::from(chrono::Datelike::weekday(&today).num_days_from_monday()));
+    let zone = app.zone();
     let (mut due, mut team, mut unit_view, mut kpis) = (Vec::new(), Vec::new(), None, Vec::new());
     if let (Some(cycle), Some(person)) = (&cycle, person) {
         let cycle_id = cycle.id.to_string();
@@ -32,7 +32,7 @@ pub async fn page(v: Viewer) -> PageResult {
             .items
             .into_iter()
             .filter(|kr| kr.status == quarterdeck_domain::okr::KeyResultStatus::Active)
-            .filter(|kr| kr.last_check_in_at.is_none_or(|t| (now - t).num_days() >= DUE_AFTER_DAYS))
+            .filter(|kr| kr.last_check_in_at.is_none_or(|t| zone.local_date(t) < week_start))
             .collect();
         if let Some(unit) = unit {
             let q = ObjectiveQuery {

@@ -105,10 +105,25 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         })
         .unwrap_or_default()
     });
+    env.add_filter("age", age);
     env.add_filter("day", |v: String| v.get(..10).unwrap_or(&v).to_owned());
     env.add_filter("when", |v: String| v.get(..16).map(|s| s.replace('T', " ")).unwrap_or(v));
     env
 });
+
+/// How long ago a moment was, in days, as of `now` (both RFC 3339, as views serialise them).
+fn age(at: Option<String>, now: String) -> String {
+    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    match (at.as_deref().and_then(parse), parse(&now)) {
+        (Some(at), Some(now)) => match (now - at).num_days() {
+            d if d <= 0 => "today".into(),
+            1 => "1 day ago".into(),
+            d => format!("{d} days ago"),
+        },
+        (None, _) => "never".into(),
+        _ => "–".into(),
+    }
+}
 
 /// A number as people read it: no trailing zeros, thousands grouped.
 pub fn format_number(v: Option<f64>) -> String {
@@ -170,6 +185,7 @@ impl Viewer {
             csrf => self.csrf,
             nav,
             here => self.here,
+            now => self.app.now().to_rfc3339(),
             version => env!("CARGO_PKG_VERSION"),
         };
         render(status, template, context! { ..ctx, ..layout })
@@ -429,6 +445,15 @@ mod tests {
         for bad in ["javascript:alert(1)", " data:text/html,x", "//evil.example", "wiki/tour"] {
             assert_eq!(render(bad), "", "{bad}");
         }
+    }
+
+    #[test]
+    fn ages_read_in_days() {
+        let now = "2026-12-01T09:00:00+00:00".to_owned();
+        assert_eq!(age(Some("2026-12-01T08:00:00Z".into()), now.clone()), "today");
+        assert_eq!(age(Some("2026-11-30T08:00:00Z".into()), now.clone()), "1 day ago");
+        assert_eq!(age(Some("2026-11-10T09:00:00Z".into()), now.clone()), "21 days ago");
+        assert_eq!(age(None, now), "never");
     }
 
     #[test]

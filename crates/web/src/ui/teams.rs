@@ -64,6 +64,14 @@ pub async fn page(v: Viewer, Path(slug): Path<String>) -> PageResult {
         }
         None => Vec::new(),
     };
+    let kr_ids: Vec<_> = objectives.iter().flat_map(|o| o.key_results.iter().flatten().map(|k| k.id)).collect();
+    let trends: std::collections::HashMap<String, Vec<String>> = v
+        .app
+        .confidence_trends(&kr_ids, 6)
+        .await?
+        .into_iter()
+        .map(|(k, t)| (k.to_string(), t.into_iter().map(|c| c.to_string()).collect()))
+        .collect();
     let scorecard = v.app.unit_scorecard(&id, PageRequest::first(100)).await?;
     let warned: Vec<String> = scorecard.counterweight_warnings.iter().map(|k| k.to_string()).collect();
     let kpis: Vec<minijinja::Value> = scorecard
@@ -81,7 +89,7 @@ pub async fn page(v: Viewer, Path(slug): Path<String>) -> PageResult {
         "team.html",
         "teams",
         context! {
-            unit, cycle, objectives, kpis, subunits, can_create,
+            unit, cycle, objectives, kpis, subunits, can_create, trends,
             completion => scorecard.completion_share_pct,
             within_norm => scorecard.within_norm,
         },

@@ -61,8 +61,18 @@
     (root || document).querySelectorAll("[data-chart]").forEach(draw);
   }
 
+  // A table wider than a phone scrolls inside itself; keyboard users can then reach it.
+  function scrollableTables() {
+    document.querySelectorAll("main table").forEach(function (t) {
+      if (t.scrollWidth > t.clientWidth + 1) t.setAttribute("tabindex", "0");
+      else t.removeAttribute("tabindex");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawAll();
+    scrollableTables();
+    window.addEventListener("resize", scrollableTables);
     var choose = document.getElementById("choose");
     if (choose) {
       choose.addEventListener("submit", function () {
