@@ -18,7 +18,8 @@ backend_tests!(
     every_form_needs_the_sessions_csrf_token,
     the_first_admin_is_made_from_the_set_up_page,
     a_bad_form_says_what_is_wrong_and_keeps_what_was_typed,
-    a_viewer_may_read_but_not_change
+    a_viewer_may_read_but_not_change,
+    an_objective_is_aligned_and_unlinked_from_its_page
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -189,4 +190,65 @@ async fn a_viewer_may_read_but_not_change(store: Arc<dyn Store>) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let (_, now) = s.get(&format!("/api/v1{path}")).await;
     assert_eq!(now["title"], "Delight new customers", "nothing changed");
+}
+
+async fn an_objective_is_aligned_and_unlinked_from_its_page(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let company = s.create("/api/v1/units", serde_json::json!({"name": "Northwind", "kind": "company"})).await;
+    let team = s
+        .create("/api/v1/units", serde_json::json!({"name": "Product", "kind": "team", "parent_id": company["id"]}))
+        .await;
+    let person = s
+        .create("/api/v1/people", serde_json::json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}))
+        .await;
+    s.create("/api/v1/cycles", serde_json::json!({"state": "active"})).await;
+    let mk = |title: &str, unit: &serde_json::Value| serde_json::json!({"cycle_id": "current", "title": title, "owner_id": person["id"], "unit_id": unit["id"]});
+    let parent = s.create("/api/v1/objectives", mk("Stop the leaky bucket", &company)).await;
+    let kr = s
+        .create(
+            "/api/v1/key-results",
+            serde_json::json!({"objective_id": parent["id"], "title": "Churn from 3 to 2", "baseline": 3.0, "target": 2.0}),
+        )
+        .await;
+    let child = s.create("/api/v1/objectives", mk("Guide every new customer", &team)).await;
+    user(&s, "admin@corp.example", Role::Admin).await;
+    let (cookie, csrf) = sign_in(&s, "admin@corp.example").await;
+    let path = format!("/objectives/{}", child["id"].as_str().unwrap());
+    let html = no_redirects().get(s.url(&path)).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap();
+    let kr_option = format!("value=\"key_result:{}\"", kr["id"].as_str().unwrap());
+    assert!(html.contains(&kr_option), "the parent unit's key results are offered");
+    let parent_value = format!("key_result:{}", kr["id"].as_str().unwrap());
+    let form = [("_csrf", csrf.as_str()), ("parent", parent_value.as_str()), ("kind", "contributes")];
+    let res = no_redirects()
+        .post(s.url(&format!("{path}/alignments")))
+        .header(COOKIE, &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, links) = s.get(&format!("/api/v1/alignments?child={}", child["id"].as_str().unwrap())).await;
+    let links = links["items"].as_array().unwrap().clone();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0]["parent_key_result_id"], kr["id"]);
+    // Aligning twice is refused with a message, and changes nothing.
+    let res = no_redirects()
+        .post(s.url(&format!("{path}/alignments")))
+        .header(COOKIE, &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let unlink = format!("{path}/alignments/{}/delete", links[0]["id"].as_str().unwrap());
+    let res = no_redirects()
+        .post(s.url(&unlink))
+        .header(COOKIE, &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, links) = s.get(&format!("/api/v1/alignments?child={}", child["id"].as_str().unwrap())).await;
+    assert_eq!(links["items"].as_array().unwrap().len(), 0);
 }

@@ -55,6 +55,8 @@ pub fn routes() -> Router<AppState> {
         .route("/objectives", post(objectives::create))
         .route("/objectives/{id}", get(objectives::page).post(objectives::edit))
         .route("/objectives/{id}/status", post(objectives::status))
+        .route("/objectives/{id}/alignments", post(objectives::align))
+        .route("/objectives/{id}/alignments/{link}/delete", post(objectives::unalign))
         .route("/objectives/{id}/key-results", post(key_results::create))
         .route("/key-results/{id}", get(key_results::page).post(key_results::edit))
         .route("/key-results/{id}/check-ins", post(key_results::check_in))

@@ -117,9 +117,20 @@ pub(super) async fn show(
         }
     }
     let children = v.app.aligned_below(&[id], false).await?;
+    let can_edit = v.app.can(Offer::EditObjective(id)).await;
+    // What it may align to: the objectives (and their key results) of the unit above.
+    let mut candidates = Vec::new();
+    if can_edit && let Some(parent_unit) = unit.as_ref().and_then(|u| u.parent_id) {
+        let q = quarterdeck_app::objectives::ObjectiveQuery {
+            cycle: Some(o.cycle_id.to_string()),
+            unit: Some(parent_unit.to_string()),
+            with_key_results: true,
+            ..Default::default()
+        };
+        candidates = v.app.list_objectives(q, PageRequest::first(50)).await?.items;
+    }
     let history =
         super::history_lines(v.app.history("objective", &id.to_string(), PageRequest::first(20)).await?.items);
-    let can_edit = v.app.can(Offer::EditObjective(id)).await;
     let conflict = error.filter(|e| e.is_stale()).and_then(|e| e.current.clone());
     let form = form.cloned().unwrap_or_else(|| ObjectiveForm {
         title: Some(o.title.clone()),
@@ -134,8 +145,54 @@ pub(super) async fn show(
         status,
         "objective.html",
         "company",
-        context! { o, owner, unit, cycle, parents => parent_views, children, history, can_edit, form, error, conflict, kr_form },
+        context! { o, owner, unit, cycle, parents => parent_views, children, history, can_edit, form, error, conflict, kr_form, candidates },
     ))
+}
+
+#[derive(Deserialize)]
+pub struct AlignForm {
+    /// `objective:<id>` or `key_result:<id>`.
+    parent: Option<String>,
+    kind: Option<String>,
+}
+
+/// Aligns the objective to a parent objective or one of its key results.
+pub async fn align(v: Viewer, Path(id): Path<ObjectiveId>, PageForm(f): PageForm<AlignForm>) -> PageResult {
+    let result = async {
+        let bad =
+            || AppError::new(Code::InvalidField, "parent: choose what this objective aligns to").with_field("parent");
+        let (what, raw) = filled(&f.parent).and_then(|p| p.split_once(':')).ok_or_else(bad)?;
+        let (parent_objective_id, parent_key_result_id) = match what {
+            "objective" => (Some(raw.parse().map_err(|_| bad())?), None),
+            "key_result" => (None, Some(raw.parse().map_err(|_| bad())?)),
+            _ => return Err(bad()),
+        };
+        let input = quarterdeck_app::alignments::CreateAlignment {
+            child_id: id,
+            parent_objective_id,
+            parent_key_result_id,
+            kind: word("kind", &f.kind, quarterdeck_domain::alignment::LinkKind::Contributes)?,
+            weight: 1.0,
+        };
+        v.app.create_alignment(input).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/objectives/{id}"))),
+        Err(e) => failed(&v, id, None, e).await,
+    }
+}
+
+/// Takes one alignment of the objective away.
+pub async fn unalign(
+    v: Viewer,
+    Path((id, link)): Path<(ObjectiveId, quarterdeck_domain::ids::AlignmentId)>,
+    PageForm(_): PageForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    match v.app.delete_alignment(link).await {
+        Ok(()) => Ok(see_other(&format!("/objectives/{id}"))),
+        Err(e) => failed(&v, id, None, e).await,
+    }
 }
 
 pub async fn page(v: Viewer, Path(id): Path<ObjectiveId>) -> PageResult {
