@@ -19,7 +19,8 @@ backend_tests!(
     the_first_admin_is_made_from_the_set_up_page,
     a_bad_form_says_what_is_wrong_and_keeps_what_was_typed,
     a_viewer_may_read_but_not_change,
-    an_objective_is_aligned_and_unlinked_from_its_page
+    an_objective_is_aligned_and_unlinked_from_its_page,
+    an_analyst_defines_a_kpi_from_the_page
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -251,4 +252,47 @@ async fn an_objective_is_aligned_and_unlinked_from_its_page(store: Arc<dyn Store
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, links) = s.get(&format!("/api/v1/alignments?child={}", child["id"].as_str().unwrap())).await;
     assert_eq!(links["items"].as_array().unwrap().len(), 0);
+}
+
+async fn an_analyst_defines_a_kpi_from_the_page(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    user(&s, "lead@corp.example", Role::Admin).await;
+    let (cookie, csrf) = sign_in(&s, "lead@corp.example").await;
+    let post = |fields: Vec<(&'static str, String)>| {
+        let mut fields = fields;
+        fields.push(("_csrf", csrf.clone()));
+        no_redirects().post(s.url("/kpis")).header(COOKIE, &cookie).form(&fields).send()
+    };
+    // A range needs "within range": said, the form kept, nothing stored.
+    let bad = vec![
+        ("name", "Support backlog".to_owned()),
+        ("direction", "higher_is_better".into()),
+        ("range_low", "10".into()),
+        ("range_high", "40".into()),
+    ];
+    let res = post(bad).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = unescaped(res.text().await.unwrap());
+    assert!(html.contains("value=\"Support backlog\"") && html.contains("class=\"error\""), "kept and explained");
+    let (_, kpis) = s.get("/api/v1/kpis").await;
+    assert_eq!(kpis["items"].as_array().unwrap().len(), 0);
+    let good = vec![
+        ("name", "Support backlog".to_owned()),
+        ("unit_of_measure", "tickets".into()),
+        ("cadence", "weekly".into()),
+        ("direction", "within_range".into()),
+        ("range_low", "10".into()),
+        ("range_high", "40".into()),
+        ("nature", "volume".into()),
+    ];
+    let res = post(good).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, "/kpis/support_backlog");
+    let (_, kpi) = s.get("/api/v1/kpis/support_backlog").await;
+    assert_eq!(kpi["cadence"], "weekly");
+    assert_eq!(kpi["target"], serde_json::json!({"kind": "range", "low": 10.0, "high": 40.0}));
+    assert_eq!(kpi["aggregation"], "sum", "the API's default");
+    let page = no_redirects().get(s.url(&to)).header(COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
 }

@@ -258,3 +258,79 @@ pub async fn create_key_result(v: Viewer, Path(key): Path<String>, PageForm(f): 
         Err(e) => from_kpi_page(&v, &key, crate::error::status_of(e.kind()), Some(&f), Some(&e)).await,
     }
 }
+
+#[derive(Deserialize, Serialize, Default, Clone)]
+pub struct NewKpiForm {
+    name: Option<String>,
+    unit: Option<String>,
+    unit_of_measure: Option<String>,
+    description: Option<String>,
+    formula: Option<String>,
+    cadence: Option<String>,
+    aggregation: Option<String>,
+    direction: Option<String>,
+    target: Option<String>,
+    range_low: Option<String>,
+    range_high: Option<String>,
+    timing: Option<String>,
+    nature: Option<String>,
+    caveats: Option<String>,
+}
+
+fn new_page(v: &Viewer, status: StatusCode, form: &NewKpiForm, error: Option<&AppError>) -> PageResult {
+    Ok(v.render_status(
+        status,
+        "kpi_new.html",
+        "kpis",
+        context! { form, error => error.map(|e| context! { message => e.message, field => e.field }) },
+    ))
+}
+
+pub async fn new_form(v: Viewer) -> PageResult {
+    let form = NewKpiForm { cadence: Some("weekly".into()), ..Default::default() };
+    new_page(&v, StatusCode::OK, &form, None)
+}
+
+/// Defines a KPI from the form: the filled fields, with the use case's own defaults for the
+/// rest (the same as the API's).
+pub async fn create(v: Viewer, PageForm(f): PageForm<NewKpiForm>) -> PageResult {
+    let result = async {
+        let mut body = serde_json::Map::new();
+        let text = [
+            ("name", &f.name),
+            ("unit", &f.unit),
+            ("unit_of_measure", &f.unit_of_measure),
+            ("description", &f.description),
+            ("formula", &f.formula),
+            ("cadence", &f.cadence),
+            ("aggregation", &f.aggregation),
+            ("direction", &f.direction),
+            ("timing", &f.timing),
+            ("nature", &f.nature),
+            ("caveats", &f.caveats),
+        ];
+        for (field, value) in text {
+            if let Some(v) = super::filled(value) {
+                body.insert(field.into(), v.into());
+            }
+        }
+        for (field, value) in [("target", &f.target), ("range_low", &f.range_low), ("range_high", &f.range_high)] {
+            if let Some(n) = number(field, value)? {
+                body.insert(field.into(), n.into());
+            }
+        }
+        if let Some(p) = v.app.person_id() {
+            body.insert("owner_id".into(), p.to_string().into());
+        }
+        body.entry("name").or_insert_with(|| "".into());
+        let body = serde_json::to_vec(&serde_json::Value::Object(body)).expect("a JSON object serialises");
+        let input: quarterdeck_app::kpis::CreateKpi = quarterdeck_app::measurements::from_json(&body)?;
+        v.app.create_kpi(input).await
+    }
+    .await;
+    match result {
+        Ok(kpi) => Ok(see_other(&format!("/kpis/{}", kpi.key))),
+        Err(e) if e.kind() == Kind::Unauthenticated => Err(e.into()),
+        Err(e) => new_page(&v, crate::error::status_of(e.kind()), &f, Some(&e)),
+    }
+}
