@@ -20,7 +20,8 @@ backend_tests!(
     a_bad_form_says_what_is_wrong_and_keeps_what_was_typed,
     a_viewer_may_read_but_not_change,
     an_objective_is_aligned_and_unlinked_from_its_page,
-    an_analyst_defines_a_kpi_from_the_page
+    an_analyst_defines_a_kpi_from_the_page,
+    a_token_made_on_its_page_is_shown_once_and_revoked_there
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -38,6 +39,12 @@ async fn user(s: &Server, email: &str, role: Role) {
     let input =
         AddUser { email: email.into(), name: email.into(), role, person_id: None, password: Some(PASSWORD.into()) };
     s.app.add_user(input).await.unwrap();
+}
+
+/// Presses a button whose form holds nothing but the CSRF token; the answer's status.
+async fn press(s: &Server, path: &str, cookie: &str, csrf: &str) -> StatusCode {
+    let res = no_redirects().post(s.url(path)).header(COOKIE, cookie).form(&[("_csrf", csrf)]).send().await.unwrap();
+    res.status()
 }
 
 /// Signs in through the page's form; the cookie to send back and the page's CSRF token.
@@ -191,6 +198,17 @@ async fn a_viewer_may_read_but_not_change(store: Arc<dyn Store>) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let (_, now) = s.get(&format!("/api/v1{path}")).await;
     assert_eq!(now["title"], "Delight new customers", "nothing changed");
+    // A change sent with a session that has ended: sign in again, then back to the page.
+    let ended = no_redirects()
+        .post(s.url(&format!("{path}/status")))
+        .header(COOKIE, "qd_session=ended-long-ago")
+        .form(&[("status", "paused"), ("reason", "no")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::SEE_OTHER);
+    let next = format!("/sign-in?next={path}");
+    assert_eq!(ended.headers()[LOCATION], next.as_str());
 }
 
 async fn an_objective_is_aligned_and_unlinked_from_its_page(store: Arc<dyn Store>) {
@@ -242,14 +260,7 @@ async fn an_objective_is_aligned_and_unlinked_from_its_page(store: Arc<dyn Store
         .unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let unlink = format!("{path}/alignments/{}/delete", links[0]["id"].as_str().unwrap());
-    let res = no_redirects()
-        .post(s.url(&unlink))
-        .header(COOKIE, &cookie)
-        .form(&[("_csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(press(&s, &unlink, &cookie, &csrf).await, StatusCode::SEE_OTHER);
     let (_, links) = s.get(&format!("/api/v1/alignments?child={}", child["id"].as_str().unwrap())).await;
     assert_eq!(links["items"].as_array().unwrap().len(), 0);
 }
@@ -295,4 +306,32 @@ async fn an_analyst_defines_a_kpi_from_the_page(store: Arc<dyn Store>) {
     assert_eq!(kpi["aggregation"], "sum", "the API's default");
     let page = no_redirects().get(s.url(&to)).header(COOKIE, &cookie).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+}
+
+async fn a_token_made_on_its_page_is_shown_once_and_revoked_there(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    user(&s, "lead@corp.example", Role::Lead).await;
+    let (cookie, csrf) = sign_in(&s, "lead@corp.example").await;
+    let form =
+        [("_csrf", csrf.as_str()), ("name", "warehouse push"), ("scopes", "read check-in"), ("expires_in_days", "30")];
+    let res = no_redirects().post(s.url("/tokens")).header(COOKIE, &cookie).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let html = res.text().await.unwrap();
+    let secret = html.split("id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("qd_"), "{secret}");
+    // It works, and the list never shows it again.
+    let me = common::client_with(&secret).get(s.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let list = no_redirects().get(s.url("/tokens")).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("warehouse push") && !list.contains(&secret));
+    // A scope that does not exist is named, and no token is made.
+    let bad = [("_csrf", csrf.as_str()), ("name", "x"), ("scopes", "everything")];
+    let res = no_redirects().post(s.url("/tokens")).header(COOKIE, &cookie).form(&bad).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("everything"));
+    let action = list.split("action=\"/tokens/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let revoke = format!("/tokens/{}", action.replace("&#x2f;", "/"));
+    assert_eq!(press(&s, &revoke, &cookie, &csrf).await, StatusCode::SEE_OTHER);
+    let me = common::client_with(&secret).get(s.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "revoked");
 }

@@ -231,7 +231,36 @@ pub fn url_encode(v: &str) -> String {
 }
 
 fn here_of(parts: &Parts) -> String {
-    parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into())
+    if parts.method == axum::http::Method::GET {
+        return parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+    }
+    page_of(parts.uri.path()).to_owned()
+}
+
+/// The page a form was posted from, to come back to after signing in again (a change sent
+/// with an expired session is not made; the reader signs in and makes it again).
+fn page_of(action: &str) -> &str {
+    const ACTIONS: &[&str] =
+        &["/check-ins", "/status", "/key-results", "/alignments", "/initiatives", "/run", "/key-result", "/state"];
+    let mut path = action;
+    if let Some(at) = path.find("/alignments/") {
+        path = &path[..at];
+    }
+    for suffix in ACTIONS {
+        if let Some(page) = path.strip_suffix(suffix) {
+            path = page;
+            break;
+        }
+    }
+    match path {
+        "" | "/sign-out" => "/",
+        "/objectives" => "/objectives/new",
+        "/kpis" => "/kpis/new",
+        p if p.starts_with("/cycles/") => "/cycles",
+        p if p.starts_with("/tokens/") => "/tokens",
+        p if p.starts_with("/people/") => "/people",
+        p => p,
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
@@ -457,6 +486,23 @@ mod tests {
         assert_eq!(age(Some("2026-11-30T08:00:00Z".into()), now.clone()), "1 day ago");
         assert_eq!(age(Some("2026-11-10T09:00:00Z".into()), now.clone()), "21 days ago");
         assert_eq!(age(None, now), "never");
+    }
+
+    #[test]
+    fn a_form_sent_with_an_expired_session_comes_back_to_its_page() {
+        let id = "01a230d6-fe61-7544-bf0e-f8c43c9f37a3";
+        for (action, page) in [
+            (format!("/key-results/{id}/check-ins"), format!("/key-results/{id}")),
+            (format!("/objectives/{id}/alignments/{id}/delete"), format!("/objectives/{id}")),
+            (format!("/objectives/{id}/key-results"), format!("/objectives/{id}")),
+            (format!("/objectives/{id}"), format!("/objectives/{id}")),
+            (format!("/cycles/{id}/state"), "/cycles".into()),
+            (format!("/tokens/{id}/revoke"), "/tokens".into()),
+            ("/kpis/win_rate/run".into(), "/kpis/win_rate".into()),
+            ("/objectives".into(), "/objectives/new".into()),
+        ] {
+            assert_eq!(page_of(&action), page, "{action}");
+        }
     }
 
     #[test]
