@@ -50,7 +50,9 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     let stop = shutdown();
     let addr = listener.local_addr()?;
     tracing::info!(backend = store.backend(), db = %config.db_url()?.display(), "serving on http://{addr}");
-    eprintln!("Quarterdeck is running at http://{addr}  (API: http://{addr}/api/v1/objectives?cycle=current)");
+    eprintln!(
+        "Quarterdeck is running at http://{addr}  (open it in a browser; the API: http://{addr}/api/v1/objectives?cycle=current)"
+    );
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let app = App::open(store).await?.with_source_reach(config.source_reach());
     let setup_code = if app.has_users().await? {
@@ -58,7 +60,8 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     } else {
         let code = quarterdeck_app::sessions::setup_code();
         eprintln!(
-            "No one can sign in yet. Make the first admin with this one-time code (it is refused once anyone can):\n  \
+            "No one can sign in yet. Make the first admin with this one-time code (it is refused once anyone can): {code}\n  \
+             in a browser at http://{addr}/setup, or over HTTP:\n  \
              curl -X POST http://{addr}/api/v1/setup -H 'Content-Type: application/json' \\\n    \
              -d '{{\"code\": \"{code}\", \"email\": \"you@example.com\", \"name\": \"You\", \"password\": \"…\"}}'\n\
              or, on this machine: quarterdeck user add --admin you@example.com"
