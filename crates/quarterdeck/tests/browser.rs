@@ -54,12 +54,19 @@ struct Demo {
     base: String,
     users: Vec<(String, String, String)>,
     token: String,
+    /// The one-time set-up code a server on an empty database prints.
+    setup_code: Option<String>,
 }
 
 impl Demo {
     fn start(db: &str, dir: &std::path::Path) -> Demo {
+        Demo::serve(&["--demo"], db, dir)
+    }
+
+    fn serve(extra: &[&str], db: &str, dir: &std::path::Path) -> Demo {
         let mut child = Command::new(env!("CARGO_BIN_EXE_quarterdeck"))
-            .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--db", db])
+            .args(["serve", "--bind", "127.0.0.1:0", "--db", db])
+            .args(extra)
             .current_dir(dir)
             .env("QUARTERDECK_LOG", "warn")
             .stderr(Stdio::piped())
@@ -68,7 +75,7 @@ impl Demo {
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let deadline = Instant::now() + Duration::from_secs(120);
-        let (mut users, mut token) = (Vec::new(), String::new());
+        let (mut users, mut token, mut setup_code) = (Vec::new(), String::new(), None);
         let base = loop {
             assert!(Instant::now() < deadline, "server did not start");
             let line = lines.next().expect("server exited early").unwrap();
@@ -79,13 +86,16 @@ impl Demo {
             if let Some(rest) = line.split("(shown once): ").nth(1) {
                 token = rest.trim().to_owned();
             }
+            if let Some(rest) = line.split("refused once anyone can): ").nth(1) {
+                setup_code = Some(rest.trim().to_owned());
+            }
             if let Some(rest) = line.split("running at ").nth(1) {
                 break rest.split_whitespace().next().unwrap().to_owned();
             }
         };
         // Keep reading the log so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Demo { _child: Killed(child), base, users, token }
+        Demo { _child: Killed(child), base, users, token, setup_code }
     }
 
     fn user(&self, role: &str) -> (String, String) {
@@ -357,9 +367,16 @@ async fn journey(d: &Demo, screenshots: bool) {
     if screenshots {
         visit(&c, d, "/dashboard?root=weekly_active_teams", shot("dashboard")).await;
     }
-    for (path, name) in
-        [("/cycles", Some("cycles")), ("/tokens", Some("tokens")), ("/people", Some("people")), ("/teams", None)]
-    {
+    let rest = [
+        ("/kpis/new", None),
+        ("/kpis/weekly_active_teams/key-result", None),
+        ("/no-such-page", None),
+        ("/cycles", Some("cycles")),
+        ("/tokens", Some("tokens")),
+        ("/people", Some("people")),
+        ("/teams", None),
+    ];
+    for (path, name) in rest {
         visit(&c, d, path, name.and_then(&shot)).await;
     }
     let team = c
@@ -414,6 +431,41 @@ async fn journey(d: &Demo, screenshots: bool) {
         .unwrap();
     assert_eq!(status, json!(403), "a viewer's forged check-in is refused");
     assert_eq!(text(&c, "#kr-summary .score").await, "0.80", "and changed nothing");
+    c.close().await.unwrap();
+}
+
+/// A new server: the first admin from the set-up page, then the first cycle, activated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_server_is_set_up_in_the_browser() {
+    let Some(driver) = chromedriver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = Demo::serve(&[], "fresh.db", dir.path());
+    let code = d.setup_code.clone().expect("serve prints a set-up code on an empty database");
+    let port = free_port();
+    let _driver = Killed(
+        Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
+    );
+    let c = browser(port).await;
+    c.goto(&d.url("/")).await.unwrap();
+    until(&c, "the sign-in page", "location.pathname === '/sign-in'").await;
+    c.find(Locator::Css("a[href='/setup']")).await.unwrap().click().await.unwrap();
+    until(&c, "the set-up page", "document.getElementById('code')").await;
+    accessible(&c, "/setup").await;
+    fill(&c, "code", &code).await;
+    fill(&c, "name", "Ada Founder").await;
+    fill(&c, "email", "ada@newco.example").await;
+    fill(&c, "password", "a long first password").await;
+    c.find(Locator::Css("form[action='/setup'] button")).await.unwrap().click().await.unwrap();
+    until(&c, "the cycles page, signed in", "location.pathname === '/cycles' && document.querySelector('.who form')")
+        .await;
+    accessible(&c, "/cycles (empty)").await;
+    fill(&c, "name", "2027 Q1").await;
+    fill(&c, "start", "01/01/2027").await;
+    c.find(Locator::Css("form[action='/cycles'] button")).await.unwrap().click().await.unwrap();
+    until(&c, "the new cycle", "[...document.querySelectorAll('td')].some(td => td.textContent === 'planning')").await;
+    c.find(Locator::Css("form[action$='/state'] button")).await.unwrap().click().await.unwrap();
+    until(&c, "the active cycle", "[...document.querySelectorAll('td')].some(td => td.textContent === 'active')").await;
+    visit(&c, &d, "/", None).await;
     c.close().await.unwrap();
 }
 

@@ -50,9 +50,6 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
     let stop = shutdown();
     let addr = listener.local_addr()?;
     tracing::info!(backend = store.backend(), db = %config.db_url()?.display(), "serving on http://{addr}");
-    eprintln!(
-        "Quarterdeck is running at http://{addr}  (open it in a browser; the API: http://{addr}/api/v1/objectives?cycle=current)"
-    );
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let app = App::open(store).await?.with_source_reach(config.source_reach());
     let setup_code = if app.has_users().await? {
@@ -68,6 +65,9 @@ pub async fn run(cmd: Cmd, mut config: Config) -> anyhow::Result<()> {
         );
         Some(std::sync::Arc::<str>::from(code))
     };
+    eprintln!(
+        "Quarterdeck is running at http://{addr}  (open it in a browser; the API: http://{addr}/api/v1/objectives?cycle=current)"
+    );
     let scheduler = app.acting_as(quarterdeck_domain::actor::Actor::Job { name: "scheduler".into() });
     let jobs = (!cmd.no_jobs).then(|| quarterdeck_jobs::spawn(scheduler, JOBS_EVERY, jobs_stopped));
     let limits = quarterdeck_web::serve::Limits {
