@@ -134,7 +134,7 @@ async fn browser(port: u16) -> Client {
 
 /// Polls a condition in the page (a JavaScript expression) until it holds.
 async fn until(c: &Client, what: &str, expr: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let v = c.execute(&format!("return !!({expr});"), vec![]).await.unwrap();
         if v == json!(true) {
@@ -367,6 +367,16 @@ async fn journey(d: &Demo, screenshots: bool) {
     if screenshots {
         visit(&c, d, "/dashboard?root=weekly_active_teams", shot("dashboard")).await;
     }
+    // A bad value: the message sits next to the field, the form keeps what was typed.
+    visit(&c, d, "/kpis/new", None).await;
+    fill(&c, "name", "Support backlog").await;
+    fill(&c, "target", "lots").await;
+    c.find(Locator::Css("form[action='/kpis'] button")).await.unwrap().click().await.unwrap();
+    until(&c, "the error beside its field", "document.querySelector('#target + #form-error')").await;
+    assert!(text(&c, "#form-error").await.contains("'lots' is not a number"));
+    let kept = c.find(Locator::Id("name")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("Support backlog"));
+    accessible(&c, "a form with an error").await;
     let rest = [
         ("/kpis/new", None),
         ("/kpis/weekly_active_teams/key-result", None),

@@ -69,9 +69,21 @@
     });
   }
 
+  // A form's error names its field at the top of the form; with scripts it moves next to
+  // the field it is about (which is marked invalid and described by it).
+  function errorBesideField() {
+    var error = document.getElementById("form-error");
+    var field = document.querySelector("[aria-invalid=true][aria-describedby=form-error]");
+    if (error && field) {
+      field.insertAdjacentElement("afterend", error);
+      field.focus();
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawAll();
     scrollableTables();
+    errorBesideField();
     window.addEventListener("resize", scrollableTables);
     var choose = document.getElementById("choose");
     if (choose) {
