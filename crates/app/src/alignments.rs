@@ -47,11 +47,6 @@ impl App {
         Ok(self.store().list_alignments(filter, page).await?.into())
     }
 
-    /// The links one level below these objectives, without the objectives (one read).
-    pub async fn links_below(&self, parents: &[ObjectiveId]) -> AppResult<Vec<AlignmentView>> {
-        Ok(self.store().alignments_under(parents).await?.into_iter().map(AlignmentView::from).collect())
-    }
-
     /// How many objectives align to each of these (one read; those with none left out).
     pub async fn count_below(&self, parents: &[ObjectiveId]) -> AppResult<std::collections::HashMap<ObjectiveId, i64>> {
         Ok(self.store().count_alignments_under(parents).await?.into_iter().collect())

@@ -208,16 +208,20 @@ fn opt_finite(field: &'static str, v: Option<f64>) -> Result<Option<f64>, Domain
 }
 
 impl App {
-    pub async fn list_kpis(&self, q: KpiQuery, page: PageRequest) -> AppResult<ListPage<KpiView>> {
-        let unit_id = self.resolve_unit_id("unit", q.unit.as_deref()).await?;
-        let filter = KpiFilter {
-            unit_id,
+    /// The store's filter for a KPI query (the unit named by id or slug).
+    async fn kpi_filter(&self, q: &KpiQuery) -> AppResult<KpiFilter> {
+        Ok(KpiFilter {
+            unit_id: self.resolve_unit_id("unit", q.unit.as_deref()).await?,
             owner_id: q.owner,
             kra_id: q.kra,
             guardrail: q.guardrail,
             north_star: q.north_star,
             missing_counterweight: q.missing_counterweight,
-        };
+        })
+    }
+
+    pub async fn list_kpis(&self, q: KpiQuery, page: PageRequest) -> AppResult<ListPage<KpiView>> {
+        let filter = self.kpi_filter(&q).await?;
         Ok(self.store().list_kpis(filter, page).await?.into())
     }
 
@@ -407,15 +411,7 @@ impl App {
     /// A page of KPIs as cards with their trust badges and recent values: three reads
     /// whatever the page's size.
     pub async fn list_kpi_cards(&self, q: KpiQuery, page: PageRequest) -> AppResult<ListPage<KpiCard>> {
-        let unit_id = self.resolve_unit_id("unit", q.unit.as_deref()).await?;
-        let filter = KpiFilter {
-            unit_id,
-            owner_id: q.owner,
-            kra_id: q.kra,
-            guardrail: q.guardrail,
-            north_star: q.north_star,
-            missing_counterweight: q.missing_counterweight,
-        };
+        let filter = self.kpi_filter(&q).await?;
         let kpis = self.store().list_kpis(filter, page).await?;
         let badges = self.trust_of(&kpis.items).await?;
         let items = kpis.items.into_iter().zip(badges).map(|(kpi, trust)| KpiCard { kpi: kpi.into(), trust }).collect();

@@ -194,6 +194,12 @@ async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
+/// An objective as the API has it now.
+async fn stored(api: &reqwest::Client, d: &Demo, id: &str) -> Value {
+    let res = api.get(d.url(&format!("/api/v1/objectives/{id}"))).bearer_auth(&d.token).send().await.unwrap();
+    res.json().await.unwrap()
+}
+
 async fn journey(d: &Demo, screenshots: bool) {
     let port = free_port();
     let _driver = Killed(
@@ -276,15 +282,7 @@ async fn journey(d: &Demo, screenshots: bool) {
     fill(&c, "title", "Make onboarding delightful").await;
     let id = objective_path.trim_start_matches("/objectives/");
     let api = reqwest::Client::new();
-    let current: Value = api
-        .get(d.url(&format!("/api/v1/objectives/{id}")))
-        .bearer_auth(&d.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let current = stored(&api, d, id).await;
     let res = api
         .patch(d.url(&format!("/api/v1/objectives/{id}")))
         .bearer_auth(&d.token)
@@ -302,15 +300,7 @@ async fn journey(d: &Demo, screenshots: bool) {
         "{conflict}"
     );
     accessible(&c, "conflict").await;
-    let saved: Value = api
-        .get(d.url(&format!("/api/v1/objectives/{id}")))
-        .bearer_auth(&d.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let saved = stored(&api, d, id).await;
     assert_eq!(saved["title"], "Make onboarding painless");
 
     // A KPI page draws its data points.

@@ -238,27 +238,22 @@ async fn an_objective_is_aligned_and_unlinked_from_its_page(store: Arc<dyn Store
     assert!(html.contains(&kr_option), "the parent unit's key results are offered");
     let parent_value = format!("key_result:{}", kr["id"].as_str().unwrap());
     let form = [("_csrf", csrf.as_str()), ("parent", parent_value.as_str()), ("kind", "contributes")];
-    let res = no_redirects()
-        .post(s.url(&format!("{path}/alignments")))
-        .header(COOKIE, &cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let align = || async {
+        no_redirects()
+            .post(s.url(&format!("{path}/alignments")))
+            .header(COOKIE, &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(align().await.status(), StatusCode::SEE_OTHER);
     let (_, links) = s.get(&format!("/api/v1/alignments?child={}", child["id"].as_str().unwrap())).await;
     let links = links["items"].as_array().unwrap().clone();
     assert_eq!(links.len(), 1);
     assert_eq!(links[0]["parent_key_result_id"], kr["id"]);
     // Aligning twice is refused with a message, and changes nothing.
-    let res = no_redirects()
-        .post(s.url(&format!("{path}/alignments")))
-        .header(COOKIE, &cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(align().await.status(), StatusCode::CONFLICT);
     let unlink = format!("{path}/alignments/{}/delete", links[0]["id"].as_str().unwrap());
     assert_eq!(press(&s, &unlink, &cookie, &csrf).await, StatusCode::SEE_OTHER);
     let (_, links) = s.get(&format!("/api/v1/alignments?child={}", child["id"].as_str().unwrap())).await;
