@@ -6,9 +6,12 @@
 pub mod access;
 pub mod actor;
 pub mod alignment;
+pub mod calibration;
+pub mod coach;
 pub mod cycle;
 pub mod error;
 pub mod event;
+pub mod forecast;
 pub mod ids;
 pub mod kpi;
 pub mod okr;

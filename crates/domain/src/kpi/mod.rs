@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod definition;
+pub mod drift;
 pub mod formula;
 pub mod health;
 pub mod period;

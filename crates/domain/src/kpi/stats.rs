@@ -61,6 +61,27 @@ pub fn stretch_targets(history: &[f64], lower_is_better: bool) -> Option<Stretch
     })
 }
 
+/// Pairs below this say nothing about whether a KPI moves with a key result (METHOD.md §9).
+pub const MIN_CORRELATION_PAIRS: usize = 6;
+
+/// Pearson's r over `(x, y)` pairs; `None` below [`MIN_CORRELATION_PAIRS`] pairs or when
+/// either side never changes.
+pub fn pearson(pairs: &[(f64, f64)]) -> Option<f64> {
+    if pairs.len() < MIN_CORRELATION_PAIRS {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let (mx, my) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (x, y) in pairs {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx).powi(2);
+        syy += (y - my).powi(2);
+    }
+    let r = sxy / (sxx * syy).sqrt();
+    r.is_finite().then(|| r.clamp(-1.0, 1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,7 +105,28 @@ mod tests {
         assert!(stretch_targets(&ys, true).unwrap().one_sd < 5.0);
     }
 
+    #[test]
+    fn pearson_matches_numpy() {
+        // numpy.corrcoef([1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 7, 8])[0, 1] = 0.9014600868406593
+        let pairs: Vec<(f64, f64)> =
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0].into_iter().zip([2.0, 1.0, 4.0, 3.0, 7.0, 8.0]).collect();
+        assert!((pearson(&pairs).unwrap() - 0.901_460_086_840_659_3).abs() < 1e-12);
+        assert_eq!(pearson(&pairs[..5]), None, "five pairs are too few");
+        assert_eq!(pearson(&[(1.0, 2.0); 6]), None, "no change, no correlation");
+    }
+
     proptest! {
+        #[test]
+        fn pearson_is_bounded_symmetric_and_scale_free(xs in proptest::collection::vec((-1e3f64..1e3, -1e3f64..1e3), 6..30), k in 0.1f64..10.0, shift in -1e3f64..1e3) {
+            if let Some(r) = pearson(&xs) {
+                prop_assert!((-1.0..=1.0).contains(&r));
+                let swapped: Vec<(f64, f64)> = xs.iter().map(|(x, y)| (*y, *x)).collect();
+                prop_assert!((pearson(&swapped).unwrap() - r).abs() < 1e-9);
+                let scaled: Vec<(f64, f64)> = xs.iter().map(|(x, y)| (x * k + shift, *y)).collect();
+                prop_assert!((pearson(&scaled).unwrap() - r).abs() < 1e-6);
+            }
+        }
+
         #[test]
         fn percentiles_are_monotone_and_bounded(xs in proptest::collection::vec(-1e6f64..1e6, 1..50), a in 0.0f64..=1.0, b in 0.0f64..=1.0) {
             let (lo, hi) = (a.min(b), a.max(b));
