@@ -346,6 +346,7 @@ fn resolve_cycle(
             score: 0.0,
             rollup: None,
             key_result_count: 0,
+            rewrites: 0,
             cycle: window,
         });
         for (k, kr) in objective.key_results.into_iter().enumerate() {

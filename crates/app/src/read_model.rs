@@ -155,6 +155,7 @@ mod tests {
             score: 0.5,
             rollup: None,
             key_result_count: 0,
+            rewrites: 0,
             cycle: CycleWindow { start: day, end: day + chrono::Days::new(90), state: CycleState::Active },
         };
         ObjectiveView::new(objective, None, &ScoringPolicy::default(), day)

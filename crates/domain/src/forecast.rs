@@ -32,6 +32,7 @@ pub const MIN_POINTS: usize = 3;
 /// The fitted line and what the interval needs, kept so the formula can be shown with its
 /// inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Fit {
     pub n: usize,
     pub intercept: f64,
@@ -47,6 +48,7 @@ pub struct Fit {
 
 /// The forecast at one x.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Prediction {
     pub x: f64,
     /// P50: the fitted line at x.

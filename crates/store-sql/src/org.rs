@@ -9,6 +9,7 @@ use crate::{SqlStore, applied, check_version, found, new_id};
 use async_trait::async_trait;
 use quarterdeck_domain::DomainError;
 use quarterdeck_domain::alignment::check_tree_move;
+use quarterdeck_domain::coach::policy::PolicySettings;
 use quarterdeck_domain::ids::{PersonId, UnitId};
 use quarterdeck_domain::zone::Zone;
 use quarterdeck_store::input::*;
@@ -59,6 +60,37 @@ async fn settings_in(c: &mut Conn<'_>, lock: &str) -> StoreResult<OrgSettings> {
         c.fetch_optional(&Sql::new("SELECT value FROM settings WHERE name = 'anonymous_read'")).await?;
     settings.anonymous_read = anonymous.is_some_and(|(v,)| v == "true");
     Ok(settings)
+}
+
+/// The settings, held for a change (on PostgreSQL) and checked against `version`.
+async fn locked_settings(w: &mut Writer<'_>, version: i64) -> StoreResult<OrgSettings> {
+    let mut c = w.conn();
+    let lock = if c.is_pg() { " FOR UPDATE" } else { "" };
+    let before = settings_in(&mut c, lock).await?;
+    check_version("settings", "time_zone", before.version, version)?;
+    Ok(before)
+}
+
+/// Writes one named setting and moves the version every setting shares.
+async fn put_setting(w: &mut Writer<'_>, name: &str, value: &str) -> StoreResult<()> {
+    w.conn()
+        .execute_all(&[
+            Sql::new("UPDATE settings SET version = version + 1 WHERE name = 'time_zone'"),
+            q!("DELETE FROM settings WHERE name = $1", name),
+            q!("INSERT INTO settings (name, value) VALUES ($1, $2)", name, value),
+        ])
+        .await
+}
+
+/// The coach's policy settings; none stored means the defaults (the balanced preset).
+async fn coach_policy_in(c: &mut Conn<'_>) -> StoreResult<PolicySettings> {
+    let row: Option<(String,)> =
+        c.fetch_optional(&Sql::new("SELECT value FROM settings WHERE name = 'coach_policy'")).await?;
+    match row {
+        Some((json,)) => serde_json::from_str(&json)
+            .map_err(|e| quarterdeck_store::StoreError::Backend(format!("stored coach policy cannot be read: {e}"))),
+        None => Ok(PolicySettings::default()),
+    }
 }
 
 /// The chain above `start` in a tree table (`start` first), in one recursive query.
@@ -245,24 +277,56 @@ impl OrgStore for SqlStore {
 
     async fn set_anonymous_read(&self, ctx: &Ctx, version: i64, on: bool) -> StoreResult<OrgSettings> {
         let mut w = Writer::begin(&self.pools, ctx).await?;
-        let mut c = w.conn();
-        let lock = if c.is_pg() { " FOR UPDATE" } else { "" };
-        let before = settings_in(&mut c, lock).await?;
-        check_version("settings", "time_zone", before.version, version)?;
+        let before = locked_settings(&mut w, version).await?;
         if before.anonymous_read == on {
             return Ok(before);
         }
-        let value = if on { "true" } else { "false" };
-        c.execute_all(&[
-            Sql::new("UPDATE settings SET version = version + 1 WHERE name = 'time_zone'"),
-            Sql::new("DELETE FROM settings WHERE name = 'anonymous_read'"),
-            q!("INSERT INTO settings (name, value) VALUES ('anonymous_read', $1)", value),
-        ])
-        .await?;
+        put_setting(&mut w, "anonymous_read", if on { "true" } else { "false" }).await?;
         let after = OrgSettings { anonymous_read: on, version: before.version + 1, ..before };
         w.updated("settings", "anonymous_read", "update", &before.anonymous_read, &on);
         w.commit().await?;
         Ok(after)
+    }
+
+    async fn coach_policy(&self) -> StoreResult<(PolicySettings, i64)> {
+        let mut r = self.pools.reader().await?;
+        let mut c = r.conn();
+        let version = settings_in(&mut c, "").await?.version;
+        Ok((coach_policy_in(&mut c).await?, version))
+    }
+
+    async fn set_coach_policy(
+        &self,
+        ctx: &Ctx,
+        version: i64,
+        policy: PolicySettings,
+    ) -> StoreResult<(PolicySettings, i64)> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let settings = locked_settings(&mut w, version).await?;
+        let before = coach_policy_in(&mut w.conn()).await?;
+        if before == policy {
+            return Ok((before, settings.version));
+        }
+        let json = serde_json::to_string(&policy)
+            .map_err(|e| quarterdeck_store::StoreError::Backend(format!("coach policy: {e}")))?;
+        put_setting(&mut w, "coach_policy", &json).await?;
+        w.updated("settings", "coach_policy", "update", &before, &policy);
+        w.commit().await?;
+        Ok((policy, settings.version + 1))
+    }
+
+    async fn people_per_unit(&self, units: &[UnitId]) -> StoreResult<Vec<(UnitId, i64)>> {
+        let mut out = Vec::with_capacity(units.len());
+        let mut r = self.pools.reader().await?;
+        for chunk in units.chunks(500) {
+            let mut s = Sql::new("SELECT unit_id, COUNT(*) FROM people WHERE unit_id IN (");
+            s.list(chunk.iter().copied()).push(") GROUP BY unit_id");
+            let rows: Vec<(String, i64)> = r.conn().fetch_all(&s).await?;
+            for (id, n) in rows {
+                out.push((crate::rows::word("unit_id", &id)?, n));
+            }
+        }
+        Ok(out)
     }
 
     async fn update_person(&self, ctx: &Ctx, id: PersonId, version: i64, patch: PersonPatch) -> StoreResult<Person> {

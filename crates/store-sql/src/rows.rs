@@ -146,6 +146,7 @@ pub struct ObjectiveRow {
     pub score: f64,
     pub rollup: Option<f64>,
     pub key_result_count: i64,
+    pub rewrites: i64,
     pub cycle_start: String,
     pub cycle_end: String,
     pub cycle_state: String,
@@ -171,6 +172,7 @@ impl TryFrom<ObjectiveRow> for Objective {
             score: r.score,
             rollup: r.rollup,
             key_result_count: r.key_result_count,
+            rewrites: r.rewrites,
             cycle: window(&r.cycle_start, &r.cycle_end, &r.cycle_state)?,
         })
     }

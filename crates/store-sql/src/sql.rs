@@ -10,7 +10,7 @@ pub const ALIGNMENT_COLUMNS: &str =
     "id, version, created_at, updated_at, child_id, parent_objective_id, parent_key_result_id, kind, weight";
 
 pub const SELECT_OBJECTIVE: &str = "SELECT o.id, o.version, o.created_at, o.updated_at, o.cycle_id, o.key, o.title, \
-    o.description, o.owner_id, o.unit_id, o.kind, o.status, o.status_reason, o.score, o.rollup, o.key_result_count, \
+    o.description, o.owner_id, o.unit_id, o.kind, o.status, o.status_reason, o.score, o.rollup, o.key_result_count, o.rewrites, \
     c.start_date AS cycle_start, c.end_date AS cycle_end, c.state AS cycle_state \
     FROM objectives o JOIN cycles c ON c.id = o.cycle_id";
 

@@ -40,6 +40,7 @@ backend_tests!(
     initiatives_are_tracked_not_scored,
     the_change_token_moves_with_every_write,
     concurrent_check_ins_are_answered_each_on_its_own,
+    the_coachs_facts_are_kept_by_the_write_path,
 );
 
 // ---- fixtures ------------------------------------------------------------------------------
@@ -826,4 +827,49 @@ async fn concurrent_check_ins_are_answered_each_on_its_own(s: S) {
     let latest = history.items.iter().max_by_key(|c| (c.at, c.id)).unwrap();
     assert_eq!(now.current_value, Some(latest.value));
     assert!(close(s.get_objective(obj.id).await.unwrap().score, now.score), "the killed KR does not count");
+}
+
+async fn the_coachs_facts_are_kept_by_the_write_path(s: S) {
+    use quarterdeck_domain::coach::policy::{Overrides, PolicySettings, Preset};
+    let o = org(&s).await;
+
+    // The policy: defaults until set; one version guards it with every other setting.
+    let (policy, v) = s.coach_policy().await.unwrap();
+    assert_eq!(policy, PolicySettings::default());
+    assert_eq!(v, s.settings().await.unwrap().version);
+    let mut strict = PolicySettings::default();
+    strict.organisation.preset = Some(Preset::Strict);
+    strict.units.insert(o.team.id.to_string(), Overrides { max_key_results: Some(4), ..Overrides::default() });
+    let (saved, v2) = s.set_coach_policy(&ctx(), v, strict.clone()).await.unwrap();
+    assert_eq!((saved, v2), (strict.clone(), v + 1));
+    assert_eq!(s.coach_policy().await.unwrap(), (strict.clone(), v + 1));
+    assert_eq!(s.settings().await.unwrap().version, v + 1, "the shared version moved");
+    let stale = s.set_coach_policy(&ctx(), v, PolicySettings::default()).await.unwrap_err();
+    assert!(matches!(stale, StoreError::Stale { .. }), "{stale:?}");
+    assert_eq!(s.coach_policy().await.unwrap().0, strict, "a stale write changes nothing");
+
+    // People per unit, counted directly.
+    s.create_person(&ctx(), new_person("Cy", "cy@acme.test", Some(o.team.id), None)).await.unwrap();
+    let mut counts = s.people_per_unit(&[o.team.id, o.company.id]).await.unwrap();
+    counts.sort_by_key(|(u, _)| *u == o.company.id);
+    assert_eq!(counts, vec![(o.team.id, 2), (o.company.id, 1)]);
+    assert!(s.people_per_unit(&[]).await.unwrap().is_empty());
+
+    // Rewrites count title and description changes while the cycle runs, nothing else.
+    let obj = s.create_objective(&ctx(), objective(&o, "Delight new customers", Some(o.team.id))).await.unwrap();
+    assert_eq!(obj.rewrites, 0);
+    let title = |t: &str| ObjectivePatch { title: Some(Title::parse("title", t).unwrap()), ..Default::default() };
+    let obj = s.update_objective(&ctx(), obj.id, obj.version, title("Delight every new customer")).await.unwrap();
+    assert_eq!(obj.rewrites, 1);
+    let same = s.update_objective(&ctx(), obj.id, obj.version, title("Delight every new customer")).await.unwrap();
+    let owner = ObjectivePatch { owner_id: Some(o.ceo.id), ..Default::default() };
+    let moved = s.update_objective(&ctx(), same.id, same.version, owner).await.unwrap();
+    assert_eq!(moved.rewrites, 1, "an unchanged title or a new owner is no rewrite");
+    let next = CycleDates::quarter_of(o.cycle.end + Duration::days(1));
+    let next = NewCycle { dates: next, state: CycleState::Planning, ..quarter(CycleState::Planning) };
+    let cycle = s.create_cycle(&ctx(), next).await.unwrap();
+    let draft = NewObjective { cycle_id: cycle.id, status: ObjectiveStatus::Draft, ..objective(&o, "Draft", None) };
+    let draft = s.create_objective(&ctx(), draft).await.unwrap();
+    let draft = s.update_objective(&ctx(), draft.id, draft.version, title("Draft, reworded")).await.unwrap();
+    assert_eq!(draft.rewrites, 0, "drafting while planning is not rewriting");
 }

@@ -4,6 +4,7 @@ use crate::input::*;
 use crate::records::{OrgSettings, Person, Unit};
 use crate::{Ctx, Page, PageRequest, StoreResult};
 use async_trait::async_trait;
+use quarterdeck_domain::coach::policy::PolicySettings;
 use quarterdeck_domain::ids::{PersonId, UnitId};
 use quarterdeck_domain::zone::Zone;
 
@@ -31,4 +32,17 @@ pub trait OrgStore: Send + Sync {
     async fn set_time_zone(&self, ctx: &Ctx, version: i64, zone: Zone) -> StoreResult<OrgSettings>;
     /// Lets requests without credentials read (or not), if the settings are still at `version`.
     async fn set_anonymous_read(&self, ctx: &Ctx, version: i64, on: bool) -> StoreResult<OrgSettings>;
+    /// The coach's policy settings and the settings' version (the same version as
+    /// [`OrgStore::settings`]: one version guards every setting).
+    async fn coach_policy(&self) -> StoreResult<(PolicySettings, i64)>;
+    /// Replaces the coach's policy settings if the settings are still at `version`; the
+    /// caller has checked them.
+    async fn set_coach_policy(
+        &self,
+        ctx: &Ctx,
+        version: i64,
+        policy: PolicySettings,
+    ) -> StoreResult<(PolicySettings, i64)>;
+    /// How many people belong directly to each of `units` (units without people are left out).
+    async fn people_per_unit(&self, units: &[UnitId]) -> StoreResult<Vec<(UnitId, i64)>>;
 }

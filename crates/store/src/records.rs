@@ -103,6 +103,8 @@ pub struct Objective {
     /// `None` when nothing contributes.
     pub rollup: Option<f64>,
     pub key_result_count: i64,
+    /// How often the title or description changed while the cycle was active.
+    pub rewrites: i64,
     pub cycle: CycleWindow,
 }
 

@@ -78,6 +78,7 @@ impl AppState {
         (name = "key-results", description = "Key results, check-ins and initiatives"),
         (name = "kpis", description = "The metric dictionary, measurements, health and trust, driver trees, KRAs, guardrails"),
         (name = "audit", description = "The audit trail of every write, and the feed of domain events"),
+        (name = "coach", description = "The method's quality rules (findings with stable rule ids), the policy that holds their numbers, forecasts"),
     ),
     modifiers(&Security)
 )]

@@ -6,6 +6,7 @@ mod cycles;
 mod demo;
 mod jobs;
 mod kpi;
+mod lint;
 mod migrate;
 mod okrs;
 mod output;
@@ -57,6 +58,8 @@ pub enum Command {
     /// KPIs: import measurements from CSV, list, show.
     #[command(subcommand)]
     Kpi(kpi::Cmd),
+    /// What the coach finds in a cycle's OKRs: the method's quality rules (exits 1 on errors).
+    Lint(lint::Cmd),
     /// Show or change the organisation's settings (its time zone).
     Settings(settings::Cmd),
     /// Users who sign in: add (the first admin too), list, change role, deactivate.
@@ -81,6 +84,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::CheckIn(cmd) => check_in::run(cmd, &app(&config).await?).await,
         Command::Jobs(cmd) => jobs::run(cmd, &config).await,
         Command::Kpi(cmd) => kpi::run(cmd, &app(&config).await?).await,
+        Command::Lint(cmd) => lint::run(cmd, &app(&config).await?).await,
         Command::Settings(cmd) => settings::run(cmd, &app(&config).await?).await,
         Command::User(cmd) => accounts::run_user(cmd, &app(&config).await?).await,
         Command::Token(cmd) => accounts::run_token(cmd, &app(&config).await?).await,

@@ -174,17 +174,23 @@ impl quarterdeck_store::OkrStore for SqlStore {
         if patch.unit_id.is_some() {
             require_ref(&mut c, "units", "unit", "unit_id", unit.map(|u| u.to_string())).await?;
         }
+        let title = patch.title.map(|t| t.into_string()).unwrap_or(current.title.clone());
+        let description = patch.description.map(|d| d.into_string()).unwrap_or(current.description.clone());
+        // A rewrite counts only while the cycle runs: drafting in planning is what planning is for.
+        let rewritten =
+            current.cycle.state == CycleState::Active && (title != current.title || description != current.description);
         let update = q!(
             "UPDATE objectives SET version = version + 1, revision = revision + 1, updated_at = $1, title = $2, description = $3, \
-             owner_id = $4, unit_id = $5, kind = $6 WHERE id = $7 AND version = $8",
+             owner_id = $4, unit_id = $5, kind = $6, rewrites = rewrites + $9 WHERE id = $7 AND version = $8",
             now,
-            patch.title.map(|t| t.into_string()).unwrap_or(current.title.clone()),
-            patch.description.map(|d| d.into_string()).unwrap_or(current.description.clone()),
+            title,
+            description,
             patch.owner_id.unwrap_or(current.owner_id),
             unit,
             patch.kind.unwrap_or(current.kind).as_str(),
             &key,
-            version
+            version,
+            i64::from(rewritten)
         );
         applied("objective", &key, c.execute(&update).await?, version)?;
         let objective = found("objective", id, objective_in(&mut c, &key).await?)?;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod alignments;
 pub mod audit;
+pub mod coach;
 pub mod cycles;
 pub mod data_sources;
 pub mod events;
@@ -46,6 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(events::routes())
         .merge(settings::routes())
+        .merge(coach::routes())
 }
 
 /// `?limit=&cursor=` of a list.

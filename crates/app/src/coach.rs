@@ -1,0 +1,311 @@
+//! The coach, run (issue 15): the policy settings, and the findings of the rules of
+//! METHOD.md §6 for a cycle, a unit or an objective. The rules are the domain's
+//! ([`quarterdeck_domain::coach`]); this module gathers their facts from storage once per
+//! request — a fixed number of queries, whatever the cycle holds.
+
+use crate::{App, AppResult};
+use quarterdeck_domain::coach::policy::{CoachPolicy, PolicySettings};
+use quarterdeck_domain::coach::review::{CycleFacts, KeyResultFacts, KpiFacts, ObjectiveFacts, UnitFacts, review};
+use quarterdeck_domain::coach::{Finding, RuleId, Severity, Tally, wording};
+use quarterdeck_domain::cycle::CycleState;
+use quarterdeck_domain::ids::{CycleId, KpiId, ObjectiveId, UnitId};
+use quarterdeck_store::PageRequest;
+use quarterdeck_store::input::{ObjectiveFilter, UnitFilter};
+use quarterdeck_store::kpi::KpiFilter;
+use quarterdeck_store::records::{Cycle, KeyResult, Objective, Unit};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// What the coach found in a cycle (or in one unit's or objective's part of it).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Review {
+    pub cycle_id: CycleId,
+    pub cycle_name: String,
+    pub tally: Tally,
+    pub findings: Vec<Finding>,
+}
+
+impl Review {
+    pub fn has_errors(&self) -> bool {
+        self.tally.errors > 0
+    }
+}
+
+/// The settings with the organisation's resolved policy, for people to read.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PolicyView {
+    pub settings: PolicySettings,
+    /// The organisation's numbers after its overrides.
+    pub organisation: CoachPolicy,
+    pub version: i64,
+}
+
+/// Which part of a cycle to review.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    pub unit: Option<UnitId>,
+    pub objective: Option<ObjectiveId>,
+}
+
+/// Objectives read per query when gathering a cycle.
+const BATCH: usize = 500;
+
+impl App {
+    pub async fn coach_policy(&self) -> AppResult<PolicyView> {
+        let (settings, version) = self.store().coach_policy().await?;
+        Ok(PolicyView { organisation: settings.organisation(), settings, version })
+    }
+
+    /// Replaces the coach's settings (administrators), checked first: a bad number names its
+    /// field, and a unit that does not exist is refused by its key.
+    pub async fn set_coach_policy(&self, version: i64, settings: PolicySettings) -> AppResult<PolicyView> {
+        self.may_administer()?;
+        settings.check()?;
+        for unit in settings.units.keys() {
+            self.resolve_unit("units", unit).await?;
+        }
+        // Units are stored by id, whichever name the caller used.
+        let mut by_id = PolicySettings { organisation: settings.organisation.clone(), ..PolicySettings::default() };
+        for (unit, o) in settings.units {
+            by_id.units.insert(self.resolve_unit("units", &unit).await?.id.to_string(), o);
+        }
+        let (settings, version) = self.store().set_coach_policy(&self.ctx(), version, by_id).await?;
+        Ok(PolicyView { organisation: settings.organisation(), settings, version })
+    }
+
+    /// The findings for a cycle (`current` or an id), narrowed to a unit or an objective.
+    pub async fn review(&self, cycle: &str, scope: Scope) -> AppResult<Review> {
+        let cycle = self.resolve_cycle("cycle", cycle).await?;
+        self.review_cycle(cycle, scope).await
+    }
+
+    /// The findings for one objective, in its cycle.
+    pub async fn review_objective(&self, id: ObjectiveId) -> AppResult<Review> {
+        let o = self.store().get_objective(id).await?;
+        let cycle = self.store().get_cycle(o.cycle_id).await?;
+        self.review_cycle(cycle, Scope { objective: Some(id), unit: None }).await
+    }
+
+    async fn review_cycle(&self, cycle: Cycle, scope: Scope) -> AppResult<Review> {
+        let (settings, _) = self.store().coach_policy().await?;
+        let units = self.all_units().await?;
+        let objectives = match scope.objective {
+            Some(id) => {
+                let o = self.store().get_objective(id).await?;
+                // Team limits need the objective's siblings.
+                let filter = ObjectiveFilter { cycle_id: Some(cycle.id), unit_id: o.unit_id, ..Default::default() };
+                let mut all = self.all_objectives(filter).await?;
+                if o.unit_id.is_none() {
+                    all.retain(|x| x.id == id);
+                }
+                all
+            }
+            None => {
+                let filter = ObjectiveFilter { cycle_id: Some(cycle.id), unit_id: scope.unit, ..Default::default() };
+                self.all_objectives(filter).await?
+            }
+        };
+        let facts = self.facts(&cycle, &units, objectives).await?;
+        let policies = Policies::new(&settings, &units);
+        let mut findings = review(&facts, self.today(), |u| policies.of(u));
+        if let Some(id) = scope.objective {
+            let own = id.to_string();
+            let krs: HashSet<String> = facts
+                .objectives
+                .iter()
+                .filter(|o| o.id == own)
+                .flat_map(|o| o.key_results.iter().map(|k| k.id.clone()))
+                .collect();
+            let unit = facts.objectives.iter().find(|o| o.id == own).and_then(|o| o.unit_id.clone());
+            findings
+                .retain(|f| f.subject.id == own || krs.contains(&f.subject.id) || Some(&f.subject.id) == unit.as_ref());
+        }
+        Ok(Review { cycle_id: cycle.id, cycle_name: cycle.name, tally: Tally::of(&findings), findings })
+    }
+
+    async fn all_units(&self) -> AppResult<Vec<Unit>> {
+        crate::all_pages(|page| async move { Ok(self.store().list_units(UnitFilter::default(), page).await?.into()) })
+            .await
+    }
+
+    async fn all_objectives(&self, filter: ObjectiveFilter) -> AppResult<Vec<Objective>> {
+        crate::all_pages(|page: PageRequest| {
+            let filter = filter.clone();
+            async move { Ok(self.store().list_objectives(filter, page).await?.into()) }
+        })
+        .await
+    }
+
+    /// The facts of `objectives`: their key results, the people in their units, and the
+    /// KPIs their key results are measured from that lack a counterweight.
+    async fn facts(&self, cycle: &Cycle, units: &[Unit], objectives: Vec<Objective>) -> AppResult<CycleFacts> {
+        let ids: Vec<ObjectiveId> = objectives.iter().map(|o| o.id).collect();
+        let mut krs: HashMap<ObjectiveId, Vec<KeyResult>> = HashMap::new();
+        for chunk in ids.chunks(BATCH) {
+            for k in self.store().key_results_of(chunk).await? {
+                krs.entry(k.objective_id).or_default().push(k);
+            }
+        }
+        let used: HashSet<UnitId> = objectives.iter().filter_map(|o| o.unit_id).collect();
+        let used: Vec<UnitId> = used.into_iter().collect();
+        let people: HashMap<UnitId, i64> = self.store().people_per_unit(&used).await?.into_iter().collect();
+        let linked: HashSet<KpiId> = krs.values().flatten().filter_map(|k| k.kpi_id).collect();
+        let kpis = if linked.is_empty() {
+            Vec::new()
+        } else {
+            let filter = KpiFilter { missing_counterweight: true, ..KpiFilter::default() };
+            let unpaired = crate::all_pages(|page| {
+                let filter = filter.clone();
+                async move { Ok(self.store().list_kpis(filter, page).await?.into()) }
+            })
+            .await?;
+            unpaired
+                .into_iter()
+                .filter(|k: &quarterdeck_store::kpi::Kpi| linked.contains(&k.id))
+                .map(|k| KpiFacts {
+                    id: k.id.to_string(),
+                    name: k.name,
+                    nature: k.nature,
+                    has_counterweight: false,
+                    is_a_counterweight: false,
+                })
+                .collect()
+        };
+        let start = cycle.start;
+        let zone = self.zone();
+        let objectives = objectives
+            .into_iter()
+            .map(|o| {
+                let key_results = krs
+                    .remove(&o.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|k| {
+                        let last = k.last_check_in_at.map(|t| zone.local_date(t));
+                        KeyResultFacts {
+                            id: k.id.to_string(),
+                            title: k.title,
+                            kind: k.kind,
+                            baseline: Some(k.baseline),
+                            target: Some(k.target),
+                            unit_of_measure: k.unit_of_measure,
+                            has_owner: k.owner_id.is_some(),
+                            kpi_linked: k.kpi_id.is_some(),
+                            status: k.status,
+                            last_touched: last.unwrap_or_else(|| zone.local_date(k.created_at).max(start)),
+                            checked_in: last.is_some(),
+                        }
+                    })
+                    .collect();
+                ObjectiveFacts {
+                    id: o.id.to_string(),
+                    title: o.title,
+                    description: o.description,
+                    unit_id: o.unit_id.map(|u| u.to_string()),
+                    status: o.status,
+                    key_results,
+                    rewrites: u32::try_from(o.rewrites).unwrap_or(u32::MAX),
+                }
+            })
+            .collect();
+        let used: HashSet<UnitId> = used.into_iter().collect();
+        Ok(CycleFacts {
+            running: cycle.state == CycleState::Active,
+            start: Some(cycle.start),
+            units: units
+                .iter()
+                .filter(|u| used.contains(&u.id))
+                .map(|u| UnitFacts {
+                    id: u.id.to_string(),
+                    name: u.name.clone(),
+                    kind: u.kind,
+                    people: Some(people.get(&u.id).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX)),
+                })
+                .collect(),
+            objectives,
+            kpis,
+        })
+    }
+}
+
+/// The policy of every unit, resolved once per review along the unit tree.
+struct Policies {
+    organisation: CoachPolicy,
+    units: HashMap<String, CoachPolicy>,
+}
+
+impl Policies {
+    fn new(settings: &PolicySettings, units: &[Unit]) -> Policies {
+        let parents: HashMap<String, Option<String>> =
+            units.iter().map(|u| (u.id.to_string(), u.parent_id.map(|p| p.to_string()))).collect();
+        let mut resolved = HashMap::new();
+        if !settings.units.is_empty() {
+            for id in parents.keys() {
+                let mut chain = vec![id.clone()];
+                while let Some(Some(p)) = parents.get(chain.last().map(String::as_str).unwrap_or_default()) {
+                    if chain.contains(p) || chain.len() > 1000 {
+                        break;
+                    }
+                    chain.push(p.clone());
+                }
+                if chain.iter().any(|c| settings.units.contains_key(c)) {
+                    resolved.insert(id.clone(), settings.for_chain(chain.iter().map(String::as_str)));
+                }
+            }
+        }
+        Policies { organisation: settings.organisation(), units: resolved }
+    }
+
+    fn of(&self, unit: Option<&str>) -> &CoachPolicy {
+        unit.and_then(|u| self.units.get(u)).unwrap_or(&self.organisation)
+    }
+}
+
+/// What the words of a draft give away, for forms to show while a person types: the rules
+/// that need nothing but the text.
+pub fn draft_findings(
+    objective_title: Option<&str>,
+    key_result_title: Option<&str>,
+) -> Vec<(RuleId, Severity, String)> {
+    let mut out = Vec::new();
+    if let Some(t) = objective_title.filter(|t| !t.trim().is_empty()) {
+        if let Some(n) = wording::target_number(t) {
+            out.push((
+                RuleId::ObjectiveNumber,
+                format!("The objective states a number ({n}): keep it qualitative and put numbers in key results."),
+            ));
+        }
+        if let Some(v) = wording::objective_task_verb(t) {
+            out.push((
+                RuleId::ObjectiveTask,
+                format!("\"{v} …\" reads as a task: say what should change, and hang the task under a key result."),
+            ));
+        }
+        if let Some(w) = wording::pay_word(t) {
+            out.push((RuleId::OkrInPay, format!("\"{w}\": OKR scores never enter pay.")));
+        }
+    }
+    if let Some(t) = key_result_title.filter(|t| !t.trim().is_empty()) {
+        if let Some(w) = wording::placeholder(t) {
+            out.push((RuleId::KrPlaceholder, format!("\"{w}\" is a placeholder: write the real metric and numbers.")));
+        }
+        if let Some(v) = wording::task_verb(t) {
+            out.push((RuleId::KrTask, format!("\"{v} …\" describes effort: measure the outcome it should produce.")));
+        }
+        if let Some(v) = wording::maintain_verb(t) {
+            out.push((RuleId::KrMaintain, format!("\"{v} …\" holds a level: that is a KPI, not a key result.")));
+        }
+        if let Some(p) = wording::no_target_phrase(t) {
+            out.push((RuleId::KrNoTarget, format!("\"{p}\" has no finish line: write \"from X to Y\".")));
+        }
+        if !wording::states_a_number(t) {
+            out.push((
+                RuleId::KrUnmeasurable,
+                "No number yet: write it \"from X to Y\" (e.g. \"CSAT from 4.1 to 4.5\").".to_owned(),
+            ));
+        }
+    }
+    out.into_iter().map(|(r, m)| (r, r.severity(), m)).collect()
+}

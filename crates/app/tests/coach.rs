@@ -1,0 +1,169 @@
+//! The coach run over a cycle in storage, on both backends: findings by rule and record, by
+//! the organisation's and a unit's policy; forecasts from check-ins.
+
+use chrono::{TimeZone, Utc};
+use quarterdeck_app::coach::{Scope, draft_findings};
+use quarterdeck_app::objectives::{ObjectiveQuery, UpdateObjective};
+use quarterdeck_app::{App, Clock};
+use quarterdeck_domain::actor::Actor;
+use quarterdeck_domain::coach::policy::{Overrides, PolicySettings, Preset};
+use quarterdeck_domain::coach::{RuleId, Severity, SubjectKind};
+use quarterdeck_domain::error::Code;
+use quarterdeck_domain::text::Title;
+use quarterdeck_store::{PageRequest, Store};
+use quarterdeck_store_sql::backend_tests;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+mod common;
+use common::*;
+
+backend_tests!(the_coach_reviews_a_cycle_by_its_policy, a_forecast_needs_three_check_ins);
+
+fn titled(mut o: quarterdeck_app::plan::PlanObjective, title: &str) -> quarterdeck_app::plan::PlanObjective {
+    o.title = Title::parse("title", title).unwrap();
+    o
+}
+
+async fn the_coach_reviews_a_cycle_by_its_policy(store: Arc<dyn Store>) {
+    let mut p = plan();
+    let objectives = &mut p.cycles[0].objectives;
+    objectives[0] = titled(objectives[0].clone(), "Grow revenue by 20%");
+    objectives[1] = titled(objectives[1].clone(), "Launch the mobile app");
+    let app = App::new(store.clone()).with_clock(Clock::Fixed(now())).acting_as(Actor::Import);
+    app.apply_plan(p).await.unwrap();
+
+    let review = app.review("current", Scope::default()).await.unwrap();
+    let found: BTreeSet<(RuleId, SubjectKind)> = review.findings.iter().map(|f| (f.rule, f.subject.kind)).collect();
+    let want = BTreeSet::from([
+        (RuleId::ObjectiveNumber, SubjectKind::Objective),
+        (RuleId::ObjectiveTask, SubjectKind::Objective),
+        // One key result each, where the balanced preset asks for two.
+        (RuleId::TooFewKeyResults, SubjectKind::Objective),
+        // Typed in by hand: no KPI measures them.
+        (RuleId::KrNoSource, SubjectKind::KeyResult),
+        // Last check-ins on 12 October, and today is 20 November.
+        (RuleId::Stale, SubjectKind::KeyResult),
+        // The team has one person.
+        (RuleId::SmallTeam, SubjectKind::Unit),
+    ]);
+    assert_eq!(found, want, "{:#?}", review.findings);
+    assert_eq!(review.tally.errors, 0);
+    assert_eq!(review.cycle_name, "Q4 2026");
+    let stale = review.findings.iter().find(|f| f.rule == RuleId::Stale).unwrap();
+    assert!(stale.message.contains("5 weeks"), "{}", stale.message);
+    assert_eq!(stale.severity, Severity::Warning);
+
+    // Narrowed to the team, or to the team's objective.
+    let team = app
+        .review("current", Scope { unit: app.resolve_unit_id("unit", Some("team")).await.unwrap(), objective: None })
+        .await
+        .unwrap();
+    assert!(team.findings.iter().all(|f| f.subject.title != "Grow revenue by 20%"));
+    assert!(team.findings.iter().any(|f| f.rule == RuleId::ObjectiveTask));
+    let ship = app
+        .list_objectives(ObjectiveQuery { key: Some("ship".into()), ..Default::default() }, PageRequest::first(1))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let own = app.review_objective(ship.id).await.unwrap();
+    assert!(own.findings.iter().any(|f| f.rule == RuleId::ObjectiveTask));
+    assert!(own.findings.iter().all(|f| f.rule != RuleId::ObjectiveNumber), "another objective's findings stay out");
+
+    // A policy: strict for the organisation, the small-team note off, and one unit allowed
+    // a single key result (by slug).
+    let policy = app.coach_policy().await.unwrap();
+    let organisation =
+        Overrides { preset: Some(Preset::Strict), disabled: Some(vec![RuleId::SmallTeam]), ..Overrides::default() };
+    let mut settings = PolicySettings { organisation, ..PolicySettings::default() };
+    settings.units.insert("team".into(), Overrides { min_key_results: Some(1), ..Overrides::default() });
+    let saved = app.set_coach_policy(policy.version, settings.clone()).await.unwrap();
+    assert_eq!(saved.organisation.max_objectives_per_team, 1);
+    let team_id = app.get_unit("team").await.unwrap().id.to_string();
+    assert!(saved.settings.units.contains_key(&team_id), "units are stored by id");
+    let review = app.review("current", Scope::default()).await.unwrap();
+    let rules: Vec<(RuleId, &str)> = review.findings.iter().map(|f| (f.rule, f.subject.title.as_str())).collect();
+    assert!(rules.contains(&(RuleId::TooFewKeyResults, "Grow revenue by 20%")), "strict asks the company for 3");
+    assert!(!rules.contains(&(RuleId::TooFewKeyResults, "Launch the mobile app")), "the team's own minimum is 1");
+    assert!(review.findings.iter().all(|f| f.rule != RuleId::SmallTeam));
+
+    // Bad settings name their field and change nothing; a stale version is a conflict.
+    let mut bad = settings.clone();
+    bad.organisation.max_key_results = Some(2);
+    let e = app.set_coach_policy(saved.version, bad).await.unwrap_err();
+    assert_eq!(e.code, Code::OutOfRange, "{e:?}");
+    assert!(e.message.contains("min_key_results"), "{}", e.message);
+    let mut unknown = settings.clone();
+    unknown.units.insert("nowhere".into(), Overrides::default());
+    let e = app.set_coach_policy(saved.version, unknown).await.unwrap_err();
+    assert_eq!((e.code, e.field.as_deref()), (Code::UnknownUnit, Some("units")));
+    let e = app.set_coach_policy(policy.version, settings).await.unwrap_err();
+    assert_eq!(e.code, Code::VersionConflict, "{e:?}");
+
+    // Rewriting the objective three times while the cycle runs.
+    let mut version = ship.version;
+    for title in [
+        "Make mobile our customers' channel",
+        "Make mobile our customers' preferred channel",
+        "Make mobile the channel",
+    ] {
+        let input = UpdateObjective { title: Some(title.into()), ..Default::default() };
+        version = app.update_objective(ship.id, version, input).await.unwrap().version;
+    }
+    let own = app.review_objective(ship.id).await.unwrap();
+    let rewritten = own.findings.iter().find(|f| f.rule == RuleId::Rewritten).expect("rewritten");
+    assert!(rewritten.message.contains("3 times"), "{}", rewritten.message);
+}
+
+async fn a_forecast_needs_three_check_ins(store: Arc<dyn Store>) {
+    let mut p = plan();
+    // revenue: 0 → 100 with two check-ins; adoption: 10 → 20 with four, a week apart.
+    p.cycles[0].objectives[1].key_results[0] = kr("adoption", 10.0, 20.0, &[11.0, 12.0, 14.0, 15.0]);
+    let app = App::new(store.clone()).with_clock(Clock::Fixed(now())).acting_as(Actor::Import);
+    app.apply_plan(p).await.unwrap();
+    let krs = |key: &str| {
+        let app = app.clone();
+        let key = key.to_owned();
+        async move {
+            let q = ObjectiveQuery { key: Some(key), with_key_results: true, ..Default::default() };
+            app.list_objectives(q, PageRequest::first(1)).await.unwrap().items.remove(0).key_results.unwrap().remove(0)
+        }
+    };
+    let revenue = krs("grow").await;
+    let none = app.forecast_key_result(revenue.id).await.unwrap();
+    assert!(none.forecast.is_none());
+    assert_eq!(none.check_ins, 2);
+    assert!(none.no_forecast.unwrap().contains("at least 3"));
+
+    let adoption = krs("ship").await;
+    let f = app.forecast_key_result(adoption.id).await.unwrap();
+    let landing = f.forecast.expect("four check-ins make a forecast");
+    assert_eq!(f.check_ins, 4);
+    // 11, 12, 14, 15 a week apart: 4.4/3 ≈ 1.37 a week, from 11 on 5 October.
+    assert!((landing.per_week - 1.4).abs() < 1e-9, "{}", landing.per_week);
+    assert!(landing.p80_low < landing.p50 && landing.p50 < landing.p80_high);
+    assert_eq!(landing.on, "2026-12-31".parse().unwrap());
+    assert_eq!(landing.fit.n, 4);
+    assert_eq!(landing.fit.df, 2);
+    // It needs (20 − 15) over the weeks left from now to the end of 31 December.
+    let end = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let weeks_left = (end - now()).num_seconds() as f64 / (7.0 * 86_400.0);
+    assert!((landing.needed_per_week.unwrap() - 5.0 / weeks_left).abs() < 1e-9);
+    let last = landing.band.last().unwrap();
+    assert_eq!((last.at, last.p50), (end, landing.p50));
+    assert!(landing.band.first().unwrap().at == Utc.with_ymd_and_hms(2026, 10, 26, 9, 0, 0).unwrap());
+    assert!(landing.formula.contains("n − 2"));
+}
+
+#[test]
+fn drafts_are_judged_by_their_words() {
+    let found = draft_findings(Some("Launch the mobile app"), Some("Maximize downloads"));
+    let rules: Vec<RuleId> = found.iter().map(|f| f.0).collect();
+    assert_eq!(rules, vec![RuleId::ObjectiveTask, RuleId::KrNoTarget, RuleId::KrUnmeasurable]);
+    assert!(
+        draft_findings(Some("Make mobile our customers' preferred channel"), Some("Weekly mobile users from 2k to 5k"))
+            .is_empty()
+    );
+    assert!(draft_findings(Some("  "), None).is_empty());
+}

@@ -1,0 +1,99 @@
+//! The coach: findings of the quality rules, the policy that holds their numbers, and the
+//! forecast of a key result.
+
+use super::with_etag;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use quarterdeck_app::coach::{PolicyView, Review, Scope};
+use quarterdeck_app::forecast::KeyResultForecast;
+use quarterdeck_domain::coach::policy::{Overrides, PolicySettings};
+use quarterdeck_domain::ids::{KeyResultId, ObjectiveId};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_findings))
+        .routes(routes!(objective_findings))
+        .routes(routes!(get_policy, set_policy))
+        .routes(routes!(forecast))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FindingsQuery {
+    /// A cycle id or `current` (the default).
+    pub cycle: Option<String>,
+    /// Only this unit's objectives (id or slug).
+    pub unit: Option<String>,
+}
+
+#[utoipa::path(get, path = "/findings", tag = "coach", params(FindingsQuery),
+    description = "What the coach finds in a cycle: every quality rule of the method, each finding with its \
+                   rule id, severity (error, warning, info), message, fix and the record it is about.",
+    responses((status = 200, body = Review), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_findings(State(state): State<AppState>, ApiQuery(q): ApiQuery<FindingsQuery>) -> ApiResult<Json<Review>> {
+    let unit = state.app.resolve_unit_id("unit", q.unit.as_deref()).await?;
+    let cycle = q.cycle.as_deref().unwrap_or("current");
+    Ok(Json(state.app.review(cycle, Scope { unit, objective: None }).await?))
+}
+
+#[utoipa::path(get, path = "/objectives/{id}/findings", tag = "coach",
+    responses((status = 200, body = Review), (status = 404, body = ErrorBody)))]
+async fn objective_findings(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<ObjectiveId>,
+) -> ApiResult<Json<Review>> {
+    Ok(Json(state.app.review_objective(id).await?))
+}
+
+#[utoipa::path(get, path = "/coach/policy", tag = "coach",
+    responses((status = 200, body = PolicyView)))]
+async fn get_policy(State(state): State<AppState>) -> ApiResult<Response> {
+    let view = state.app.coach_policy().await?;
+    Ok(with_etag(view.version, view))
+}
+
+/// The coach's settings: a preset and numbers for the organisation, and for units that differ.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPolicy {
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub organisation: Overrides,
+    /// By unit id or slug.
+    #[serde(default)]
+    pub units: BTreeMap<String, Overrides>,
+}
+
+#[utoipa::path(put, path = "/coach/policy", tag = "coach", request_body = SetPolicy,
+    params(("If-Match" = Option<String>, Header, description = "Version edited")),
+    responses((status = 200, body = PolicyView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+async fn set_policy(Caller(app): Caller, if_match: IfMatch, ApiJson(body): ApiJson<SetPolicy>) -> ApiResult<Response> {
+    let version = if_match.require(body.version)?;
+    let settings = PolicySettings { organisation: body.organisation, units: body.units };
+    let view = app.set_coach_policy(version, settings).await?;
+    Ok(with_etag(view.version, view))
+}
+
+#[utoipa::path(get, path = "/key-results/{id}/forecast", tag = "coach",
+    description = "Where the key result lands at the cycle's end: OLS over its check-ins against time, P50 and \
+                   the 80 % prediction interval (Student's t, n − 2 degrees of freedom), with the formula and its \
+                   inputs. Fewer than three check-ins: no forecast, and `no_forecast` says why.",
+    responses((status = 200, body = KeyResultForecast), (status = 404, body = ErrorBody)))]
+async fn forecast(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<KeyResultId>,
+) -> ApiResult<Json<KeyResultForecast>> {
+    Ok(Json(state.app.forecast_key_result(id).await?))
+}
