@@ -122,6 +122,8 @@ impl App {
             findings
                 .retain(|f| f.subject.id == own || krs.contains(&f.subject.id) || Some(&f.subject.id) == unit.as_ref());
         }
+        // Errors first; within a severity, record by record as the cycle reads.
+        findings.sort_by_key(|f| f.severity);
         Ok(Review { cycle_id: cycle.id, cycle_name: cycle.name, tally: Tally::of(&findings), findings })
     }
 

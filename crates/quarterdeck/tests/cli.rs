@@ -35,6 +35,7 @@ fn every_verb_has_help() {
         vec!["cycles", "create"],
         vec!["okrs"],
         vec!["check-in"],
+        vec!["lint"],
     ] {
         let mut args = verb.clone();
         args.push("--help");
@@ -42,6 +43,38 @@ fn every_verb_has_help() {
         assert!(out.status.success(), "{verb:?}: {}", stderr(&out));
         assert!(stdout(&out).contains("Usage:"), "{verb:?}");
     }
+}
+
+#[test]
+fn lint_gates_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(quarterdeck(dir.path(), &["demo"]).status.success());
+
+    // The running quarter has notes, no errors: exit 0.
+    let out = quarterdeck(dir.path(), &["lint"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains(": 0 error(s)"), "{}", stdout(&out));
+    let all = quarterdeck(dir.path(), &["lint", "--json"]);
+    let review: Value = serde_json::from_str(&stdout(&all)).unwrap();
+    assert_eq!(review["tally"]["errors"], 0);
+    assert!(review["findings"].as_array().unwrap().iter().all(|f| f["rule"].is_string() && f["fix"].is_string()));
+
+    // Next quarter's draft holds a placeholder: exit 1, and the text names rule and record.
+    let cycles = quarterdeck(dir.path(), &["cycles", "list", "--state", "planning", "--json"]);
+    let cycles: Value = serde_json::from_str(&stdout(&cycles)).unwrap();
+    let next = cycles[0]["id"].as_str().unwrap().to_owned();
+    let out = quarterdeck(dir.path(), &["lint", "--cycle", &next]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("error   kr-placeholder") && text.contains("Partner-sourced deals from TBD to 40"), "{text}");
+    assert!(text.contains("warning objective-task") && text.contains("Launch the partner portal"), "{text}");
+    assert!(text.contains("warning kr-task"), "{text}");
+    assert!(stderr(&out).starts_with("error: 1 error(s) in "), "{}", stderr(&out));
+    let errors_only = quarterdeck(dir.path(), &["lint", "--cycle", &next, "--min-severity", "error"]);
+    assert!(!stdout(&errors_only).contains("objective-task"), "{}", stdout(&errors_only));
+    let out = quarterdeck(dir.path(), &["lint", "--team", "nowhere"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--team: no unit with id or slug 'nowhere'"), "{}", stderr(&out));
 }
 
 #[test]

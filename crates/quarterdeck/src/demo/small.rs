@@ -108,7 +108,7 @@ pub fn small(today: NaiveDate) -> Plan {
     let next_q = CycleDates::quarter_of(this_q.end() + Duration::days(1));
     let last = b.cycle(&last_q.default_name(CycleKind::Quarter), CycleKind::Quarter, last_q, CycleState::Closed);
     let now = b.cycle(&this_q.default_name(CycleKind::Quarter), CycleKind::Quarter, this_q, CycleState::Active);
-    b.cycle(&next_q.default_name(CycleKind::Quarter), CycleKind::Quarter, next_q, CycleState::Planning);
+    let next = b.cycle(&next_q.default_name(CycleKind::Quarter), CycleKind::Quarter, next_q, CycleState::Planning);
 
     let okr = |b: &mut Builder,
                cycle: &CycleRef,
@@ -323,6 +323,39 @@ pub fn small(today: NaiveDate) -> Plan {
         teams[2],
         ObjectiveKind::Aspirational,
         &[kr("Weekly active usage on mobile from 10 % to 30 %", "%", 10.0, 30.0, 0.6, 0)],
+    );
+
+    // Next quarter's first draft, as teams write them before the coach has looked: a task
+    // for an objective, a key result that ships rather than changes something, and a
+    // baseline nobody has measured yet (`quarterdeck lint --cycle <next>` shows all three).
+    let draft = b.objective(
+        &next,
+        "Launch the partner portal",
+        "First draft; numbers to follow.",
+        leads[1],
+        Some(teams[1]),
+        ObjectiveKind::Aspirational,
+        ObjectiveStatus::Draft,
+        None,
+    );
+    let metric = KeyResultKind::Metric;
+    b.key_result(
+        draft,
+        "Ship the partner portal to 3 regions",
+        "regions",
+        metric,
+        (0.0, 3.0, None),
+        1.0,
+        Some(leads[1]),
+    );
+    b.key_result(
+        draft,
+        "Partner-sourced deals from TBD to 40",
+        "deals",
+        metric,
+        (0.0, 40.0, None),
+        1.0,
+        Some(leads[1]),
     );
     b.plan
 }
