@@ -90,7 +90,6 @@ impl App {
 
     async fn review_cycle(&self, cycle: Cycle, scope: Scope) -> AppResult<Review> {
         let (settings, _) = self.store().coach_policy().await?;
-        let units = self.all_units().await?;
         let objectives = match scope.objective {
             Some(id) => {
                 let o = self.store().get_objective(id).await?;
@@ -107,8 +106,10 @@ impl App {
                 self.all_objectives(filter).await?
             }
         };
+        let used: HashSet<UnitId> = objectives.iter().filter_map(|o| o.unit_id).collect();
+        let (units, chains) = self.units_of(&used, !settings.units.is_empty()).await?;
         let facts = self.facts(&cycle, &units, objectives).await?;
-        let policies = Policies::new(&settings, &units);
+        let policies = Policies::new(&settings, &chains);
         let mut findings = review(&facts, self.today(), |u| policies.of(u));
         if let Some(id) = scope.objective {
             let own = id.to_string();
@@ -127,9 +128,43 @@ impl App {
         Ok(Review { cycle_id: cycle.id, cycle_name: cycle.name, tally: Tally::of(&findings), findings })
     }
 
-    async fn all_units(&self) -> AppResult<Vec<Unit>> {
-        crate::all_pages(|page| async move { Ok(self.store().list_units(UnitFilter::default(), page).await?.into()) })
-            .await
+    /// The units `used` and, when some unit has its own policy, each one's chain to the top.
+    /// A few units are read one by one; a whole cycle's, with the whole tree in one listing.
+    async fn units_of(
+        &self,
+        used: &HashSet<UnitId>,
+        chains: bool,
+    ) -> AppResult<(Vec<Unit>, HashMap<UnitId, Vec<UnitId>>)> {
+        let mut out = HashMap::new();
+        if used.len() <= 3 {
+            let mut units = Vec::new();
+            for u in used {
+                units.push(self.store().get_unit(*u).await?);
+                if chains {
+                    out.insert(*u, self.store().unit_chain(*u).await?);
+                }
+            }
+            return Ok((units, out));
+        }
+        let all: Vec<Unit> =
+            crate::all_pages(
+                |page| async move { Ok(self.store().list_units(UnitFilter::default(), page).await?.into()) },
+            )
+            .await?;
+        if chains {
+            let parents: HashMap<UnitId, Option<UnitId>> = all.iter().map(|u| (u.id, u.parent_id)).collect();
+            for u in used {
+                let mut chain = vec![*u];
+                while let Some(Some(p)) = parents.get(chain.last().unwrap_or(u)) {
+                    if chain.contains(p) {
+                        break;
+                    }
+                    chain.push(*p);
+                }
+                out.insert(*u, chain);
+            }
+        }
+        Ok((all.into_iter().filter(|u| used.contains(&u.id)).collect(), out))
     }
 
     async fn all_objectives(&self, filter: ObjectiveFilter) -> AppResult<Vec<Objective>> {
@@ -150,8 +185,7 @@ impl App {
                 krs.entry(k.objective_id).or_default().push(k);
             }
         }
-        let used: HashSet<UnitId> = objectives.iter().filter_map(|o| o.unit_id).collect();
-        let used: Vec<UnitId> = used.into_iter().collect();
+        let used: Vec<UnitId> = units.iter().map(|u| u.id).collect();
         let people: HashMap<UnitId, i64> = self.store().people_per_unit(&used).await?.into_iter().collect();
         let linked: HashSet<KpiId> = krs.values().flatten().filter_map(|k| k.kpi_id).collect();
         let kpis = if linked.is_empty() {
@@ -212,13 +246,11 @@ impl App {
                 }
             })
             .collect();
-        let used: HashSet<UnitId> = used.into_iter().collect();
         Ok(CycleFacts {
             running: cycle.state == CycleState::Active,
             start: Some(cycle.start),
             units: units
                 .iter()
-                .filter(|u| used.contains(&u.id))
                 .map(|u| UnitFacts {
                     id: u.id.to_string(),
                     name: u.name.clone(),
@@ -239,25 +271,16 @@ struct Policies {
 }
 
 impl Policies {
-    fn new(settings: &PolicySettings, units: &[Unit]) -> Policies {
-        let parents: HashMap<String, Option<String>> =
-            units.iter().map(|u| (u.id.to_string(), u.parent_id.map(|p| p.to_string()))).collect();
-        let mut resolved = HashMap::new();
-        if !settings.units.is_empty() {
-            for id in parents.keys() {
-                let mut chain = vec![id.clone()];
-                while let Some(Some(p)) = parents.get(chain.last().map(String::as_str).unwrap_or_default()) {
-                    if chain.contains(p) || chain.len() > 1000 {
-                        break;
-                    }
-                    chain.push(p.clone());
-                }
-                if chain.iter().any(|c| settings.units.contains_key(c)) {
-                    resolved.insert(id.clone(), settings.for_chain(chain.iter().map(String::as_str)));
-                }
-            }
-        }
-        Policies { organisation: settings.organisation(), units: resolved }
+    fn new(settings: &PolicySettings, chains: &HashMap<UnitId, Vec<UnitId>>) -> Policies {
+        let units = chains
+            .iter()
+            .filter(|(_, chain)| chain.iter().any(|c| settings.units.contains_key(&c.to_string())))
+            .map(|(u, chain)| {
+                let names: Vec<String> = chain.iter().map(ToString::to_string).collect();
+                (u.to_string(), settings.for_chain(names.iter().map(String::as_str)))
+            })
+            .collect();
+        Policies { organisation: settings.organisation(), units }
     }
 
     fn of(&self, unit: Option<&str>) -> &CoachPolicy {

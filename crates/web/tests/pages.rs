@@ -21,7 +21,8 @@ backend_tests!(
     a_viewer_may_read_but_not_change,
     an_objective_is_aligned_and_unlinked_from_its_page,
     an_analyst_defines_a_kpi_from_the_page,
-    a_token_made_on_its_page_is_shown_once_and_revoked_there
+    a_token_made_on_its_page_is_shown_once_and_revoked_there,
+    the_coach_speaks_on_the_pages_and_before_activation
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -329,4 +330,100 @@ async fn a_token_made_on_its_page_is_shown_once_and_revoked_there(store: Arc<dyn
     assert_eq!(press(&s, &revoke, &cookie, &csrf).await, StatusCode::SEE_OTHER);
     let me = common::client_with(&secret).get(s.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED, "revoked");
+}
+
+async fn the_coach_speaks_on_the_pages_and_before_activation(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let team = s.create("/api/v1/units", serde_json::json!({"name": "Partners", "kind": "team"})).await;
+    let person = s
+        .create("/api/v1/people", serde_json::json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}))
+        .await;
+    let cycle = s.create("/api/v1/cycles", serde_json::json!({"state": "planning"})).await;
+    let cycle_id = cycle["id"].as_str().unwrap().to_owned();
+    let o = s
+        .create(
+            "/api/v1/objectives",
+            serde_json::json!({"cycle_id": cycle_id, "title": "Launch the partner portal", "owner_id": person["id"],
+                "unit_id": team["id"], "status": "draft"}),
+        )
+        .await;
+    let kr = s
+        .create(
+            "/api/v1/key-results",
+            serde_json::json!({"objective_id": o["id"], "title": "Partner deals from TBD to 40", "baseline": 0.0, "target": 40.0}),
+        )
+        .await;
+    user(&s, "admin@corp.example", Role::Admin).await;
+    let (cookie, csrf) = sign_in(&s, "admin@corp.example").await;
+    let page = |path: String| {
+        let cookie = cookie.clone();
+        let url = s.url(&path);
+        async move { unescaped(no_redirects().get(url).header(COOKIE, cookie).send().await.unwrap().text().await.unwrap()) }
+    };
+
+    // The objective's page, the cycle's findings and the API agree.
+    let html = page(format!("/objectives/{}", o["id"].as_str().unwrap())).await;
+    assert!(
+        html.contains("Coach: 1 error(s)") && html.contains("kr-placeholder") && html.contains("objective-task"),
+        "{html}"
+    );
+    let html = page(format!("/cycles/{cycle_id}/coach")).await;
+    assert!(html.contains("kr-placeholder") && html.contains("Partner deals from TBD to 40"), "{html}");
+    let (status, review) = s.get(&format!("/api/v1/findings?cycle={cycle_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    assert_eq!(review["tally"]["errors"], 1);
+    let (_, own) = s.get(&format!("/api/v1/objectives/{}/findings", o["id"].as_str().unwrap())).await;
+    assert!(own["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "objective-task"));
+
+    // Hints while drafting, from the words alone.
+    let hints = page("/coach/hints/objective?title=Launch+the+partner+portal".into()).await;
+    assert!(hints.contains("objective-task"), "{hints}");
+    assert!(!page("/coach/hints/objective?title=Make+partners+our+second+channel".into()).await.contains("hint"));
+    assert!(page("/coach/hints/key-result?title=Maximize+signups".into()).await.contains("kr-no-target"));
+
+    // Activating with errors asks first and changes nothing; "Activate anyway" activates.
+    let activate = |confirm: bool| {
+        let mut form = vec![("_csrf", csrf.clone()), ("state", "active".to_owned())];
+        if confirm {
+            form.push(("confirm", "yes".to_owned()));
+        }
+        no_redirects()
+            .post(s.url(&format!("/cycles/{cycle_id}/state")))
+            .header(COOKIE, cookie.clone())
+            .form(&form)
+            .send()
+    };
+    let asked = activate(false).await.unwrap();
+    assert_eq!(asked.status(), StatusCode::OK);
+    assert!(asked.text().await.unwrap().contains("Activate anyway"));
+    let (_, still) = s.get(&format!("/api/v1/cycles/{cycle_id}")).await;
+    assert_eq!(still["state"], "planning", "nothing changed before the confirmation");
+    assert_eq!(activate(true).await.unwrap().status(), StatusCode::SEE_OTHER);
+    let (_, now) = s.get(&format!("/api/v1/cycles/{cycle_id}")).await;
+    assert_eq!(now["state"], "active");
+
+    // A policy that switches the rule off; a bad one names its field.
+    let (_, policy) = s.get("/api/v1/coach/policy").await;
+    assert_eq!(policy["organisation"]["preset"], "balanced");
+    let put = |body: serde_json::Value, version: i64| s.send(s_put(&s, "/api/v1/coach/policy", body, version));
+    let (status, saved) =
+        put(serde_json::json!({"organisation": {"disabled": ["kr-placeholder"]}}), policy["version"].as_i64().unwrap())
+            .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (_, review) = s.get(&format!("/api/v1/findings?cycle={cycle_id}")).await;
+    assert_eq!(review["tally"]["errors"], 0);
+    let (status, bad) =
+        put(serde_json::json!({"organisation": {"max_key_results": 0}}), saved["version"].as_i64().unwrap()).await;
+    common::assert_error(status, &bad, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range", Some("max_key_results"));
+    let (status, bad) =
+        put(serde_json::json!({"organisation": {"max_krs": 4}}), saved["version"].as_i64().unwrap()).await;
+    common::assert_error(status, &bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("organisation.max_krs"));
+
+    // The key result's page says plainly why there is no forecast yet.
+    let html = page(format!("/key-results/{}", kr["id"].as_str().unwrap())).await;
+    assert!(html.contains("No forecast yet: 0 check-in(s), a forecast needs at least 3"), "{html}");
+}
+
+fn s_put(s: &Server, path: &str, body: serde_json::Value, version: i64) -> reqwest::RequestBuilder {
+    s.http.put(s.url(path)).header("If-Match", format!("\"{version}\"")).json(&body)
 }

@@ -90,11 +90,18 @@ async fn show(
     let end = cycle.end.and_hms_opt(23, 59, 59).expect("a time").and_utc().timestamp();
     let mut points: Vec<(i64, f64)> = check_ins.iter().map(|c| (c.at.timestamp(), c.value)).collect();
     points.sort_by_key(|p| p.0);
+    let forecast = v.app.forecast_key_result(id).await?;
+    let band: Vec<(i64, f64, f64, f64)> = forecast
+        .forecast
+        .iter()
+        .flat_map(|f| f.band.iter().map(|b| (b.at.timestamp(), b.low, b.p50, b.high)))
+        .collect();
     let chart = serde_json::json!({
         "kind": "key_result",
         "unit": kr.unit_of_measure,
         "points": points,
         "ideal": [[start, kr.baseline], [end, kr.target]],
+        "forecast": band,
     });
     let conflict = error.filter(|e| e.is_stale()).and_then(|e| e.current.clone());
     let form = form.cloned().unwrap_or_else(|| KrForm {
@@ -115,7 +122,7 @@ async fn show(
         "key_result.html",
         "company",
         context! {
-            kr, objective, cycle, check_ins => recent, history, can_check_in, can_edit, kpi, initiatives,
+            kr, objective, cycle, check_ins => recent, history, can_check_in, can_edit, kpi, initiatives, forecast,
             chart => chart.to_string(), form, conflict,
             error => error.map(|e| context! { message => e.message, field => e.field }),
         },

@@ -11,6 +11,7 @@
 
 mod alignment;
 mod assets;
+mod coach;
 mod company;
 mod cycles;
 mod home;
@@ -71,6 +72,9 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard", get(tree::dashboard))
         .route("/cycles", get(cycles::list).post(cycles::create))
         .route("/cycles/{id}/state", post(cycles::change_state))
+        .route("/cycles/{id}/coach", get(coach::cycle))
+        .route("/coach/hints/objective", get(coach::objective_hints))
+        .route("/coach/hints/key-result", get(coach::key_result_hints))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/people", get(people::list).post(people::invite))

@@ -3,7 +3,7 @@
 // enhanced by htmx.
 (function () {
   "use strict";
-  var VALUE = "#0b57d0", IDEAL = "#4b5563", TARGET = "#1a7f37", GUARD = "#b42318";
+  var VALUE = "#0b57d0", IDEAL = "#4b5563", TARGET = "#1a7f37", GUARD = "#b42318", FORECAST = "#8250df";
 
   function line(label, stroke, dash) {
     return { label: label, stroke: stroke, width: 1.5, dash: dash, points: { show: false } };
@@ -14,7 +14,9 @@
     var xs, values, data, series, bands = [];
     if (s.kind === "key_result") {
       var seen = {};
-      xs = s.points.map(function (p) { return p[0]; }).concat(s.ideal.map(function (p) { return p[0]; }));
+      var fc = s.forecast || [];
+      xs = s.points.map(function (p) { return p[0]; }).concat(s.ideal.map(function (p) { return p[0]; }))
+        .concat(fc.map(function (p) { return p[0]; }));
       xs = xs.filter(function (x) { if (seen[x]) return false; seen[x] = true; return true; }).sort(function (a, b) { return a - b; });
       var byX = {};
       s.points.forEach(function (p) { byX[p[0]] = p[1]; });
@@ -24,6 +26,20 @@
       data = [xs, values, ideal];
       series = [{}, { label: "value", stroke: VALUE, width: 2, spanGaps: true, points: { show: true, size: 7, fill: VALUE } },
         line("straight line to target", IDEAL, [6, 4])];
+      if (fc.length) {
+        // The forecast from the latest check-in to the cycle's end: P50 and the 80 % band.
+        var at = function (i) {
+          var byT = {};
+          fc.forEach(function (p) { byT[p[0]] = p[i]; });
+          return xs.map(function (x) { return x in byT ? byT[x] : null; });
+        };
+        data.push(at(1), at(2), at(3));
+        series.push(
+          { label: "forecast P10", stroke: FORECAST, width: 1, dash: [2, 3], spanGaps: true, points: { show: false } },
+          { label: "forecast P50", stroke: FORECAST, width: 2, dash: [8, 4], spanGaps: true, points: { show: false } },
+          { label: "forecast P90", stroke: FORECAST, width: 1, dash: [2, 3], spanGaps: true, points: { show: false } });
+        bands.push({ series: [series.length - 1, series.length - 3], fill: "rgba(130,80,223,0.12)" });
+      }
     } else {
       xs = s.points.map(function (p) { return p[0]; });
       values = s.points.map(function (p) { return p[1]; });
