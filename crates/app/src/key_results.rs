@@ -323,11 +323,17 @@ impl App {
         .await
     }
 
-    /// Marks a key result as carried forward to the next cycle; it leaves this cycle's score.
+    /// Carries a key result into the next cycle (the first that starts after its cycle ends),
+    /// from the value it reached to the same target. While its cycle runs it also leaves this
+    /// cycle's score; at the end of a closed cycle its graded score stays. The original's
+    /// `carried_to` names the copy.
     pub async fn carry_forward(&self, id: KeyResultId, version: Option<i64>) -> AppResult<KeyResultView> {
         self.may(Action::EditKeyResult, self.key_result_target(id)).await?;
+        let kr = self.store().get_key_result(id).await?;
+        let into = self.next_cycle_after(kr.cycle.end).await?;
+        let mid_cycle = kr.cycle.state == quarterdeck_domain::cycle::CycleState::Active;
         or_current(
-            self.store().set_key_result_status(&self.ctx(), id, version, KeyResultStatusChange::CarryForward).await,
+            self.store().carry_forward(&self.ctx(), id, version, into, mid_cycle).await.map(|(kr, _)| kr),
             self.store().get_key_result(id),
             |kr| self.kr_view(kr),
         )

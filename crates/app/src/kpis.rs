@@ -227,6 +227,13 @@ impl App {
 
     /// Adds a KPI to the metric dictionary, with every rule of its definition checked.
     pub async fn create_kpi(&self, b: CreateKpi) -> AppResult<KpiView> {
+        let new = self.new_kpi(b).await?;
+        Ok(self.store().create_kpi(&self.ctx(), new).await?.into())
+    }
+
+    /// A KPI definition checked against the method's rules and the actor's rights, ready to
+    /// store (alone, or with the write that makes it, such as retiring a key result into it).
+    pub(crate) async fn new_kpi(&self, b: CreateKpi) -> AppResult<NewKpi> {
         let name = Name::parse("name", &b.name)?;
         let key = match b.key.as_deref() {
             Some(k) => KpiKey::parse(k)?,
@@ -284,7 +291,7 @@ impl App {
             warning_from_pct: check_warning_pct(b.warning_from_pct)?,
             window_periods: check_window(b.window_periods)?,
         };
-        Ok(self.store().create_kpi(&self.ctx(), new).await?.into())
+        Ok(new)
     }
 
     /// A KPI with its trust badge and segments.
@@ -297,6 +304,17 @@ impl App {
 
     pub async fn update_kpi(&self, raw: &str, version: i64, b: UpdateKpi) -> AppResult<KpiView> {
         let current = self.resolve_kpi(raw).await?;
+        let patch = self.kpi_patch(&current, b).await?;
+        or_current(
+            self.store().update_kpi(&self.ctx(), current.id, version, patch).await,
+            self.store().get_kpi(current.id),
+            KpiView::from,
+        )
+        .await
+    }
+
+    /// A change of `current` checked against the method's rules and the actor's rights.
+    pub(crate) async fn kpi_patch(&self, current: &Kpi, b: UpdateKpi) -> AppResult<KpiPatch> {
         self.may(Action::EditKpi, self.kpi_target(current.id)).await?;
         let target = if b.target.is_some() || b.range_low.is_some() || b.range_high.is_some() {
             let t =
@@ -337,12 +355,7 @@ impl App {
             warning_from_pct: b.warning_from_pct.map(check_warning_pct).transpose()?,
             window_periods: b.window_periods.map(check_window).transpose()?,
         };
-        or_current(
-            self.store().update_kpi(&self.ctx(), current.id, version, patch).await,
-            self.store().get_kpi(current.id),
-            KpiView::from,
-        )
-        .await
+        Ok(patch)
     }
 
     pub async fn kpi_target_history(&self, raw: &str) -> AppResult<Vec<TargetChangeView>> {

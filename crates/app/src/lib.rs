@@ -24,6 +24,7 @@ pub mod measurements;
 pub mod objectives;
 pub mod org;
 pub mod plan;
+pub mod quarter_end;
 mod read_model;
 pub mod resolve;
 pub mod sessions;

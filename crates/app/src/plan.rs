@@ -476,6 +476,8 @@ fn resolve_key_result(
         current_value: None,
         confidence: None,
         last_check_in_at: None,
+        decision: None,
+        carried_to: None,
         score: 0.0,
         cycle: window,
     });

@@ -38,6 +38,8 @@ word_enum!(
         CycleNotStarted = "cycle_not_started",
         NoCurrentCycle = "no_current_cycle",
         KeyResultNotActive = "key_result_not_active",
+        AlreadyCarriedForward = "already_carried_forward",
+        NoNextCycle = "no_next_cycle",
         CheckInInFuture = "check_in_in_future",
         CheckInBeforeCycle = "check_in_before_cycle",
         SelfAlignment = "self_alignment",
@@ -141,7 +143,7 @@ impl Code {
             MalformedJson | InvalidQuery | InvalidPage | InvalidIfMatch | VersionMismatch | BodyUnreadable
             | HostNotAllowed => Kind::BadRequest,
             NotFound | UnknownUnit | NoCurrentCycle => Kind::NotFound,
-            CycleClosed | VersionConflict | Duplicate => Kind::Conflict,
+            CycleClosed | VersionConflict | Duplicate | AlreadyCarriedForward => Kind::Conflict,
             VersionRequired => Kind::PreconditionRequired,
             UnsupportedMediaType => Kind::UnsupportedMediaType,
             BodyTooLarge => Kind::TooLarge,
@@ -201,6 +203,12 @@ pub enum DomainError {
     InvalidLink { field: &'static str },
     #[error("{message}")]
     InvalidUrl { field: &'static str, message: &'static str },
+    #[error("this key result was already carried forward (to key result {to}); change the copy instead")]
+    AlreadyCarriedForward { to: String },
+    #[error(
+        "no cycle starts after {end} to carry it into; create the next cycle first (Cycles page, or: quarterdeck cycles create --start …)"
+    )]
+    NoNextCycle { end: chrono::NaiveDate },
     #[error("{entity} cannot move from {from} to {to}")]
     InvalidTransition { entity: &'static str, from: &'static str, to: &'static str },
     #[error("a new objective starts as draft or active")]
@@ -291,6 +299,8 @@ impl DomainError {
             DomainError::InvalidLink { .. } => Code::InvalidLink,
             DomainError::InvalidUrl { .. } => Code::InvalidUrl,
             DomainError::InvalidTransition { .. } => Code::InvalidTransition,
+            DomainError::AlreadyCarriedForward { .. } => Code::AlreadyCarriedForward,
+            DomainError::NoNextCycle { .. } => Code::NoNextCycle,
             DomainError::InvalidInitialStatus => Code::InvalidInitialStatus,
             DomainError::InvalidInitialState => Code::InvalidInitialState,
             DomainError::SelfAlignment => Code::SelfAlignment,
@@ -348,6 +358,7 @@ impl DomainError {
             DomainError::KeyResultNotActive { .. } => Some("key_result_id"),
             DomainError::CheckInInFuture { .. } | DomainError::CheckInBeforeCycle { .. } => Some("at"),
             DomainError::InvalidTransition { .. } | DomainError::InvalidInitialStatus => Some("status"),
+            DomainError::AlreadyCarriedForward { .. } | DomainError::NoNextCycle { .. } => None,
             DomainError::InvalidInitialState => Some("state"),
             DomainError::SelfAlignment | DomainError::AlignmentCycle => Some("parent"),
             DomainError::AlignmentParent => Some("parent_objective_id"),

@@ -67,6 +67,13 @@ impl KeyResultStatus {
 }
 
 word_enum!(
+    /// What becomes of a key result at the cycle's end (METHOD.md §4): carried into the next
+    /// cycle from where it landed, retired, or retired into a KPI whose target and baseline
+    /// are the level it reached (§5.2).
+    QuarterEndDecision { CarryForward = "carry_forward", Retire = "retire", RetireIntoKpi = "retire_into_kpi" }
+);
+
+word_enum!(
     /// The owner's confidence at a check-in.
     Confidence { OnTrack = "on_track", AtRisk = "at_risk", OffTrack = "off_track" }
 );

@@ -201,6 +201,8 @@ pub struct KeyResultRow {
     pub confidence: Option<String>,
     pub last_check_in_at: Option<i64>,
     pub score: f64,
+    pub decision: Option<String>,
+    pub carried_to: Option<String>,
     pub cycle_start: String,
     pub cycle_end: String,
     pub cycle_state: String,
@@ -237,6 +239,8 @@ impl TryFrom<KeyResultRow> for KeyResult {
             confidence: opt_word("confidence", r.confidence.as_deref())?,
             last_check_in_at: opt_time("last_check_in_at", r.last_check_in_at)?,
             score: r.score,
+            decision: opt_word("decision", r.decision.as_deref())?,
+            carried_to: opt_word("carried_to", r.carried_to.as_deref())?,
             cycle: window(&r.cycle_start, &r.cycle_end, &r.cycle_state)?,
         })
     }

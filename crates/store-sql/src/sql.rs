@@ -16,7 +16,7 @@ pub const SELECT_OBJECTIVE: &str = "SELECT o.id, o.version, o.created_at, o.upda
 
 pub const SELECT_KEY_RESULT: &str = "SELECT k.id, k.version, k.created_at, k.updated_at, k.objective_id, k.key, k.title, \
     k.kind, k.unit_of_measure, k.baseline, k.target, k.tolerance, k.weight, k.owner_id, k.status, k.status_reason, \
-    k.kpi_id, k.current_value, k.confidence, k.last_check_in_at, k.score, \
+    k.kpi_id, k.current_value, k.confidence, k.last_check_in_at, k.score, k.decision, k.carried_to, \
     c.start_date AS cycle_start, c.end_date AS cycle_end, c.state AS cycle_state \
     FROM key_results k JOIN objectives o ON o.id = k.objective_id JOIN cycles c ON c.id = o.cycle_id";
 

@@ -41,6 +41,7 @@ backend_tests!(
     the_change_token_moves_with_every_write,
     concurrent_check_ins_are_answered_each_on_its_own,
     the_coachs_facts_are_kept_by_the_write_path,
+    the_quarter_end_carries_retires_and_keeps_grades,
 );
 
 // ---- fixtures ------------------------------------------------------------------------------
@@ -872,4 +873,84 @@ async fn the_coachs_facts_are_kept_by_the_write_path(s: S) {
     let draft = s.create_objective(&ctx(), draft).await.unwrap();
     let draft = s.update_objective(&ctx(), draft.id, draft.version, title("Draft, reworded")).await.unwrap();
     assert_eq!(draft.rewrites, 0, "drafting while planning is not rewriting");
+}
+
+async fn the_quarter_end_carries_retires_and_keeps_grades(s: S) {
+    use quarterdeck_domain::kpi::definition::{Aggregation, KpiDirection, KpiKey, Target};
+    use quarterdeck_domain::okr::QuarterEndDecision;
+    use quarterdeck_store::kpi::{KpiChange, NewKpi};
+    let o = org(&s).await;
+    let next = CycleDates::quarter_of(o.cycle.end + Duration::days(1));
+    let next = s
+        .create_cycle(&ctx(), NewCycle { dates: next, state: CycleState::Planning, ..quarter(CycleState::Planning) })
+        .await
+        .unwrap();
+    let obj = s.create_objective(&ctx(), objective(&o, "Make onboarding a delight", Some(o.team.id))).await.unwrap();
+    let ttfv =
+        s.create_key_result(&ctx(), kr(obj.id, "Time to first value from 14 to 5 days", 14.0, 5.0, 1.0)).await.unwrap();
+    let nps = s.create_key_result(&ctx(), kr(obj.id, "Onboarding NPS from 32 to 50", 32.0, 50.0, 1.0)).await.unwrap();
+    let tickets = s.create_key_result(&ctx(), kr(obj.id, "Tickets from 900 to 500", 900.0, 500.0, 1.0)).await.unwrap();
+    s.record_check_in(&ctx(), ttfv.id, check_in(5.0)).await.unwrap();
+    s.record_check_in(&ctx(), nps.id, check_in(41.0)).await.unwrap();
+    s.record_check_in(&ctx(), tickets.id, check_in(700.0)).await.unwrap();
+
+    // Mid-cycle: the copy starts in the next cycle from 41, the original leaves this score.
+    let (original, copy) = s.carry_forward(&ctx(), nps.id, None, next.id, true).await.unwrap();
+    assert_eq!(original.status, KeyResultStatus::CarriedForward);
+    assert_eq!((original.decision, original.carried_to), (Some(QuarterEndDecision::CarryForward), Some(copy.id)));
+    assert_eq!((copy.baseline, copy.target, copy.key.as_str()), (41.0, 50.0, nps.key.as_str()));
+    let there = s.get_objective(copy.objective_id).await.unwrap();
+    assert_eq!((there.cycle_id, there.key.as_str(), there.status), (next.id, obj.key.as_str(), ObjectiveStatus::Draft));
+    let again = s.carry_forward(&ctx(), nps.id, None, next.id, true).await.unwrap_err();
+    assert!(matches!(again, StoreError::Domain(ref d) if d.code().as_str() == "already_carried_forward"), "{again:?}");
+    let stale = s.carry_forward(&ctx(), tickets.id, Some(tickets.version + 7), next.id, true).await.unwrap_err();
+    assert!(matches!(stale, StoreError::Stale { .. }), "{stale:?}");
+
+    // The cycle closes; its grades are final.
+    let graded = s.get_objective(obj.id).await.unwrap().score;
+    s.set_cycle_state(&ctx(), o.cycle.id, None, CycleState::Closed).await.unwrap();
+    // At the end of a closed cycle: carrying forward copies without moving the grade, into
+    // the same objective there.
+    let (original, copy) = s.carry_forward(&ctx(), tickets.id, None, next.id, false).await.unwrap();
+    assert_eq!(original.status, KeyResultStatus::Active);
+    assert_eq!((copy.baseline, copy.objective_id), (700.0, there.id));
+    // Retired into a KPI, in one write: "TTFV ≤ 5 days".
+    let mut new = NewKpi::basic(
+        KpiKey::parse("ttfv").unwrap(),
+        Name::parse("name", "Time to first value").unwrap(),
+        Aggregation::Mean,
+        KpiDirection::LowerIsBetter,
+    );
+    new.target = Some(Target::Value { value: 5.0 });
+    new.baseline = Some(5.0);
+    let (retired, kpi) = s.retire_into_kpi(&ctx(), ttfv.id, KpiChange::Create(new.clone())).await.unwrap();
+    assert_eq!(retired.decision, Some(QuarterEndDecision::RetireIntoKpi));
+    assert_eq!((kpi.target, kpi.baseline), (Some(Target::Value { value: 5.0 }), Some(5.0)));
+    // A failing KPI write records nothing: the same key again is a duplicate.
+    let dup = s.retire_into_kpi(&ctx(), tickets.id, KpiChange::Create(new)).await.unwrap_err();
+    assert!(matches!(dup, StoreError::Duplicate { .. }), "{dup:?}");
+    assert_eq!(s.get_key_result(tickets.id).await.unwrap().decision, Some(QuarterEndDecision::CarryForward));
+    let retire = s.retire_key_result(&ctx(), tickets.id).await.unwrap_err();
+    assert!(matches!(retire, StoreError::Domain(ref d) if d.code().as_str() == "already_carried_forward"));
+    assert_eq!(s.get_objective(obj.id).await.unwrap().score, graded, "the grade never moves after closing");
+    // Nothing else in a closed cycle changes.
+    let closed = s.record_check_in(&ctx(), tickets.id, check_in(600.0)).await.unwrap_err();
+    assert!(matches!(closed, StoreError::Domain(ref d) if d.code().as_str() == "cycle_closed"), "{closed:?}");
+
+    // The retro: written after the close, versioned.
+    assert!(s.retro(obj.id).await.unwrap().is_none());
+    let notes = |m: &str| RetroNotes {
+        moved: LongText::parse("moved", m).unwrap(),
+        not_moved: LongText::parse("not_moved", "NPS stalled at 41").unwrap(),
+        learnings: LongText::parse("learnings", "Guided setup works").unwrap(),
+    };
+    let r = s.set_retro(&ctx(), obj.id, None, notes("TTFV hit 5 days")).await.unwrap();
+    assert_eq!((r.version, r.moved.as_str()), (1, "TTFV hit 5 days"));
+    let r2 = s.set_retro(&ctx(), obj.id, Some(1), notes("TTFV hit 5 days in week 9")).await.unwrap();
+    assert_eq!(r2.version, 2);
+    let stale = s.set_retro(&ctx(), obj.id, Some(1), notes("late")).await.unwrap_err();
+    assert!(matches!(stale, StoreError::Stale { .. }), "{stale:?}");
+    let first_again = s.set_retro(&ctx(), obj.id, None, notes("late")).await.unwrap_err();
+    assert!(matches!(first_again, StoreError::Stale { .. }), "a second first retro is a conflict, not an overwrite");
+    assert_eq!(s.retro(obj.id).await.unwrap().unwrap().moved, "TTFV hit 5 days in week 9");
 }

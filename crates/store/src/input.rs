@@ -205,3 +205,11 @@ pub struct InitiativeFilter {
     pub key_result_id: Option<KeyResultId>,
     pub owner_id: Option<PersonId>,
 }
+
+/// An objective's retro, as written.
+#[derive(Debug, Clone)]
+pub struct RetroNotes {
+    pub moved: quarterdeck_domain::text::LongText,
+    pub not_moved: quarterdeck_domain::text::LongText,
+    pub learnings: quarterdeck_domain::text::LongText,
+}

@@ -354,3 +354,10 @@ pub struct PeriodRange {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
+
+/// A KPI to define or to change, as part of a larger write.
+#[derive(Debug, Clone)]
+pub enum KpiChange {
+    Create(NewKpi),
+    Update { id: KpiId, version: i64, patch: KpiPatch },
+}

@@ -91,4 +91,39 @@ pub trait OkrStore: Send + Sync {
         version: i64,
         patch: InitiativePatch,
     ) -> StoreResult<Initiative>;
+
+    /// Carries a key result into the cycle `into`, in one transaction: the objective with the
+    /// same key there (made as a draft, or active when that cycle runs, if it is missing) gets
+    /// a copy whose baseline is the value reached; the original records the decision and the
+    /// copy. `mid_cycle` also stops the original (status carried_forward) — only while its
+    /// cycle runs; at the end of a closed cycle the graded score stays as it was.
+    async fn carry_forward(
+        &self,
+        ctx: &Ctx,
+        id: KeyResultId,
+        version: ExpectedVersion,
+        into: CycleId,
+        mid_cycle: bool,
+    ) -> StoreResult<(KeyResult, KeyResult)>;
+    /// Records the decision to retire a key result at its cycle's end (its score unchanged).
+    async fn retire_key_result(&self, ctx: &Ctx, id: KeyResultId) -> StoreResult<KeyResult>;
+    /// Retires a key result into a KPI in one transaction: the KPI is defined, or changed to
+    /// hold the level reached as its target and baseline, and the decision recorded.
+    async fn retire_into_kpi(
+        &self,
+        ctx: &Ctx,
+        id: KeyResultId,
+        kpi: crate::kpi::KpiChange,
+    ) -> StoreResult<(KeyResult, crate::kpi::Kpi)>;
+    /// An objective's retro, if one was written.
+    async fn retro(&self, objective: ObjectiveId) -> StoreResult<Option<Retro>>;
+    /// Writes an objective's retro (any time, also after the cycle closed); `version` is the
+    /// retro's version seen (`None` for a first one).
+    async fn set_retro(
+        &self,
+        ctx: &Ctx,
+        objective: ObjectiveId,
+        version: Option<i64>,
+        notes: RetroNotes,
+    ) -> StoreResult<Retro>;
 }

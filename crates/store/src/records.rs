@@ -24,6 +24,19 @@ pub struct Unit {
     pub parent_id: Option<UnitId>,
 }
 
+/// An objective's retro at its cycle's end: what moved, what did not, what was learned.
+/// Editable after the cycle closes, unlike everything else in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Retro {
+    pub objective_id: ObjectiveId,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    pub moved: String,
+    pub not_moved: String,
+    pub learnings: String,
+}
+
 /// The organisation's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OrgSettings {
@@ -152,6 +165,10 @@ pub struct KeyResult {
     pub confidence: Option<Confidence>,
     pub last_check_in_at: Option<DateTime<Utc>>,
     pub score: f64,
+    /// What became of it at the cycle's end (or when carried forward mid-cycle).
+    pub decision: Option<quarterdeck_domain::okr::QuarterEndDecision>,
+    /// The copy it became in the next cycle, when carried forward.
+    pub carried_to: Option<KeyResultId>,
     pub cycle: CycleWindow,
 }
 

@@ -92,6 +92,10 @@ pub struct KeyResultView {
     pub current_value: Option<f64>,
     pub confidence: Option<Confidence>,
     pub last_check_in_at: Option<DateTime<Utc>>,
+    /// What became of it at the cycle's end: carry_forward, retire or retire_into_kpi.
+    pub decision: Option<quarterdeck_domain::okr::QuarterEndDecision>,
+    /// The copy it became in the next cycle, when carried forward.
+    pub carried_to: Option<KeyResultId>,
     pub score: f64,
     pub colour: Colour,
     pub expected_progress: f64,
@@ -163,6 +167,8 @@ impl KeyResultView {
             current_value: key_result.current_value,
             confidence: key_result.confidence,
             last_check_in_at: key_result.last_check_in_at,
+            decision: key_result.decision,
+            carried_to: key_result.carried_to,
             score: key_result.score,
         }
     }

@@ -100,6 +100,13 @@ pub(super) async fn refresh_summary(w: &mut Writer<'_>, kpi: &Kpi) -> StoreResul
 
 pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKpi) -> StoreResult<Kpi> {
     let mut w = Writer::begin(pools, ctx).await?;
+    let kpi = create_in(&mut w, new).await?;
+    w.commit().await?;
+    Ok(kpi)
+}
+
+/// Defines a KPI inside a write that may hold more.
+pub(crate) async fn create_in(w: &mut Writer<'_>, new: NewKpi) -> StoreResult<Kpi> {
     let now = w.now();
     let mut c = w.conn();
     check_refs(&mut c, new.owner_id, new.unit_id, new.counterweight_id, None).await?;
@@ -187,11 +194,10 @@ pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKpi) -> StoreResult
             .map(|(g, st)| Ok((word("granularity", g)?, date("period_start", st)?)))
             .collect::<StoreResult<BTreeSet<_>>>()?;
         super::derived::recompute(&mut c, &kpi, &periods).await?;
-        refresh_summary(&mut w, &kpi).await?;
+        refresh_summary(w, &kpi).await?;
     }
     let kpi = kpi_in(&mut w.conn(), &key).await?.ok_or_else(|| not_found(&key))?;
     w.created("kpi", id, &kpi);
-    w.commit().await?;
     Ok(kpi)
 }
 
@@ -230,6 +236,13 @@ pub(super) async fn list(pools: &Pools, filter: KpiFilter, page: PageRequest) ->
 
 pub(super) async fn update(pools: &Pools, ctx: &Ctx, id: KpiId, version: i64, patch: KpiPatch) -> StoreResult<Kpi> {
     let mut w = Writer::begin(pools, ctx).await?;
+    let kpi = update_in(&mut w, id, version, patch).await?;
+    w.commit().await?;
+    Ok(kpi)
+}
+
+/// Changes a KPI inside a write that may hold more.
+pub(crate) async fn update_in(w: &mut Writer<'_>, id: KpiId, version: i64, patch: KpiPatch) -> StoreResult<Kpi> {
     let now = w.now();
     let mut c = w.conn();
     let key = id.to_string();
@@ -286,8 +299,8 @@ pub(super) async fn update(pools: &Pools, ctx: &Ctx, id: KpiId, version: i64, pa
     }
     // Target, cadence or threshold may change health and guardrail state.
     let kpi = kpi_in(&mut c, &key).await?.ok_or_else(|| not_found(id))?;
-    refresh_summary(&mut w, &kpi).await?;
-    super::guardrails::apply(&mut w, &key, &mut IngestReport::default()).await?;
+    refresh_summary(w, &kpi).await?;
+    super::guardrails::apply(w, &key, &mut IngestReport::default()).await?;
     let kpi = kpi_in(&mut w.conn(), &key).await?.ok_or_else(|| not_found(id))?;
     w.updated("kpi", id, "update", &cur, &kpi);
     if patch.target.is_some() && kpi.target != cur.target {
@@ -301,7 +314,6 @@ pub(super) async fn update(pools: &Pools, ctx: &Ctx, id: KpiId, version: i64, pa
             to: value(kpi.target),
         });
     }
-    w.commit().await?;
     Ok(kpi)
 }
 

@@ -7,7 +7,7 @@
 //! objectives through the objective's own transition. Reads never rescan raw history.
 
 mod derived;
-mod dictionary;
+pub(crate) mod dictionary;
 pub(crate) mod guardrails;
 mod ingest;
 mod kras;

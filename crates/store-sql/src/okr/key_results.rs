@@ -39,6 +39,13 @@ pub(crate) async fn linked_value(c: &mut Conn<'_>, kpi: Option<KpiId>) -> StoreR
 
 pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKeyResult) -> StoreResult<KeyResult> {
     let mut w = Writer::begin(pools, ctx).await?;
+    let kr = create_in(&mut w, new).await?;
+    w.commit().await?;
+    Ok(kr)
+}
+
+/// Adds a key result inside a write that may hold more.
+pub(crate) async fn create_in(w: &mut Writer<'_>, new: NewKeyResult) -> StoreResult<KeyResult> {
     let now = w.now();
     let mut c = w.conn();
     let objective_key = new.objective_id.to_string();
@@ -80,7 +87,6 @@ pub(super) async fn create(pools: &Pools, ctx: &Ctx, new: NewKeyResult) -> Store
     let kr = found("key result", id, key_result_in(&mut c, &id.to_string()).await?)?;
     w.created("key_result", id, &kr);
     w.event(DomainEvent::KeyResultCreated { key_result: id, objective: new.objective_id });
-    w.commit().await?;
     Ok(kr)
 }
 

@@ -5,6 +5,7 @@ pub(crate) mod check_ins;
 mod initiatives;
 mod key_results;
 pub(crate) mod objectives;
+mod quarter_end;
 
 use crate::db::{Conn, q};
 use crate::rows::*;

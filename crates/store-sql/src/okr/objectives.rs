@@ -66,48 +66,54 @@ pub(crate) async fn transition(
     Ok(objective)
 }
 
+/// Drafts an objective inside a write that may hold more.
+pub(crate) async fn create_objective_in(w: &mut Writer<'_>, new: NewObjective) -> StoreResult<Objective> {
+    initial_objective_status(new.status)?;
+    let now = w.now();
+    let mut c = w.conn();
+    let cycle = referenced("cycle_id", "cycle", new.cycle_id, cycle_in(&mut c, &new.cycle_id.to_string()).await?)?;
+    if cycle.state == CycleState::Closed {
+        return Err(DomainError::CycleClosed.into());
+    }
+    require_ref(&mut c, "people", "person", "owner_id", Some(new.owner_id.to_string())).await?;
+    require_ref(&mut c, "units", "unit", "unit_id", new.unit_id.map(|u| u.to_string())).await?;
+    let id = ObjectiveId(new_id());
+    let key = super::choose_key(
+        &mut c,
+        "objectives",
+        &new.cycle_id.to_string(),
+        new.key.as_ref(),
+        new.title.as_str(),
+        "objective",
+    )
+    .await?;
+    let insert = q!(
+        "INSERT INTO objectives (id, version, created_at, updated_at, cycle_id, key, title, description, owner_id, \
+         unit_id, kind, status, status_reason, score, rollup, key_result_count) \
+         VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, 0, NULL, 0)",
+        id,
+        now,
+        new.cycle_id,
+        &key,
+        new.title.as_str(),
+        new.description.as_str(),
+        new.owner_id,
+        new.unit_id,
+        new.kind.as_str(),
+        new.status.as_str()
+    );
+    c.execute_unique(&insert, "key", &key).await?;
+    let objective = found("objective", id, objective_in(&mut c, &id.to_string()).await?)?;
+    w.created("objective", id, &objective);
+    w.event(DomainEvent::ObjectiveCreated { objective: id, cycle: new.cycle_id, title: objective.title.clone() });
+    Ok(objective)
+}
+
 #[async_trait]
 impl quarterdeck_store::OkrStore for SqlStore {
     async fn create_objective(&self, ctx: &Ctx, new: NewObjective) -> StoreResult<Objective> {
-        initial_objective_status(new.status)?;
         let mut w = Writer::begin(&self.pools, ctx).await?;
-        let now = w.now();
-        let mut c = w.conn();
-        let cycle = referenced("cycle_id", "cycle", new.cycle_id, cycle_in(&mut c, &new.cycle_id.to_string()).await?)?;
-        if cycle.state == CycleState::Closed {
-            return Err(DomainError::CycleClosed.into());
-        }
-        require_ref(&mut c, "people", "person", "owner_id", Some(new.owner_id.to_string())).await?;
-        require_ref(&mut c, "units", "unit", "unit_id", new.unit_id.map(|u| u.to_string())).await?;
-        let id = ObjectiveId(new_id());
-        let key = super::choose_key(
-            &mut c,
-            "objectives",
-            &new.cycle_id.to_string(),
-            new.key.as_ref(),
-            new.title.as_str(),
-            "objective",
-        )
-        .await?;
-        let insert = q!(
-            "INSERT INTO objectives (id, version, created_at, updated_at, cycle_id, key, title, description, owner_id, \
-             unit_id, kind, status, status_reason, score, rollup, key_result_count) \
-             VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, 0, NULL, 0)",
-            id,
-            now,
-            new.cycle_id,
-            &key,
-            new.title.as_str(),
-            new.description.as_str(),
-            new.owner_id,
-            new.unit_id,
-            new.kind.as_str(),
-            new.status.as_str()
-        );
-        c.execute_unique(&insert, "key", &key).await?;
-        let objective = found("objective", id, objective_in(&mut c, &id.to_string()).await?)?;
-        w.created("objective", id, &objective);
-        w.event(DomainEvent::ObjectiveCreated { objective: id, cycle: new.cycle_id, title: objective.title.clone() });
+        let objective = create_objective_in(&mut w, new).await?;
         w.commit().await?;
         Ok(objective)
     }
@@ -313,6 +319,44 @@ impl quarterdeck_store::OkrStore for SqlStore {
         patch: InitiativePatch,
     ) -> StoreResult<Initiative> {
         super::initiatives::update(&self.pools, ctx, id, version, patch).await
+    }
+
+    async fn carry_forward(
+        &self,
+        ctx: &Ctx,
+        id: KeyResultId,
+        version: quarterdeck_store::ExpectedVersion,
+        into: CycleId,
+        mid_cycle: bool,
+    ) -> StoreResult<(KeyResult, KeyResult)> {
+        super::quarter_end::carry_forward(&self.pools, ctx, id, version, into, mid_cycle).await
+    }
+
+    async fn retire_key_result(&self, ctx: &Ctx, id: KeyResultId) -> StoreResult<KeyResult> {
+        super::quarter_end::retire(&self.pools, ctx, id).await
+    }
+
+    async fn retire_into_kpi(
+        &self,
+        ctx: &Ctx,
+        id: KeyResultId,
+        kpi: quarterdeck_store::kpi::KpiChange,
+    ) -> StoreResult<(KeyResult, quarterdeck_store::kpi::Kpi)> {
+        super::quarter_end::retire_into_kpi(&self.pools, ctx, id, kpi).await
+    }
+
+    async fn retro(&self, objective: ObjectiveId) -> StoreResult<Option<quarterdeck_store::records::Retro>> {
+        super::quarter_end::retro(&self.pools, objective).await
+    }
+
+    async fn set_retro(
+        &self,
+        ctx: &Ctx,
+        objective: ObjectiveId,
+        version: Option<i64>,
+        notes: RetroNotes,
+    ) -> StoreResult<quarterdeck_store::records::Retro> {
+        super::quarter_end::set_retro(&self.pools, ctx, objective, version, notes).await
     }
 }
 
