@@ -22,7 +22,8 @@ backend_tests!(
     an_objective_is_aligned_and_unlinked_from_its_page,
     an_analyst_defines_a_kpi_from_the_page,
     a_token_made_on_its_page_is_shown_once_and_revoked_there,
-    the_coach_speaks_on_the_pages_and_before_activation
+    the_coach_speaks_on_the_pages_and_before_activation,
+    the_quarter_end_walks_through_grades_decisions_and_retro
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -426,4 +427,103 @@ async fn the_coach_speaks_on_the_pages_and_before_activation(store: Arc<dyn Stor
 
 fn s_put(s: &Server, path: &str, body: serde_json::Value, version: i64) -> reqwest::RequestBuilder {
     s.http.put(s.url(path)).header("If-Match", format!("\"{version}\"")).json(&body)
+}
+
+async fn the_quarter_end_walks_through_grades_decisions_and_retro(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let team = s.create("/api/v1/units", serde_json::json!({"name": "Onboarding", "kind": "team"})).await;
+    let person = s
+        .create("/api/v1/people", serde_json::json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}))
+        .await;
+    let cycle = s.create("/api/v1/cycles", serde_json::json!({"state": "active"})).await;
+    let cycle_id = cycle["id"].as_str().unwrap().to_owned();
+    let end: chrono::NaiveDate = cycle["end"].as_str().unwrap().parse().unwrap();
+    let next =
+        s.create("/api/v1/cycles", serde_json::json!({"start": (end + chrono::Duration::days(1)).to_string()})).await;
+    let o = s
+        .create(
+            "/api/v1/objectives",
+            serde_json::json!({"cycle_id": cycle_id, "title": "Make onboarding a delight", "owner_id": person["id"], "unit_id": team["id"]}),
+        )
+        .await;
+    let mk = |title: &str, b: f64, t: f64| serde_json::json!({"objective_id": o["id"], "title": title, "baseline": b, "target": t, "unit_of_measure": "days"});
+    let nps = s.create("/api/v1/key-results", mk("Onboarding NPS from 32 to 50", 32.0, 50.0)).await;
+    let ttfv = s.create("/api/v1/key-results", mk("Time to first value from 14 to 5 days", 14.0, 5.0)).await;
+    for (kr, v) in [(&nps, 41.0), (&ttfv, 5.0)] {
+        let path = format!("/api/v1/key-results/{}/check-ins", kr["id"].as_str().unwrap());
+        s.create(&path, serde_json::json!({"value": v, "confidence": "on_track"})).await;
+    }
+    user(&s, "admin@corp.example", Role::Admin).await;
+    let (cookie, csrf) = sign_in(&s, "admin@corp.example").await;
+    let get = |path: String| {
+        let cookie = cookie.clone();
+        let url = s.url(&path);
+        async move { unescaped(no_redirects().get(url).header(COOKIE, cookie).send().await.unwrap().text().await.unwrap()) }
+    };
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        form.push(("_csrf", csrf.clone()));
+        no_redirects().post(s.url(&path)).header(COOKIE, cookie.clone()).form(&form).send()
+    };
+
+    // The walkthrough: grades, a decision per key result, the close.
+    let close = format!("/cycles/{cycle_id}/close");
+    let html = get(close.clone()).await;
+    assert!(
+        html.contains("Quarter end") && html.contains("Carry forward") && html.contains("0 of the 2 key results"),
+        "{html}"
+    );
+    let decide = |kr: &serde_json::Value, decision: &str| {
+        post(
+            format!("/key-results/{}/decision", kr["id"].as_str().unwrap()),
+            vec![("decision", decision.to_owned()), ("back", close.clone())],
+        )
+    };
+    let res = decide(&nps, "carry_forward").await.unwrap();
+    assert_eq!((res.status(), res.headers()[LOCATION].to_str().unwrap()), (StatusCode::SEE_OTHER, close.as_str()));
+    let (_, copies) =
+        s.get(&format!("/api/v1/objectives?cycle={}&include=key_results", next["id"].as_str().unwrap())).await;
+    let copy = &copies["items"][0]["key_results"][0];
+    assert_eq!(
+        (copy["title"].as_str(), copy["baseline"].as_f64(), copy["target"].as_f64()),
+        (Some("Onboarding NPS from 32 to 50"), Some(41.0), Some(50.0))
+    );
+    assert_eq!(decide(&ttfv, "retire_into_kpi").await.unwrap().status(), StatusCode::SEE_OTHER);
+    let (_, kpis) = s.get("/api/v1/kpis").await;
+    let kpi = kpis["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "Time to first value from 14 to 5 days")
+        .expect("the KPI");
+    assert_eq!(
+        (kpi["direction"].as_str(), kpi["target"]["value"].as_f64(), kpi["baseline"].as_f64()),
+        (Some("lower_is_better"), Some(5.0), Some(5.0))
+    );
+    assert!(get(close.clone()).await.contains("2 of the 2 key results"));
+    let (_, before) = s.get(&format!("/api/v1/objectives/{}", o["id"].as_str().unwrap())).await;
+    let res = post(format!("/cycles/{cycle_id}/state"), vec![("state", "closed".into())]).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // After the close: the score is final, the retro is written on the objective's page.
+    let page = format!("/objectives/{}", o["id"].as_str().unwrap());
+    assert!(get(page.clone()).await.contains("its scores are final"));
+    let retro = vec![
+        ("moved", "TTFV down to 5 days".to_owned()),
+        ("not_moved", "NPS stalled at 41".to_owned()),
+        ("learnings", "Guided setup works".to_owned()),
+        ("version", "0".to_owned()),
+    ];
+    assert_eq!(post(format!("{page}/retro"), retro).await.unwrap().status(), StatusCode::SEE_OTHER);
+    let (_, written) = s.get(&format!("/api/v1/objectives/{}/retro", o["id"].as_str().unwrap())).await;
+    assert_eq!((written["moved"].as_str(), written["version"].as_i64()), (Some("TTFV down to 5 days"), Some(1)));
+    let (_, after) = s.get(&format!("/api/v1/objectives/{}", o["id"].as_str().unwrap())).await;
+    assert_eq!(after["score"], before["score"]);
+    let res = s
+        .post(
+            &format!("/api/v1/key-results/{}/check-ins", ttfv["id"].as_str().unwrap()),
+            serde_json::json!({"value": 4.0, "confidence": "on_track"}),
+        )
+        .await;
+    assert_eq!(res.0, StatusCode::CONFLICT, "a closed cycle takes no check-in: {}", res.1);
 }

@@ -148,7 +148,10 @@ async fn kill_key_result(
 }
 
 #[utoipa::path(post, path = "/key-results/{id}/carry-forward", tag = "key-results", request_body(content = Option<CarryForward>),
-    description = "Marks a key result as carried forward to the next cycle; it leaves this cycle's score.",
+    description = "Carries the key result into the next cycle (the first that starts after its cycle ends): the \
+                   objective with the same key there (made as a draft when missing) gets a copy from the value \
+                   reached to the same target. While the cycle runs the original also leaves its score; after the \
+                   cycle closed its grade stays. `carried_to` names the copy.",
     params(("id" = KeyResultId, Path), ("If-Match" = Option<String>, Header, description = "Version seen (optional)")),
     responses((status = 200, body = KeyResultView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn carry_forward(

@@ -17,6 +17,7 @@ pub mod kras;
 pub mod measurements;
 pub mod objectives;
 pub mod people;
+pub mod quarter_end;
 pub mod settings;
 pub mod units;
 
@@ -48,6 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(settings::routes())
         .merge(coach::routes())
+        .merge(quarter_end::routes())
 }
 
 /// `?limit=&cursor=` of a list.

@@ -19,6 +19,7 @@ mod key_results;
 mod kpis;
 mod objectives;
 mod people;
+mod quarter_end;
 mod sign_in;
 mod teams;
 mod tokens;
@@ -73,6 +74,9 @@ pub fn routes() -> Router<AppState> {
         .route("/cycles", get(cycles::list).post(cycles::create))
         .route("/cycles/{id}/state", post(cycles::change_state))
         .route("/cycles/{id}/coach", get(coach::cycle))
+        .route("/cycles/{id}/close", get(quarter_end::close_page))
+        .route("/key-results/{id}/decision", post(quarter_end::decide))
+        .route("/objectives/{id}/retro", post(quarter_end::retro))
         .route("/coach/hints/objective", get(coach::objective_hints))
         .route("/coach/hints/key-result", get(coach::key_result_hints))
         .route("/tokens", get(tokens::list).post(tokens::create))

@@ -140,13 +140,14 @@ pub(super) async fn show(
         ..Default::default()
     });
     let review = v.app.review_objective(id).await?;
+    let retro = v.app.retro(id).await?;
     let error = error.map(|e| context! { message => e.message, field => e.field });
     let children: Vec<minijinja::Value> = children.into_iter().map(|(link, o)| context! { link, o }).collect();
     Ok(v.render_status(
         status,
         "objective.html",
         "company",
-        context! { o, owner, unit, cycle, parents => parent_views, children, history, can_edit, form, error, conflict, kr_form, candidates, review },
+        context! { o, owner, unit, cycle, parents => parent_views, children, history, can_edit, form, error, conflict, kr_form, candidates, review, retro },
     ))
 }
 
