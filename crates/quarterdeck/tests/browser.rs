@@ -235,7 +235,8 @@ async fn journey(d: &Demo, screenshots: bool) {
         ("Cut setup time from 30 to 10", "30", "10"),
         ("Grow invites from 100 to 300", "100", "300"),
     ] {
-        c.find(Locator::Css("details.card summary")).await.unwrap().click().await.unwrap();
+        // Opened once; after a save the page comes back with it closed.
+        c.find(Locator::Css("#add-kr summary")).await.unwrap().click().await.unwrap();
         fill(&c, "kr-title", title).await;
         fill(&c, "kr-baseline", from).await;
         fill(&c, "kr-target", to).await;
