@@ -8,7 +8,9 @@
 
 pub mod access;
 pub mod accounts;
+pub mod agenda;
 pub mod alignments;
+pub mod candidates;
 mod change_token;
 pub mod coach;
 pub mod cycles;

@@ -386,6 +386,23 @@ async fn journey(d: &Demo, screenshots: bool) {
         .unwrap();
     visit(&c, d, team.as_str().unwrap(), shot("team")).await;
 
+    // The coach on the demo: its degrading KPI (reopens climbing for three weeks) is proposed
+    // as an OKR on its team's page and in the weekly agenda, whose key results carry
+    // forecasts; a cycle's findings and the quarter-end walkthrough pass the same checks.
+    visit(&c, d, "/teams/customer-success", None).await;
+    let proposed = text(&c, "#cand-h + p + ul").await;
+    assert!(proposed.contains("Reopen rate") && proposed.contains("drifting"), "{proposed}");
+    visit(&c, d, "/teams/customer-success/agenda", shot("agenda")).await;
+    let forecasts = c.execute("return document.querySelectorAll('td.forecast').length;", vec![]).await.unwrap();
+    assert!(forecasts.as_u64().unwrap() > 0, "the agenda's key results carry forecasts");
+    visit(&c, d, "/cycles", None).await;
+    let coach = c
+        .execute("return document.querySelector('main a[href$=\"/coach\"]').getAttribute('href');", vec![])
+        .await
+        .unwrap();
+    visit(&c, d, coach.as_str().unwrap(), shot("coach")).await;
+    visit(&c, d, &coach.as_str().unwrap().replace("/coach", "/close"), None).await;
+
     // At phone width every main page fits the screen (tables scroll inside themselves).
     c.set_window_size(390, 844).await.unwrap();
     for path in ["/", "/company", kr_path.as_str(), "/kpis/weekly_active_teams", team.as_str().unwrap()] {

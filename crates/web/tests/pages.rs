@@ -23,7 +23,8 @@ backend_tests!(
     an_analyst_defines_a_kpi_from_the_page,
     a_token_made_on_its_page_is_shown_once_and_revoked_there,
     the_coach_speaks_on_the_pages_and_before_activation,
-    the_quarter_end_walks_through_grades_decisions_and_retro
+    the_quarter_end_walks_through_grades_decisions_and_retro,
+    a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -526,4 +527,84 @@ async fn the_quarter_end_walks_through_grades_decisions_and_retro(store: Arc<dyn
         )
         .await;
     assert_eq!(res.0, StatusCode::CONFLICT, "a closed cycle takes no check-in: {}", res.1);
+}
+
+async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let team = s.create("/api/v1/units", serde_json::json!({"name": "Support", "kind": "team"})).await;
+    let person = s
+        .create("/api/v1/people", serde_json::json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}))
+        .await;
+    s.create("/api/v1/cycles", serde_json::json!({"state": "active"})).await;
+    s.create(
+        "/api/v1/kpis",
+        serde_json::json!({"name": "Reopen rate", "unit": team["id"], "owner_id": person["id"], "unit_of_measure": "%",
+            "aggregation": "mean", "direction": "lower_is_better", "target": 5.0, "window_periods": 12}),
+    )
+    .await;
+    s.create(
+        "/api/v1/kpis",
+        serde_json::json!({"name": "CSAT", "unit": team["id"], "aggregation": "mean", "target": 4.0}),
+    )
+    .await;
+    // Twenty steady days at target, then eight climbing ones: a drift, and a breach twice over.
+    let today = chrono::Utc::now().date_naive();
+    let mut points = Vec::new();
+    for d in 1..=28i64 {
+        let day = today - chrono::Duration::days(29 - d);
+        let wobble = [0.1, -0.1, 0.0, 0.2, -0.2][d as usize % 5];
+        let reopen = if d <= 20 { 4.8 + wobble } else { 5.5 + 0.3 * (d - 20) as f64 };
+        points.push(serde_json::json!({"kpi": "reopen_rate", "at": format!("{day}T12:00:00Z"), "value": reopen}));
+        points.push(serde_json::json!({"kpi": "csat", "at": format!("{day}T12:00:00Z"), "value": 4.3 + wobble}));
+    }
+    let (status, report) = s.post("/api/v1/measurements", serde_json::json!({ "points": points })).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+
+    let (_, found) = s.get(&format!("/api/v1/okr-candidates?unit={}", team["id"].as_str().unwrap())).await;
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "the healthy, steady CSAT stays a KPI: {found:?}");
+    let c = &found[0];
+    assert_eq!(c["kpi"]["key"], "reopen_rate");
+    let reasons: Vec<&str> = c["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(reasons.contains(&"outside_healthy_range") && reasons.contains(&"drifting"), "{c}");
+    assert_eq!(c["drift_side"], "above");
+    let target = c["proposed_target"].as_f64().unwrap();
+    assert!(target < c["current"].as_f64().unwrap() && target <= 5.0, "back down towards health: {c}");
+
+    // The team page proposes it; the agenda lists it in both forms.
+    user(&s, "admin@corp.example", Role::Admin).await;
+    let (cookie, csrf) = sign_in(&s, "admin@corp.example").await;
+    let get = |path: String| {
+        let cookie = cookie.clone();
+        let url = s.url(&path);
+        async move { no_redirects().get(url).header(COOKIE, cookie).send().await.unwrap() }
+    };
+    let page = unescaped(get("/teams/support".into()).await.text().await.unwrap());
+    assert!(page.contains("KPIs that deserve an OKR") && page.contains("Draft this OKR"), "{page}");
+    let agenda = unescaped(get("/teams/support/agenda".into()).await.text().await.unwrap());
+    assert!(agenda.contains("1. KPI deltas against baseline") && agenda.contains("Reopen rate"), "{agenda}");
+    let md = get("/teams/support/agenda.md".into()).await;
+    assert_eq!(md.headers()["content-type"], "text/markdown; charset=utf-8");
+    let md = md.text().await.unwrap();
+    assert!(md.starts_with("# Support: weekly meeting") && md.contains("OKR candidate: Reopen rate:"), "{md}");
+
+    // Accepting drafts the objective with the key result measured from the KPI.
+    let res = no_redirects()
+        .post(s.url("/kpis/reopen_rate/okr-candidate"))
+        .header(COOKIE, cookie.clone())
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let path = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    let (_, o) = s.get(&format!("/api/v1{path}?include=key_results")).await;
+    assert_eq!((o["status"].as_str(), o["title"].as_str()), (Some("draft"), Some("Bring Reopen rate back to health")));
+    let (_, krs) = s.get(&format!("/api/v1/key-results?objective={}", o["id"].as_str().unwrap())).await;
+    let kr = &krs["items"][0];
+    assert_eq!(kr["target"].as_f64(), Some(target));
+    assert!(kr["kpi_id"].is_string());
+    // Now an OKR measures it, it is no longer proposed.
+    let (_, after) = s.get(&format!("/api/v1/okr-candidates?unit={}", team["id"].as_str().unwrap())).await;
+    assert_eq!(after.as_array().unwrap().len(), 0, "{after}");
 }

@@ -3,6 +3,7 @@
 //! objective).
 
 pub mod aggregate;
+pub mod candidate;
 pub mod definition;
 pub mod drift;
 pub mod formula;

@@ -37,6 +37,9 @@ struct Spec {
     noise: f64,
     per_day: usize,
     segments: &'static [&'static str],
+    /// A recent turn: over the last `.0` days the level moves by `.1` more (a KPI that
+    /// degrades, for the coach to propose as an OKR).
+    recent: (i64, f64),
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -67,6 +70,7 @@ const fn spec(
         noise,
         per_day: 1,
         segments: &[],
+        recent: (0, 0.0),
     }
 }
 
@@ -228,17 +232,22 @@ fn small_specs() -> Vec<Spec> {
                 (30.0, 22.0, 6.0),
             )
         },
-        spec(
-            "reopen_rate",
-            "Reopen rate",
-            "customer-success",
-            "%",
-            A::Mean,
-            Down,
-            5.0,
-            Nature::Quality,
-            (7.0, 5.5, 1.0),
-        ),
+        // Closing tickets faster has started to cost quality: reopens climb over the last
+        // three weeks (the demo's degrading KPI, proposed by the coach as an OKR).
+        Spec {
+            recent: (21, 3.0),
+            ..spec(
+                "reopen_rate",
+                "Reopen rate",
+                "customer-success",
+                "%",
+                A::Mean,
+                Down,
+                5.0,
+                Nature::Quality,
+                (7.0, 5.5, 1.0),
+            )
+        },
         spec("csat", "CSAT", "customer-success", "CSAT", A::Mean, Up, 4.6, Nature::Quality, (4.1, 4.35, 0.1)),
         Spec {
             cadence: Cadence::Monthly,
@@ -364,7 +373,10 @@ fn series(s: &Spec, kpi: &str, today: NaiveDate, days: i64, rng: &mut Rng) -> Ve
     for d in (0..=days).rev() {
         let day = today - Duration::days(d);
         let progress = 1.0 - d as f64 / days as f64;
-        let level = s.from + (s.to - s.from) * progress;
+        let mut level = s.from + (s.to - s.from) * progress;
+        if d < s.recent.0 {
+            level += s.recent.1 * (s.recent.0 - d) as f64 / s.recent.0 as f64;
+        }
         for seg in &segments {
             for i in 0..s.per_day {
                 let at = Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
@@ -545,6 +557,7 @@ pub async fn large(app: &App, today: NaiveDate, seed: u64, bar: &ProgressBar) ->
             noise: level * 0.08,
             per_day: 1,
             segments: &[],
+            recent: (0, 0.0),
         };
         let unit = units.get(rng.below(units.len().max(1))).map(String::as_str);
         let mut new = new_kpi(&s, &key, &name, unit);

@@ -332,6 +332,41 @@ impl quarterdeck_store::OkrStore for SqlStore {
         super::quarter_end::carry_forward(&self.pools, ctx, id, version, into, mid_cycle).await
     }
 
+    async fn create_objective_with_key_results(
+        &self,
+        ctx: &Ctx,
+        new: NewObjective,
+        key_results: Vec<NewKeyResult>,
+    ) -> StoreResult<(Objective, Vec<KeyResult>)> {
+        let mut w = Writer::begin(&self.pools, ctx).await?;
+        let objective = create_objective_in(&mut w, new).await?;
+        let mut made = Vec::with_capacity(key_results.len());
+        for kr in key_results {
+            made.push(super::key_results::create_in(&mut w, NewKeyResult { objective_id: objective.id, ..kr }).await?);
+        }
+        let objective =
+            found("objective", objective.id, objective_in(&mut w.conn(), &objective.id.to_string()).await?)?;
+        w.commit().await?;
+        Ok((objective, made))
+    }
+
+    async fn kpis_in_open_okrs(&self, kpis: &[KpiId]) -> StoreResult<Vec<KpiId>> {
+        let mut out = Vec::new();
+        let mut r = self.pools.reader().await?;
+        for chunk in kpis.chunks(500) {
+            let mut s = Sql::new(
+                "SELECT DISTINCT k.kpi_id FROM key_results k JOIN cycles c ON c.id = k.cycle_id \
+                 WHERE k.status = 'active' AND c.state <> 'closed' AND k.kpi_id IN (",
+            );
+            s.list(chunk.iter().copied()).push(")");
+            let rows: Vec<(String,)> = r.conn().fetch_all(&s).await?;
+            for (id,) in rows {
+                out.push(crate::rows::word("kpi_id", &id)?);
+            }
+        }
+        Ok(out)
+    }
+
     async fn retire_key_result(&self, ctx: &Ctx, id: KeyResultId) -> StoreResult<KeyResult> {
         super::quarter_end::retire(&self.pools, ctx, id).await
     }

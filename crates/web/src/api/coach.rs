@@ -9,8 +9,11 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, IfMatch};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use quarterdeck_app::agenda::Agenda;
+use quarterdeck_app::candidates::OkrCandidate;
 use quarterdeck_app::coach::{PolicyView, Review, Scope};
 use quarterdeck_app::forecast::KeyResultForecast;
+use quarterdeck_app::views::ObjectiveView;
 use quarterdeck_domain::coach::policy::{Overrides, PolicySettings};
 use quarterdeck_domain::ids::{KeyResultId, ObjectiveId};
 use serde::Deserialize;
@@ -25,6 +28,51 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(objective_findings))
         .routes(routes!(get_policy, set_policy))
         .routes(routes!(forecast))
+        .routes(routes!(okr_candidates))
+        .routes(routes!(accept_okr_candidate))
+        .routes(routes!(agenda))
+}
+
+#[utoipa::path(get, path = "/units/{id}/agenda", tag = "coach",
+    description = "The unit's weekly meeting in the 45-minute skeleton of METHOD.md §4: KPI deltas against baseline, \
+                   key results with blockers, who owes a check-in and forecasts, decisions and next bets (behind pace, \
+                   OKR candidates), risks and guardrails. The page /teams/{slug}/agenda shows it, \
+                   /teams/{slug}/agenda.md gives it as Markdown.",
+    params(("id" = String, Path, description = "Unit id or slug")),
+    responses((status = 200, body = Agenda), (status = 404, body = ErrorBody)))]
+async fn agenda(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<Agenda>> {
+    Ok(Json(state.app.agenda(&id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CandidatesQuery {
+    /// Only this unit's KPIs (id or slug); all KPIs without it.
+    pub unit: Option<String>,
+}
+
+#[utoipa::path(get, path = "/okr-candidates", tag = "coach", params(CandidatesQuery),
+    description = "KPIs that deserve an OKR (METHOD.md §5.1, §5.4): outside their healthy range for the last two \
+                   complete periods, drifting against their direction (XmR chart, Western Electric rules), or with \
+                   a target further ahead than their history makes plausible; each pre-filled with an objective, a \
+                   key result from the current value to a stretch target, and its counterweight.",
+    responses((status = 200, body = Vec<OkrCandidate>), (status = 404, body = ErrorBody)))]
+async fn okr_candidates(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CandidatesQuery>,
+) -> ApiResult<Json<Vec<OkrCandidate>>> {
+    Ok(Json(state.app.okr_candidates(q.unit.as_deref()).await?))
+}
+
+#[utoipa::path(post, path = "/kpis/{key}/okr-candidate", tag = "coach",
+    description = "Accepts the KPI's candidate: a draft objective (in the cycle being planned, or the running one) \
+                   with the proposed key result measured from the KPI, in one transaction.",
+    params(("key" = String, Path, description = "KPI id or key")),
+    responses((status = 201, body = ObjectiveView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn accept_okr_candidate(Caller(app): Caller, ApiPath(key): ApiPath<String>) -> ApiResult<Response> {
+    let view = app.accept_okr_candidate(&key).await?;
+    Ok(super::created(view.version, view))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1,8 +1,9 @@
 //! The coach in the browser: hints while a person drafts (the rules that need only the
 //! words), a cycle's findings, and the findings of one objective on its page.
 
-use super::{PageResult, Viewer};
+use super::{PageForm, PageResult, Viewer};
 use axum::extract::{Path, Query};
+use axum::response::IntoResponse;
 use minijinja::context;
 use quarterdeck_app::coach::{Scope, draft_findings};
 use quarterdeck_domain::coach::{RuleId, Severity};
@@ -41,4 +42,38 @@ pub async fn cycle(v: Viewer, Path(id): Path<String>, Query(q): Query<CycleScope
     let review = v.app.review(&id, Scope { unit, objective: None }).await?;
     let policy = v.app.coach_policy().await?;
     Ok(v.render("coach.html", "cycles", context! { review, policy => policy.organisation, unit => q.unit }))
+}
+
+/// A team's weekly meeting in the 45-minute skeleton.
+pub async fn agenda(v: Viewer, Path(slug): Path<String>) -> PageResult {
+    let a = v.app.agenda(&slug).await?;
+    let can_create = v.app.can(quarterdeck_app::access::Offer::CreateObjective(Some(a.unit.id))).await;
+    Ok(v.render("agenda.html", "teams", context! { a, can_create }))
+}
+
+/// The same agenda as Markdown, to paste into the meeting's notes.
+pub async fn agenda_markdown(v: Viewer, Path(slug): Path<String>) -> PageResult {
+    let a = v.app.agenda(&slug).await?;
+    let text = super::TEMPLATES
+        .get_template("agenda.md")
+        .and_then(|t| t.render(context! { a }))
+        .map_err(|e| quarterdeck_app::AppError::new(quarterdeck_domain::error::Code::Internal, e.to_string()))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/markdown; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+/// Drafts the OKR a KPI's candidate proposes, and opens it.
+pub async fn accept_candidate(
+    v: Viewer,
+    Path(key): Path<String>,
+    PageForm(_): PageForm<serde::de::IgnoredAny>,
+) -> PageResult {
+    let objective = v.app.accept_okr_candidate(&key).await?;
+    Ok(super::see_other(&format!("/objectives/{}", objective.id)))
 }
