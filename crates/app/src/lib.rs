@@ -13,6 +13,7 @@ pub mod alignments;
 pub mod candidates;
 mod change_token;
 pub mod coach;
+pub mod correlation;
 pub mod cycles;
 pub mod error;
 pub mod forecast;

@@ -24,7 +24,8 @@ backend_tests!(
     a_token_made_on_its_page_is_shown_once_and_revoked_there,
     the_coach_speaks_on_the_pages_and_before_activation,
     the_quarter_end_walks_through_grades_decisions_and_retro,
-    a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it
+    a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it,
+    a_kpi_that_moves_with_a_key_result_is_shown_with_its_correlation
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -607,4 +608,66 @@ async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<
     // Now an OKR measures it, it is no longer proposed.
     let (_, after) = s.get(&format!("/api/v1/okr-candidates?unit={}", team["id"].as_str().unwrap())).await;
     assert_eq!(after.as_array().unwrap().len(), 0, "{after}");
+}
+
+async fn a_kpi_that_moves_with_a_key_result_is_shown_with_its_correlation(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let team = s.create("/api/v1/units", serde_json::json!({"name": "Growth", "kind": "team"})).await;
+    let person = s
+        .create("/api/v1/people", serde_json::json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}))
+        .await;
+    let today = chrono::Utc::now().date_naive();
+    let start = today - chrono::Duration::days(70);
+    let cycle = s
+        .create(
+            "/api/v1/cycles",
+            serde_json::json!({"kind": "custom", "start": start.to_string(), "end": (today + chrono::Duration::days(20)).to_string(), "state": "active"}),
+        )
+        .await;
+    let o = s
+        .create(
+            "/api/v1/objectives",
+            serde_json::json!({"cycle_id": cycle["id"], "title": "Grow", "owner_id": person["id"]}),
+        )
+        .await;
+    let kr = s
+        .create("/api/v1/key-results", serde_json::json!({"objective_id": o["id"], "title": "Activation from 10 to 30", "baseline": 10.0, "target": 30.0}))
+        .await;
+    s.create("/api/v1/kpis", serde_json::json!({"name": "Signups", "aggregation": "mean", "cadence": "weekly"})).await;
+    s.create("/api/v1/kpis", serde_json::json!({"name": "Uptime", "aggregation": "mean", "cadence": "weekly"})).await;
+    let kr_id = kr["id"].as_str().unwrap().to_owned();
+    let mut points = Vec::new();
+    for w in 0..9i64 {
+        let day = start + chrono::Duration::days(7 * w + 2);
+        let at = format!("{day}T10:00:00Z");
+        let value = 10.0 + 2.0 * w as f64 + [0.3, -0.2, 0.1][w as usize % 3];
+        s.create(
+            &format!("/api/v1/key-results/{kr_id}/check-ins"),
+            serde_json::json!({"value": value, "confidence": "on_track", "at": at}),
+        )
+        .await;
+        points.push(serde_json::json!({"kpi": "signups", "at": at, "value": 100.0 + 5.0 * w as f64}));
+        if w >= 5 {
+            points.push(serde_json::json!({"kpi": "uptime", "at": at, "value": 99.0 + 0.1 * w as f64}));
+        }
+    }
+    let (status, body) = s.post("/api/v1/measurements", serde_json::json!({ "points": points })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (status, c) = s.get(&format!("/api/v1/key-results/{kr_id}/correlation?kpi=signups")).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["pairs"], 9);
+    assert!(c["r"].as_f64().unwrap() > 0.99, "{c}");
+    let (_, few) = s.get(&format!("/api/v1/key-results/{kr_id}/correlation?kpi=uptime")).await;
+    assert!(few["r"].is_null() && few["reading"].as_str().unwrap().contains("at least 6"), "{few}");
+    let (status, unknown) = s.get(&format!("/api/v1/key-results/{kr_id}/correlation?kpi=nope")).await;
+    common::assert_error(status, &unknown, StatusCode::NOT_FOUND, "not_found", Some("kpi"));
+
+    // The page shows it, beside the check-in's draft and the forecast from nine check-ins.
+    user(&s, "admin@corp.example", Role::Admin).await;
+    let (cookie, _) = sign_in(&s, "admin@corp.example").await;
+    let url = s.url(&format!("/key-results/{kr_id}?moves_with=signups"));
+    let html = unescaped(no_redirects().get(url).header(COOKIE, cookie).send().await.unwrap().text().await.unwrap());
+    assert!(html.contains("Pearson r = <strong>1.00</strong> over 9 weeks"), "{html}");
+    assert!(html.contains("From the data:") && html.contains("Will land at"), "{html}");
 }

@@ -12,6 +12,7 @@ use axum::response::Response;
 use quarterdeck_app::agenda::Agenda;
 use quarterdeck_app::candidates::OkrCandidate;
 use quarterdeck_app::coach::{PolicyView, Review, Scope};
+use quarterdeck_app::correlation::Correlation;
 use quarterdeck_app::forecast::KeyResultForecast;
 use quarterdeck_app::views::ObjectiveView;
 use quarterdeck_domain::coach::policy::{Overrides, PolicySettings};
@@ -31,6 +32,27 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(okr_candidates))
         .routes(routes!(accept_okr_candidate))
         .routes(routes!(agenda))
+        .routes(routes!(correlation))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CorrelationQuery {
+    /// The KPI (key or id) to correlate with the key result's progress.
+    pub kpi: String,
+}
+
+#[utoipa::path(get, path = "/key-results/{id}/correlation", tag = "coach", params(CorrelationQuery),
+    description = "Pearson's r between the key result's weekly check-ins and the KPI's weekly values, from six \
+                   weeks that have both (METHOD.md §5.5, §9).",
+    responses((status = 200, body = Correlation), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn correlation(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<KeyResultId>,
+    ApiQuery(q): ApiQuery<CorrelationQuery>,
+) -> ApiResult<Json<Correlation>> {
+    Ok(Json(state.app.correlation(id, &q.kpi).await?))
 }
 
 #[utoipa::path(get, path = "/units/{id}/agenda", tag = "coach",

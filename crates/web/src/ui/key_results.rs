@@ -3,7 +3,7 @@
 //! place, editing with conflicts shown, and kill / carry forward with a reason.
 
 use super::{PageForm, PageResult, Viewer, filled, number, see_other};
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use minijinja::context;
 use quarterdeck_app::AppError;
@@ -71,6 +71,18 @@ async fn show(
     form: Option<&KrForm>,
     error: Option<&AppError>,
 ) -> PageResult {
+    show_with(v, id, status, form, error, None).await
+}
+
+/// The page; `moves_with` names a KPI to correlate with the key result's progress.
+async fn show_with(
+    v: &Viewer,
+    id: KeyResultId,
+    status: StatusCode,
+    form: Option<&KrForm>,
+    error: Option<&AppError>,
+    moves_with: Option<&str>,
+) -> PageResult {
     let kr = v.app.get_key_result(id).await?;
     let objective = v.app.get_objective(kr.objective_id).await?;
     let cycle = v.app.get_cycle(&objective.cycle_id.to_string()).await?;
@@ -91,6 +103,19 @@ async fn show(
     let mut points: Vec<(i64, f64)> = check_ins.iter().map(|c| (c.at.timestamp(), c.value)).collect();
     points.sort_by_key(|p| p.0);
     let forecast = v.app.forecast_key_result(id).await?;
+    let correlation = match moves_with {
+        Some(k) => {
+            Some(v.app.correlation(id, k).await.map_err(|e| context! { message => e.message, field => e.field }))
+        }
+        None => None,
+    };
+    let (correlation, correlation_error) = match correlation {
+        Some(Ok(c)) => (Some(c), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
+    // The check-in's draft: what the data says; confidence and the next move stay human.
+    let expected_now = kr.baseline + (kr.target - kr.baseline) * kr.expected_progress;
     let band: Vec<(i64, f64, f64, f64)> = forecast
         .forecast
         .iter()
@@ -123,14 +148,22 @@ async fn show(
         "company",
         context! {
             kr, objective, cycle, check_ins => recent, history, can_check_in, can_edit, kpi, initiatives, forecast,
+            correlation, correlation_error, moves_with, expected_now,
             chart => chart.to_string(), form, conflict,
             error => error.map(|e| context! { message => e.message, field => e.field }),
         },
     ))
 }
 
-pub async fn page(v: Viewer, Path(id): Path<KeyResultId>) -> PageResult {
-    show(&v, id, StatusCode::OK, None, None).await
+#[derive(Deserialize)]
+pub struct PageQuery {
+    /// A KPI (key) to correlate with the key result's progress.
+    moves_with: Option<String>,
+}
+
+pub async fn page(v: Viewer, Path(id): Path<KeyResultId>, Query(q): Query<PageQuery>) -> PageResult {
+    let moves_with = filled(&q.moves_with).map(str::to_owned);
+    show_with(&v, id, StatusCode::OK, None, None, moves_with.as_deref()).await
 }
 
 #[derive(Deserialize, Serialize, Default)]
