@@ -334,3 +334,115 @@ pub fn draft_findings(
     }
     out.into_iter().map(|(r, m)| (r, r.severity(), m)).collect()
 }
+
+/// The alignment review of a cycle, for people to read.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlignmentReviewView {
+    pub cycle_id: CycleId,
+    pub cycle_name: String,
+    pub objectives: usize,
+    pub key_results: usize,
+    #[serde(flatten)]
+    pub review: quarterdeck_domain::coach::alignment_review::AlignmentReview,
+}
+
+impl App {
+    /// Coverage, collisions, realism, orphans and busywork of a whole cycle: a fixed number of
+    /// reads per 500 objectives.
+    pub async fn alignment_review(&self, cycle: &str) -> AppResult<AlignmentReviewView> {
+        use quarterdeck_domain::coach::alignment_review::{ReviewKeyResult, ReviewKpi, ReviewObjective};
+        use quarterdeck_domain::kpi::period::{Granularity, Period};
+        let cycle = self.resolve_cycle("cycle", cycle).await?;
+        let objectives =
+            self.all_objectives(ObjectiveFilter { cycle_id: Some(cycle.id), ..Default::default() }).await?;
+        let companies: Vec<Unit> = crate::all_pages(|page| async move {
+            let filter = UnitFilter { kind: Some(quarterdeck_domain::UnitKind::Company), ..UnitFilter::default() };
+            Ok(self.store().list_units(filter, page).await?.into())
+        })
+        .await?;
+        let companies: HashSet<UnitId> = companies.into_iter().map(|u| u.id).collect();
+        let ids: Vec<ObjectiveId> = objectives.iter().map(|o| o.id).collect();
+        let mut aligned: HashSet<ObjectiveId> = HashSet::new();
+        let mut covered = std::collections::BTreeSet::new();
+        let mut key_results = Vec::new();
+        for chunk in ids.chunks(BATCH) {
+            for a in self.store().alignments_under(chunk).await? {
+                aligned.insert(a.child_id);
+                if let Some(k) = a.parent_key_result_id {
+                    covered.insert(k.to_string());
+                }
+            }
+            key_results.extend(self.store().key_results_of(chunk).await?);
+        }
+        let linked: HashSet<KpiId> = key_results.iter().filter_map(|k| k.kpi_id).collect();
+        let mut kpis = Vec::new();
+        if !linked.is_empty() {
+            let all: Vec<quarterdeck_store::kpi::Kpi> =
+                crate::all_pages(
+                    |page| async move { Ok(self.store().list_kpis(KpiFilter::default(), page).await?.into()) },
+                )
+                .await?;
+            let all: Vec<_> = all.into_iter().filter(|k| linked.contains(&k.id)).collect();
+            let today = self.today();
+            let per = all.iter().map(|k| k.window_periods.clamp(2, 104) as u32 + 1).max().unwrap_or(13);
+            let wanted: Vec<(KpiId, Granularity)> =
+                all.iter().map(|k| (k.id, Granularity::of_cadence(k.cadence))).collect();
+            let mut series: HashMap<KpiId, Vec<(chrono::NaiveDate, f64)>> = HashMap::new();
+            for chunk in wanted.chunks(200) {
+                for (id, p) in self.store().recent_periods(chunk, per).await? {
+                    if let Some(v) = p.value {
+                        series.entry(id).or_default().push((p.start, v));
+                    }
+                }
+            }
+            for k in all {
+                let running = Period::containing(Granularity::of_cadence(k.cadence), today).start;
+                let mut points = series.remove(&k.id).unwrap_or_default();
+                points.sort_by_key(|p| p.0);
+                let history = points.into_iter().filter(|p| p.0 < running).map(|p| p.1).collect();
+                kpis.push(ReviewKpi { id: k.id.to_string(), name: k.name, direction: k.direction, history });
+            }
+        }
+        let facts: Vec<ReviewObjective> = objectives
+            .iter()
+            .filter(|o| o.status != quarterdeck_domain::okr::ObjectiveStatus::Retired)
+            .map(|o| ReviewObjective {
+                id: o.id.to_string(),
+                title: o.title.clone(),
+                unit_id: o.unit_id.map(|u| u.to_string()),
+                company: o.unit_id.is_some_and(|u| companies.contains(&u)),
+                aligned: aligned.contains(&o.id),
+            })
+            .collect();
+        let krs: Vec<ReviewKeyResult> = key_results
+            .iter()
+            .filter(|k| k.status == quarterdeck_domain::okr::KeyResultStatus::Active)
+            .map(|k| ReviewKeyResult {
+                id: k.id.to_string(),
+                objective_id: k.objective_id.to_string(),
+                title: k.title.clone(),
+                target: k.target,
+                kpi: k.kpi_id.map(|i| i.to_string()),
+            })
+            .collect();
+        let mut review = quarterdeck_domain::coach::alignment_review::review(&facts, &krs, &covered, &kpis);
+        // Collisions name their units as people know them.
+        for c in &mut review.collisions {
+            for u in &mut c.units {
+                if let Ok(id) = u.parse::<UnitId>()
+                    && let Ok(unit) = self.store().get_unit(id).await
+                {
+                    *u = unit.name;
+                }
+            }
+        }
+        Ok(AlignmentReviewView {
+            cycle_id: cycle.id,
+            cycle_name: cycle.name,
+            objectives: objectives.len(),
+            key_results: key_results.len(),
+            review,
+        })
+    }
+}

@@ -376,6 +376,7 @@ async fn journey(d: &Demo, screenshots: bool) {
         ("/tokens", Some("tokens")),
         ("/people", Some("people")),
         ("/teams", None),
+        ("/alignment/review", None),
     ];
     for (path, name) in rest {
         visit(&c, d, path, name.and_then(&shot)).await;

@@ -378,6 +378,17 @@ async fn the_coach_speaks_on_the_pages_and_before_activation(store: Arc<dyn Stor
     let (_, own) = s.get(&format!("/api/v1/objectives/{}/findings", o["id"].as_str().unwrap())).await;
     assert!(own["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "objective-task"));
 
+    // The alignment review: the draft hangs on nothing and moves no KPI.
+    let (status, r) = s.get(&format!("/api/v1/alignment-review?cycle={cycle_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["objectives"].as_i64(), r["orphans"][0]["title"].as_str()),
+        (Some(1), Some("Launch the partner portal"))
+    );
+    assert_eq!(r["busywork"].as_array().unwrap().len(), 1);
+    let html = page(format!("/alignment/review?cycle={cycle_id}")).await;
+    assert!(html.contains("Orphans: objectives aligned to nothing (1)"), "{html}");
+
     // Hints while drafting, from the words alone.
     let hints = page("/coach/hints/objective?title=Launch+the+partner+portal".into()).await;
     assert!(hints.contains("objective-task"), "{hints}");

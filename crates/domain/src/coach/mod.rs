@@ -4,6 +4,7 @@
 //! The rules read plain values ([`review::CycleFacts`]), never storage, so the same rules can
 //! judge a cycle in the database, a draft typed into a form, or (later) a file of goals.
 
+pub mod alignment_review;
 pub mod policy;
 pub mod review;
 pub mod wording;

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_app::agenda::Agenda;
 use quarterdeck_app::candidates::OkrCandidate;
-use quarterdeck_app::coach::{PolicyView, Review, Scope};
+use quarterdeck_app::coach::{AlignmentReviewView, PolicyView, Review, Scope};
 use quarterdeck_app::correlation::Correlation;
 use quarterdeck_app::forecast::KeyResultForecast;
 use quarterdeck_app::views::ObjectiveView;
@@ -33,6 +33,26 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accept_okr_candidate))
         .routes(routes!(agenda))
         .routes(routes!(correlation))
+        .routes(routes!(alignment_review))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewQuery {
+    /// A cycle id or `current` (the default).
+    pub cycle: Option<String>,
+}
+
+#[utoipa::path(get, path = "/alignment-review", tag = "coach", params(ReviewQuery),
+    description = "The alignment review of a cycle: company key results nobody aligns to, KPIs claimed by two \
+                   teams, targets beyond the KPI's µ + 2σ, orphans, and objectives whose key results touch no KPI.",
+    responses((status = 200, body = AlignmentReviewView), (status = 404, body = ErrorBody)))]
+async fn alignment_review(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ReviewQuery>,
+) -> ApiResult<Json<AlignmentReviewView>> {
+    Ok(Json(state.app.alignment_review(q.cycle.as_deref().unwrap_or("current")).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -77,3 +77,15 @@ pub async fn accept_candidate(
     let objective = v.app.accept_okr_candidate(&key).await?;
     Ok(super::see_other(&format!("/objectives/{}", objective.id)))
 }
+
+#[derive(Deserialize)]
+pub struct ReviewScope {
+    cycle: Option<String>,
+}
+
+/// The alignment review of a cycle (the current one by default).
+pub async fn alignment_review(v: Viewer, Query(q): Query<ReviewScope>) -> PageResult {
+    let cycle = q.cycle.filter(|c| !c.is_empty()).unwrap_or_else(|| "current".to_owned());
+    let r = v.app.alignment_review(&cycle).await?;
+    Ok(v.render("alignment_review.html", "alignment", context! { r }))
+}

@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/company", get(company::page))
         .route("/alignment", get(alignment::page))
         .route("/alignment/{id}/below", get(alignment::below))
+        .route("/alignment/review", get(coach::alignment_review))
         .route("/teams", get(teams::list))
         .route("/teams/{slug}", get(teams::page))
         .route("/teams/{slug}/agenda", get(coach::agenda))
