@@ -10,6 +10,7 @@ pub mod access;
 pub mod accounts;
 pub mod agenda;
 pub mod alignments;
+pub mod calibration;
 pub mod candidates;
 mod change_token;
 pub mod coach;

@@ -18,7 +18,11 @@ use std::sync::Arc;
 mod common;
 use common::*;
 
-backend_tests!(the_coach_reviews_a_cycle_by_its_policy, a_forecast_needs_three_check_ins);
+backend_tests!(
+    the_coach_reviews_a_cycle_by_its_policy,
+    a_forecast_needs_three_check_ins,
+    scores_that_always_hit_one_read_as_sandbagging
+);
 
 fn titled(mut o: quarterdeck_app::plan::PlanObjective, title: &str) -> quarterdeck_app::plan::PlanObjective {
     o.title = Title::parse("title", title).unwrap();
@@ -166,4 +170,43 @@ fn drafts_are_judged_by_their_words() {
             .is_empty()
     );
     assert!(draft_findings(Some("  "), None).is_empty());
+}
+
+async fn scores_that_always_hit_one_read_as_sandbagging(store: Arc<dyn Store>) {
+    use quarterdeck_app::plan::PlanCycle;
+    use quarterdeck_domain::calibration::CalibrationFlag;
+    use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
+    let mut p = plan();
+    for (name, start, end) in [("Q2 2026", "2026-04-01", "2026-06-30"), ("Q3 2026", "2026-07-01", "2026-09-30")] {
+        let dates = CycleDates::new(start.parse().unwrap(), end.parse().unwrap()).unwrap();
+        let mut done = kr("easy", 10.0, 20.0, &[]);
+        done.check_ins = vec![quarterdeck_app::plan::PlanCheckIn {
+            at: Utc.from_utc_datetime(&dates.end().and_hms_opt(9, 0, 0).unwrap()),
+            value: 20.0,
+            confidence: quarterdeck_domain::okr::Confidence::OnTrack,
+            note: quarterdeck_domain::text::Note::parse("note", "done").unwrap(),
+            author: Some(email("lead@example.com")),
+        }];
+        p.cycles.push(PlanCycle {
+            name: Title::parse("name", name).unwrap(),
+            kind: CycleKind::Quarter,
+            dates,
+            state: CycleState::Closed,
+            objectives: vec![objective("safe", "lead@example.com", "team", vec![done])],
+            alignments: Vec::new(),
+        });
+    }
+    let app = App::new(store.clone()).with_clock(Clock::Fixed(now())).acting_as(Actor::Import);
+    app.apply_plan(p).await.unwrap();
+    let c = app.calibration(Some("team")).await.unwrap();
+    assert_eq!(c.calibration.flag, CalibrationFlag::Sandbagging, "{c:?}");
+    assert_eq!(c.calibration.cycle_means, vec![1.0, 1.0]);
+    assert_eq!(c.calibration.share_of_ones, Some(1.0));
+    // Newest first: the running quarter so far (adoption 12 → 17 of 10 → 20: 0.7), then the closed ones.
+    let names: Vec<&str> = c.cycles.iter().map(|x| x.cycle_name.as_str()).collect();
+    assert_eq!(names, vec!["Q4 2026", "Q3 2026", "Q2 2026"]);
+    assert!((c.cycles[0].okr_completion_share.unwrap() - 0.7).abs() < 1e-9);
+    // The organisation as a whole: both teams' objectives.
+    let org = app.calibration(None).await.unwrap();
+    assert_eq!(org.cycles[0].objectives, 2);
 }

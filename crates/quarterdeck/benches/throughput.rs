@@ -109,9 +109,15 @@ fn main() {
             web_pages(store, "sqlite").await
         });
     }
+    if wants("coach") {
+        rt.block_on(async {
+            let (store, _dir) = large_demo().await;
+            coach(store, "sqlite").await
+        });
+    }
     // On PostgreSQL the large demo is loaded once into a database of its own for all of them.
     if let Ok(url) = std::env::var("QUARTERDECK_BENCH_PG")
-        && (wants("checkin") || wants("list") || wants("kpi-pages") || wants("pages"))
+        && (wants("checkin") || wants("list") || wants("kpi-pages") || wants("pages") || wants("coach"))
     {
         rt.block_on(async {
             let pg = PgDemo::load(&url).await;
@@ -126,6 +132,9 @@ fn main() {
             }
             if wants("pages") {
                 web_pages(pg.store.clone(), "postgres").await;
+            }
+            if wants("coach") {
+                coach(pg.store.clone(), "postgres").await;
             }
             pg.drop_database().await;
         });
@@ -564,6 +573,53 @@ async fn kpi_pages(store: Arc<dyn Store>, backend: &str) {
     }
 }
 
+/// The coach over the whole large demo's running cycle: every quality rule (`quarterdeck
+/// lint`), the alignment review (target: under a second), and all OKR candidates.
+async fn coach(store: Arc<dyn Store>, backend: &str) {
+    use quarterdeck_app::coach::Scope;
+    let app = quarterdeck_app::App::new(store);
+    println!("coach [{backend}, large demo, the whole running cycle, median of {RUNS} runs]:");
+    let mut times = Vec::new();
+    let mut size = (0, 0);
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let r = app.review("current", Scope::default()).await.expect("review");
+        times.push(t.elapsed());
+        size = (r.findings.len(), r.tally.errors);
+    }
+    println!(
+        "  every quality rule (lint): {:.0} ms for {} findings ({} errors)",
+        median(times.iter().map(|t| ms(*t)).collect()),
+        size.0,
+        size.1
+    );
+    let mut times = Vec::new();
+    let mut counts = (0, 0);
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let r = app.alignment_review("current").await.expect("alignment review");
+        times.push(t.elapsed());
+        counts = (r.objectives, r.key_results);
+    }
+    println!(
+        "  alignment review: {:.0} ms over {} objectives and {} key results (limit 1000 ms)",
+        median(times.iter().map(|t| ms(*t)).collect()),
+        counts.0,
+        counts.1
+    );
+    let mut times = Vec::new();
+    let mut found = 0;
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        found = app.okr_candidates(None).await.expect("candidates").len();
+        times.push(t.elapsed());
+    }
+    println!(
+        "  OKR candidates over every KPI: {:.0} ms, {found} proposed",
+        median(times.iter().map(|t| ms(*t)).collect())
+    );
+}
+
 /// Every page of the web application, one request at a time: p50 and p99 server time.
 async fn web_pages(store: Arc<dyn Store>, backend: &str) {
     use quarterdeck_app::objectives::ObjectiveQuery;
@@ -609,6 +665,7 @@ async fn web_pages(store: Arc<dyn Store>, backend: &str) {
         ("alignment: below a department objective", format!("/alignment/{}/below", department.id)),
         ("teams", "/teams".into()),
         ("team page", format!("/teams/{}", team.slug)),
+        ("team agenda", format!("/teams/{}/agenda", team.slug)),
         ("objective", format!("/objectives/{}", team_objective.id)),
         ("key result", format!("/key-results/{kr}")),
         ("KPI dictionary", "/kpis".into()),

@@ -593,6 +593,7 @@ async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<
     };
     let page = unescaped(get("/teams/support".into()).await.text().await.unwrap());
     assert!(page.contains("KPIs that deserve an OKR") && page.contains("Draft this OKR"), "{page}");
+    assert!(page.contains("Calibration and roll-out") && page.contains("it needs two closed cycles"), "{page}");
     let agenda = unescaped(get("/teams/support/agenda".into()).await.text().await.unwrap());
     assert!(agenda.contains("1. KPI deltas against baseline") && agenda.contains("Reopen rate"), "{agenda}");
     let md = get("/teams/support/agenda.md".into()).await;

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use quarterdeck_app::agenda::Agenda;
+use quarterdeck_app::calibration::CalibrationView;
 use quarterdeck_app::candidates::OkrCandidate;
 use quarterdeck_app::coach::{AlignmentReviewView, PolicyView, Review, Scope};
 use quarterdeck_app::correlation::Correlation;
@@ -34,6 +35,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(agenda))
         .routes(routes!(correlation))
         .routes(routes!(alignment_review))
+        .routes(routes!(calibration))
+}
+
+#[utoipa::path(get, path = "/calibration", tag = "coach", params(CandidatesQuery),
+    description = "Calibration over the last closed cycles (mean aspirational score, share of 1.0s, sandbagging \
+                   when every cycle ends at 0.95 or more, fantasy at 0.3 or less) and the OKR completion share per \
+                   cycle against the 67–73 % norm, for a unit's own objectives or the whole organisation.",
+    responses((status = 200, body = CalibrationView), (status = 404, body = ErrorBody)))]
+async fn calibration(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CandidatesQuery>,
+) -> ApiResult<Json<CalibrationView>> {
+    Ok(Json(state.app.calibration(q.unit.as_deref()).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -85,12 +85,13 @@ pub async fn page(v: Viewer, Path(slug): Path<String>) -> PageResult {
         .collect();
     let subunits = v.app.list_units(Some(&id), None, PageRequest::first(100)).await?.items;
     let candidates = v.app.okr_candidates(Some(&id)).await?;
+    let calibration = v.app.calibration(Some(&id)).await?;
     let can_create = cycle.is_some() && v.app.can(quarterdeck_app::access::Offer::CreateObjective(Some(unit.id))).await;
     Ok(v.render(
         "team.html",
         "teams",
         context! {
-            unit, cycle, objectives, kpis, subunits, can_create, trends, candidates,
+            unit, cycle, objectives, kpis, subunits, can_create, trends, candidates, calibration,
             completion => scorecard.completion_share_pct,
             within_norm => scorecard.within_norm,
         },
