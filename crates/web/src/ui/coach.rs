@@ -31,6 +31,9 @@ fn hints(found: Vec<(RuleId, Severity, String)>) -> PageResult {
     Ok(super::render(axum::http::StatusCode::OK, "coach_hints.html", context! { hints }))
 }
 
+/// Findings listed per severity on a cycle's page.
+const SHOWN_PER_SEVERITY: usize = 100;
+
 #[derive(Deserialize)]
 pub struct CycleScope {
     unit: Option<String>,
@@ -39,9 +42,29 @@ pub struct CycleScope {
 /// Every finding in a cycle, errors first, each linked to its record.
 pub async fn cycle(v: Viewer, Path(id): Path<String>, Query(q): Query<CycleScope>) -> PageResult {
     let unit = v.app.resolve_unit_id("unit", q.unit.as_deref().filter(|u| !u.is_empty())).await?;
-    let review = v.app.review(&id, Scope { unit, objective: None }).await?;
+    let mut review = v.app.review(&id, Scope { unit, objective: None }).await?;
     let policy = v.app.coach_policy().await?;
-    Ok(v.render("coach.html", "cycles", context! { review, policy => policy.organisation, unit => q.unit }))
+    // A whole company's cycle holds thousands of findings: each rule's count, and the first
+    // findings of each severity (the API and `quarterdeck lint --json` list them all).
+    let mut by_rule: std::collections::BTreeMap<(Severity, RuleId), usize> = Default::default();
+    for f in &review.findings {
+        *by_rule.entry((f.severity, f.rule)).or_default() += 1;
+    }
+    let counts: Vec<minijinja::Value> =
+        by_rule.into_iter().map(|((severity, rule), n)| context! { severity, rule, n }).collect();
+    let total = review.findings.len();
+    let mut shown = std::collections::HashMap::new();
+    review.findings.retain(|f| {
+        let n = shown.entry(f.severity).or_insert(0usize);
+        *n += 1;
+        *n <= SHOWN_PER_SEVERITY
+    });
+    let hidden = total - review.findings.len();
+    Ok(v.render(
+        "coach.html",
+        "cycles",
+        context! { review, counts, hidden, policy => policy.organisation, unit => q.unit },
+    ))
 }
 
 /// A team's weekly meeting in the 45-minute skeleton.
