@@ -433,6 +433,39 @@ async fn the_coach_speaks_on_the_pages_and_before_activation(store: Arc<dyn Stor
         put(serde_json::json!({"organisation": {"max_krs": 4}}), saved["version"].as_i64().unwrap()).await;
     common::assert_error(status, &bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("organisation.max_krs"));
 
+    // The policy page: an admin switches to strict and turns a rule off.
+    let html = page("/coach/policy".into()).await;
+    assert!(html.contains("Save the policy") && html.contains("on-small-team"), "{html}");
+    let (_, now) = s.get("/api/v1/coach/policy").await;
+    let version = now["version"].as_i64().unwrap().to_string();
+    let mut form: Vec<(String, String)> = vec![
+        ("_csrf".into(), csrf.clone()),
+        ("version".into(), version),
+        ("preset".into(), "strict".into()),
+        ("max_key_results".into(), "4".into()),
+    ];
+    for rule in ["objective-task", "kr-task", "kr-placeholder"] {
+        form.push((format!("on-{rule}"), "on".into()));
+    }
+    let res =
+        no_redirects().post(s.url("/coach/policy")).header(COOKIE, cookie.clone()).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, now) = s.get("/api/v1/coach/policy").await;
+    assert_eq!(
+        (now["organisation"]["preset"].as_str(), now["organisation"]["max_key_results"].as_i64()),
+        (Some("strict"), Some(4))
+    );
+    assert!(now["organisation"]["disabled"].as_array().unwrap().iter().any(|r| r == "small-team"), "{now}");
+    form[3].1 = "lots".into();
+    let res =
+        no_redirects().post(s.url("/coach/policy")).header(COOKIE, cookie.clone()).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = unescaped(res.text().await.unwrap());
+    assert!(
+        html.contains("is not a whole number") && html.contains("id=\"max_key_results\" name=\"max_key_results\""),
+        "{html}"
+    );
+
     // The key result's page says plainly why there is no forecast yet.
     let html = page(format!("/key-results/{}", kr["id"].as_str().unwrap())).await;
     assert!(html.contains("No forecast yet: 0 check-in(s), a forecast needs at least 3"), "{html}");

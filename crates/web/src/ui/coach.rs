@@ -112,3 +112,85 @@ pub async fn alignment_review(v: Viewer, Query(q): Query<ReviewScope>) -> PageRe
     let r = v.app.alignment_review(&cycle).await?;
     Ok(v.render("alignment_review.html", "alignment", context! { r }))
 }
+
+/// The numbers a policy may change, as the form names them.
+const POLICY_NUMBERS: &[(&str, &str)] = &[
+    ("max_objectives_per_team", "Objectives per team per cycle, at most"),
+    ("max_company_objectives", "Company objectives per cycle, at most"),
+    ("min_key_results", "Key results per objective, at least"),
+    ("max_key_results", "Key results per objective, at most"),
+    ("stale_after_weeks", "Weeks without a check-in before an OKR is dead"),
+    ("min_team_size", "Team size from which formal OKRs pay back"),
+    ("max_rewrites", "Rewrites of an objective while its cycle runs"),
+];
+
+async fn policy_page(
+    v: &Viewer,
+    status: axum::http::StatusCode,
+    error: Option<&quarterdeck_app::AppError>,
+) -> PageResult {
+    let policy = v.app.coach_policy().await?;
+    let admin = v.app.can(quarterdeck_app::access::Offer::Administer).await;
+    let numbers: Vec<minijinja::Value> = POLICY_NUMBERS
+        .iter()
+        .map(|(name, label)| {
+            let own = serde_json::to_value(&policy.settings.organisation).ok().and_then(|o| o.get(*name).cloned());
+            let resolved = serde_json::to_value(&policy.organisation).ok().and_then(|o| o.get(*name).cloned());
+            context! { name, label, own, resolved }
+        })
+        .collect();
+    let rules: Vec<minijinja::Value> = RuleId::ALL
+        .iter()
+        .map(|r| context! { rule => r, severity => r.severity(), on => policy.organisation.is_on(*r) })
+        .collect();
+    Ok(v.render_status(
+        status,
+        "coach_policy.html",
+        "cycles",
+        context! { policy, numbers, rules, admin, error => error.map(|e| context! { message => e.message, field => e.field }) },
+    ))
+}
+
+/// The coach's policy: the preset, the numbers and the rules in force (admins change them).
+pub async fn policy(v: Viewer) -> PageResult {
+    policy_page(&v, axum::http::StatusCode::OK, None).await
+}
+
+pub async fn set_policy(v: Viewer, PageForm(form): PageForm<std::collections::HashMap<String, String>>) -> PageResult {
+    use quarterdeck_domain::coach::policy::{Overrides, PolicySettings};
+    let result = async {
+        let bad = |field: &str, message: String| {
+            quarterdeck_app::AppError::new(quarterdeck_domain::error::Code::InvalidField, message)
+                .with_field(field.to_owned())
+        };
+        let version: i64 = form
+            .get("version")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| bad("version", "version: reload the page and change the policy again".into()))?;
+        let mut own = Overrides::default();
+        if let Some(p) = form.get("preset").filter(|p| !p.is_empty()) {
+            own.preset = Some(p.parse().map_err(|e: String| bad("preset", format!("preset: {e}")))?);
+        }
+        let mut numbers = serde_json::Map::new();
+        for (name, _) in POLICY_NUMBERS {
+            if let Some(raw) = form.get(*name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                let n: u32 = raw.parse().map_err(|_| bad(name, format!("{name}: '{raw}' is not a whole number")))?;
+                numbers.insert((*name).to_owned(), n.into());
+            }
+        }
+        let numbered: Overrides = serde_json::from_value(serde_json::Value::Object(numbers))
+            .map_err(|e| bad("policy", format!("policy: {e}")))?;
+        own = Overrides { preset: own.preset, ..numbered };
+        let off: Vec<RuleId> = RuleId::ALL.iter().copied().filter(|r| !form.contains_key(&format!("on-{r}"))).collect();
+        own.disabled = Some(off);
+        let current = v.app.coach_policy().await?;
+        let settings = PolicySettings { organisation: own, units: current.settings.units };
+        v.app.set_coach_policy(version, settings).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(super::see_other("/coach/policy")),
+        Err(e) if e.kind() == quarterdeck_domain::error::Kind::Unauthenticated => Err(e.into()),
+        Err(e) => policy_page(&v, crate::error::status_of(e.kind()), Some(&e)).await,
+    }
+}

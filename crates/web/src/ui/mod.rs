@@ -82,6 +82,7 @@ pub fn routes() -> Router<AppState> {
         .route("/key-results/{id}/decision", post(quarter_end::decide))
         .route("/objectives/{id}/retro", post(quarter_end::retro))
         .route("/coach/hints/objective", get(coach::objective_hints))
+        .route("/coach/policy", get(coach::policy).post(coach::set_policy))
         .route("/coach/hints/key-result", get(coach::key_result_hints))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
