@@ -225,7 +225,33 @@ impl App {
             owner_id: Some(owner),
             kpi_id: Some(k.id),
         };
-        let (objective, _) = self.store().create_objective_with_key_results(&self.ctx(), new, vec![kr]).await?;
+        let mut key_results = vec![kr];
+        // Its counterweight, when it misses its own target, becomes the second key result
+        // (METHOD.md §2: speed without quality is not progress); a healthy one is shown to
+        // watch beside it.
+        if let Some(cw) = &c.counterweight
+            && let (Some(now), Some(quarterdeck_domain::kpi::definition::Target::Value { value })) =
+                (cw.current_value, cw.target)
+            && now != value
+            && cw.current_status != Some(quarterdeck_domain::kpi::health::HealthStatus::Healthy)
+        {
+            let unit = if cw.unit_of_measure.is_empty() { String::new() } else { format!(" {}", cw.unit_of_measure) };
+            key_results.push(NewKeyResult {
+                objective_id: quarterdeck_domain::ids::ObjectiveId(uuid::Uuid::nil()),
+                key: None,
+                title: Title::parse(
+                    "title",
+                    &format!("{} from {}{unit} to {}{unit}", cw.name, number(now), number(value)),
+                )?,
+                kind: KeyResultKind::Metric,
+                unit_of_measure: UnitOfMeasure::parse("unit_of_measure", &cw.unit_of_measure)?,
+                measure: Measure::new(now, value, None)?,
+                weight: Weight::ONE,
+                owner_id: Some(owner),
+                kpi_id: Some(cw.id),
+            });
+        }
+        let (objective, _) = self.store().create_objective_with_key_results(&self.ctx(), new, key_results).await?;
         self.get_objective(objective.id).await
     }
 

@@ -581,10 +581,18 @@ async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<
         .create("/api/v1/people", serde_json::json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}))
         .await;
     s.create("/api/v1/cycles", serde_json::json!({"state": "active"})).await;
+    let resolution = s
+        .create(
+            "/api/v1/kpis",
+            serde_json::json!({"name": "Resolution time", "unit": team["id"], "unit_of_measure": "h", "aggregation": "mean",
+                "direction": "lower_is_better", "target": 24.0, "nature": "speed"}),
+        )
+        .await;
     s.create(
         "/api/v1/kpis",
         serde_json::json!({"name": "Reopen rate", "unit": team["id"], "owner_id": person["id"], "unit_of_measure": "%",
-            "aggregation": "mean", "direction": "lower_is_better", "target": 5.0, "window_periods": 12}),
+            "aggregation": "mean", "direction": "lower_is_better", "target": 5.0, "window_periods": 12,
+            "counterweight_id": resolution["id"]}),
     )
     .await;
     s.create(
@@ -601,6 +609,9 @@ async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<
         let reopen = if d <= 20 { 4.8 + wobble } else { 5.5 + 0.3 * (d - 20) as f64 };
         points.push(serde_json::json!({"kpi": "reopen_rate", "at": format!("{day}T12:00:00Z"), "value": reopen}));
         points.push(serde_json::json!({"kpi": "csat", "at": format!("{day}T12:00:00Z"), "value": 4.3 + wobble}));
+        points.push(
+            serde_json::json!({"kpi": "resolution_time", "at": format!("{day}T12:00:00Z"), "value": 30.0 + wobble}),
+        );
     }
     let (status, report) = s.post("/api/v1/measurements", serde_json::json!({ "points": points })).await;
     assert_eq!(status, StatusCode::OK, "{report}");
@@ -647,9 +658,15 @@ async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<
     let (_, o) = s.get(&format!("/api/v1{path}?include=key_results")).await;
     assert_eq!((o["status"].as_str(), o["title"].as_str()), (Some("draft"), Some("Bring Reopen rate back to health")));
     let (_, krs) = s.get(&format!("/api/v1/key-results?objective={}", o["id"].as_str().unwrap())).await;
-    let kr = &krs["items"][0];
+    let krs = krs["items"].as_array().unwrap();
+    let kr =
+        krs.iter().find(|k| k["title"].as_str().unwrap().starts_with("Reopen rate")).expect("the KPI's key result");
     assert_eq!(kr["target"].as_f64(), Some(target));
     assert!(kr["kpi_id"].is_string());
+    // Its counterweight misses its own target: it is the second key result.
+    let cw = krs.iter().find(|k| k["kpi_id"] == resolution["id"]).expect("the counterweight's key result");
+    assert_eq!(cw["target"].as_f64(), Some(24.0));
+    assert_eq!(krs.len(), 2);
     // Now an OKR measures it, it is no longer proposed.
     let (_, after) = s.get(&format!("/api/v1/okr-candidates?unit={}", team["id"].as_str().unwrap())).await;
     assert_eq!(after.as_array().unwrap().len(), 0, "{after}");
