@@ -3,10 +3,11 @@
 //! (15), risks and guardrails (5) — from a fixed number of reads, whatever the team holds.
 
 use crate::candidates::OkrCandidate;
+use crate::coach::Scope;
 use crate::views::{KpiView, UnitView};
 use crate::{App, AppResult};
 use chrono::{Datelike, Days, NaiveDate};
-use quarterdeck_domain::cycle::CycleState;
+use quarterdeck_domain::coach::RuleId;
 use quarterdeck_domain::ids::{KeyResultId, ObjectiveId};
 use quarterdeck_domain::okr::{Confidence, KeyResultStatus, ObjectiveStatus};
 use quarterdeck_domain::pace::PaceStatus;
@@ -171,17 +172,14 @@ impl App {
                 link: format!("/objectives/{}", o.id),
             });
         }
-        let stale_after = self.store().coach_policy().await?.0.organisation().stale_after_weeks;
-        let running = cycle.as_ref().is_some_and(|c| c.state == CycleState::Active);
-        for l in &lines {
-            let last = krs.iter().find(|k| k.id == l.id).and_then(|k| k.last_check_in_at);
-            let since = last.map(|t| self.zone().local_date(t)).or(cycle.as_ref().map(|c| c.start)).unwrap_or(today);
-            let weeks = (today - since).num_days() / 7;
-            if running && weeks >= i64::from(stale_after) {
+        // Key results nobody discusses: the coach's own rule, by the unit's policy.
+        if let Some(c) = &cycle {
+            let review = self.review(&c.id.to_string(), Scope { unit: Some(unit.id), objective: None }).await?;
+            for f in review.findings.iter().filter(|f| f.rule == RuleId::Stale) {
                 risks.push(Risk {
                     kind: "stale",
-                    text: format!("\"{}\" has not been discussed for {weeks} weeks: check it in or kill it.", l.title),
-                    link: format!("/key-results/{}", l.id),
+                    text: format!("\"{}\": {}; {}", f.subject.title, f.message, f.fix),
+                    link: format!("/key-results/{}", f.subject.id),
                 });
             }
         }

@@ -11,8 +11,8 @@ use quarterdeck_domain::ids::CycleId;
 use quarterdeck_domain::okr::ObjectiveStatus;
 use quarterdeck_domain::scoring::ObjectiveKind;
 use quarterdeck_store::PageRequest;
-use quarterdeck_store::input::{CycleFilter, ObjectiveFilter};
-use quarterdeck_store::records::{Cycle, Objective};
+use quarterdeck_store::input::ObjectiveFilter;
+use quarterdeck_store::records::Objective;
 use serde::Serialize;
 
 /// Cycles looked back over.
@@ -55,11 +55,7 @@ impl App {
             Some(u) => Some(self.get_unit(u).await?),
             None => None,
         };
-        let mut cycles: Vec<Cycle> =
-            crate::all_pages(
-                |page| async move { Ok(self.store().list_cycles(CycleFilter::default(), page).await?.into()) },
-            )
-            .await?;
+        let mut cycles = self.all_cycles().await?;
         cycles.retain(|c| c.state != CycleState::Planning);
         cycles.sort_by_key(|c| std::cmp::Reverse(c.start));
         cycles.truncate(CYCLES);
@@ -68,11 +64,7 @@ impl App {
         for c in &cycles {
             let filter =
                 ObjectiveFilter { cycle_id: Some(c.id), unit_id: unit.as_ref().map(|u| u.id), ..Default::default() };
-            let objectives: Vec<Objective> = crate::all_pages(|page: PageRequest| {
-                let filter = filter.clone();
-                async move { Ok(self.store().list_objectives(filter, page).await?.into()) }
-            })
-            .await?;
+            let objectives = self.all_objectives(filter).await?;
             let graded: Vec<&Objective> = objectives
                 .iter()
                 .filter(|o| o.status != ObjectiveStatus::Retired && o.status != ObjectiveStatus::Draft)

@@ -17,7 +17,7 @@ use quarterdeck_domain::kpi::stats::StretchTargets;
 use quarterdeck_domain::okr::ObjectiveStatus;
 use quarterdeck_domain::scoring::{KeyResultKind, Measure, ObjectiveKind, Weight};
 use quarterdeck_domain::text::{LongText, Title, UnitOfMeasure};
-use quarterdeck_store::input::{CycleFilter, NewKeyResult, NewObjective};
+use quarterdeck_store::input::{NewKeyResult, NewObjective};
 use quarterdeck_store::kpi::{Kpi, KpiFilter};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -258,11 +258,7 @@ impl App {
     /// Where a new OKR goes: the cycle being planned next, or the one that runs today.
     async fn cycle_for_new_okrs(&self) -> AppResult<quarterdeck_domain::ids::CycleId> {
         let today = self.today();
-        let cycles =
-            crate::all_pages(
-                |page| async move { Ok(self.store().list_cycles(CycleFilter::default(), page).await?.into()) },
-            )
-            .await?;
+        let cycles = self.all_cycles().await?;
         let planning = cycles
             .iter()
             .filter(|c: &&quarterdeck_store::records::Cycle| c.state == CycleState::Planning && c.end >= today)

@@ -167,7 +167,15 @@ impl App {
         Ok((all.into_iter().filter(|u| used.contains(&u.id)).collect(), out))
     }
 
-    async fn all_objectives(&self, filter: ObjectiveFilter) -> AppResult<Vec<Objective>> {
+    /// Every cycle (an organisation has a few dozen at most).
+    pub(crate) async fn all_cycles(&self) -> AppResult<Vec<Cycle>> {
+        crate::all_pages(|page| async move {
+            Ok(self.store().list_cycles(quarterdeck_store::input::CycleFilter::default(), page).await?.into())
+        })
+        .await
+    }
+
+    pub(crate) async fn all_objectives(&self, filter: ObjectiveFilter) -> AppResult<Vec<Objective>> {
         crate::all_pages(|page: PageRequest| {
             let filter = filter.clone();
             async move { Ok(self.store().list_objectives(filter, page).await?.into()) }

@@ -11,7 +11,7 @@ use quarterdeck_domain::error::{Code, DomainError};
 use quarterdeck_domain::ids::{CycleId, KeyResultId, ObjectiveId};
 use quarterdeck_domain::scoring::Direction;
 use quarterdeck_domain::text::LongText;
-use quarterdeck_store::input::{CycleFilter, RetroNotes};
+use quarterdeck_store::input::RetroNotes;
 use quarterdeck_store::kpi::KpiChange;
 use quarterdeck_store::records::Retro;
 use serde::{Deserialize, Serialize};
@@ -53,11 +53,7 @@ pub struct WriteRetro {
 impl App {
     /// The cycle to carry into: the first one that starts after `end` and is not closed.
     pub(crate) async fn next_cycle_after(&self, end: NaiveDate) -> AppResult<CycleId> {
-        let cycles =
-            crate::all_pages(
-                |page| async move { Ok(self.store().list_cycles(CycleFilter::default(), page).await?.into()) },
-            )
-            .await?;
+        let cycles = self.all_cycles().await?;
         cycles
             .into_iter()
             .filter(|c: &quarterdeck_store::records::Cycle| c.start > end && c.state != CycleState::Closed)
