@@ -104,10 +104,9 @@ impl Sql {
     }
 
     pub(crate) fn bind(&mut self, v: impl IntoArg) -> &mut Sql {
+        use std::fmt::Write as _;
         self.args.push(v.into_arg());
-        self.text.push(MARK);
-        self.text.push_str(&self.args.len().to_string());
-        self.text.push(MARK);
+        let _ = write!(self.text, "{MARK}{}{MARK}", self.args.len());
         self
     }
 
@@ -174,14 +173,16 @@ impl Sql {
         Sql { text: text.join(";\n"), args: parts.iter().flat_map(|p| p.args.clone()).collect() }
     }
 
-    pub(crate) fn sqlite_args(&self) -> StoreResult<SqliteArguments<'static>> {
+    /// The arguments, borrowed: SQLite copies each text as it binds it, so a copy here
+    /// would be a second one (a 1,000-row insert binds thousands of texts).
+    pub(crate) fn sqlite_args(&self) -> StoreResult<SqliteArguments<'_>> {
         let mut out = SqliteArguments::default();
         for a in &self.args {
-            let added = match a.clone() {
-                Arg::Text(v) => out.add(v),
-                Arg::Int(v) => out.add(v),
-                Arg::Real(v) => out.add(v),
-                Arg::Bool(v) => out.add(v),
+            let added = match a {
+                Arg::Text(v) => out.add(v.as_deref()),
+                Arg::Int(v) => out.add(*v),
+                Arg::Real(v) => out.add(*v),
+                Arg::Bool(v) => out.add(*v),
             };
             added.map_err(|e| StoreError::Backend(format!("binding an argument: {e}")))?;
         }
@@ -244,6 +245,40 @@ pub(crate) mod recording {
 /// Marks a bound placeholder in the text until it is rendered for a database.
 const MARK: char = '\u{1}';
 
+/// One row of `COPY`'s text format: values separated by tabs, `\N` for NULL, backslash,
+/// tab and line ends escaped.
+fn copy_line(out: &mut String, args: &[Arg]) {
+    use std::fmt::Write as _;
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        let _ = match a {
+            Arg::Text(Some(v)) => {
+                for ch in v.chars() {
+                    match ch {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        c => out.push(c),
+                    }
+                }
+                Ok(())
+            }
+            Arg::Int(Some(v)) => write!(out, "{v}"),
+            // Display gives the shortest text that reads back as the same number.
+            Arg::Real(Some(v)) => write!(out, "{v}"),
+            Arg::Bool(Some(v)) => write!(out, "{}", if *v { "t" } else { "f" }),
+            Arg::Text(None) | Arg::Int(None) | Arg::Real(None) | Arg::Bool(None) => {
+                out.push_str("\\N");
+                Ok(())
+            }
+        };
+    }
+    out.push('\n');
+}
+
 /// One `(…)` of a multi-row `VALUES`.
 pub(crate) struct Tuple<'a> {
     sql: &'a mut Sql,
@@ -284,7 +319,67 @@ pub(crate) enum Conn<'c> {
     Pg(&'c mut PgConnection),
 }
 
+/// Rows per multi-row statement on SQLite, under its bind limit.
+const MAX_BINDS: usize = 30_000;
+
+/// Bytes per message of a `COPY` stream.
+const COPY_CHUNK: usize = 1 << 20;
+
 impl Conn<'_> {
+    /// Inserts new rows (none may exist yet: nothing is replaced) in bulk: `COPY … FROM
+    /// STDIN` on PostgreSQL — a stream, with no statement to parse and plan per thousand
+    /// rows — and multi-row `INSERT`s under the bind limit on SQLite.
+    pub(crate) async fn insert_rows<T>(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[T],
+        mut row: impl FnMut(&mut Tuple<'_>, &T),
+    ) -> StoreResult<()> {
+        let head = format!("INSERT INTO {table} ({})", columns.join(", "));
+        match self {
+            Conn::Sqlite(_) => {
+                for chunk in rows.chunks((MAX_BINDS / columns.len()).max(1)) {
+                    let mut s = Sql::new(head.as_str());
+                    s.values(chunk, &mut row);
+                    self.execute(&s).await?;
+                }
+                Ok(())
+            }
+            Conn::Pg(c) => {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let mut copy =
+                    c.copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", columns.join(", "))).await.db()?;
+                let mut buf = String::with_capacity(COPY_CHUNK + 4096);
+                let mut args = Sql::new(head.as_str());
+                for r in rows {
+                    args.args.clear();
+                    args.text.clear();
+                    row(&mut Tuple { sql: &mut args, first: true }, r);
+                    if args.args.len() != columns.len() {
+                        return Err(StoreError::Backend(format!(
+                            "a row for {table} has {} values for {} columns",
+                            args.args.len(),
+                            columns.len()
+                        )));
+                    }
+                    copy_line(&mut buf, &args.args);
+                    if buf.len() >= COPY_CHUNK {
+                        copy.send(buf.as_bytes()).await.db()?;
+                        buf.clear();
+                    }
+                }
+                if !buf.is_empty() {
+                    copy.send(buf.as_bytes()).await.db()?;
+                }
+                copy.finish().await.db()?;
+                Ok(())
+            }
+        }
+    }
+
     pub(crate) fn is_pg(&self) -> bool {
         matches!(self, Conn::Pg(_))
     }

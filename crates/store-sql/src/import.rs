@@ -2,18 +2,15 @@
 //! Scores and roll-ups are derived here from the raw facts, by the same functions as every
 //! write; each record gets its audit row, so the trail starts with the import.
 
-use crate::db::{Pools, Sql};
+use crate::db::Pools;
 use crate::rows::micros;
 use crate::scores::derive_all;
 use crate::write::Writer;
 use quarterdeck_domain::ids::{CycleId, ObjectiveId};
-use quarterdeck_domain::text::free_key;
+use quarterdeck_domain::text::KeyRing;
 use quarterdeck_store::snapshot::{ImportCounts, Snapshot};
 use quarterdeck_store::{Ctx, StoreResult};
-use std::collections::{HashMap, HashSet};
-
-/// Statements per multi-row insert stay under both databases' bind limits.
-const MAX_BINDS: usize = 30_000;
+use std::collections::HashMap;
 
 pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> StoreResult<ImportCounts> {
     let sums = derive_all(&mut snapshot)?;
@@ -33,11 +30,9 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     let mut c = w.conn();
     macro_rules! bulk {
         ($rows:expr, $head:literal, $cols:literal, |$t:ident, $r:ident| $body:block) => {
-            for chunk in $rows.chunks(MAX_BINDS / $cols) {
-                let mut s = Sql::new($head);
-                s.values(chunk, |$t, $r| $body);
-                c.execute(&s).await?;
-            }
+            let (table, columns) = split_head($head);
+            debug_assert_eq!(columns.len(), $cols);
+            c.insert_rows(table, &columns, &$rows, |$t, $r| $body).await?;
         };
     }
     bulk!(
@@ -160,30 +155,35 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
 /// Gives every objective and key result without a key one made from its title, free within
 /// its cycle (keys given in the snapshot are kept as they are).
 fn assign_keys(s: &mut Snapshot) {
-    let mut taken: HashMap<(CycleId, &'static str), HashSet<String>> = HashMap::new();
+    let mut rings: HashMap<(CycleId, &'static str), KeyRing> = HashMap::new();
     for o in &s.objectives {
-        taken.entry((o.cycle_id, "objective")).or_default().insert(o.key.clone());
+        rings.entry((o.cycle_id, "objective")).or_default().take(&o.key);
     }
     for o in &mut s.objectives {
         if o.key.is_empty() {
-            let keys = taken.entry((o.cycle_id, "objective")).or_default();
-            o.key = free_key(&o.title, "objective", keys).as_str().to_owned();
-            keys.insert(o.key.clone());
+            let ring = rings.entry((o.cycle_id, "objective")).or_default();
+            o.key = ring.allocate(&o.title, "objective").as_str().to_owned();
         }
     }
     let cycle_of: HashMap<ObjectiveId, CycleId> = s.objectives.iter().map(|o| (o.id, o.cycle_id)).collect();
     for k in &s.key_results {
         if let Some(c) = cycle_of.get(&k.objective_id) {
-            taken.entry((*c, "kr")).or_default().insert(k.key.clone());
+            rings.entry((*c, "kr")).or_default().take(&k.key);
         }
     }
     for k in &mut s.key_results {
         if k.key.is_empty()
             && let Some(c) = cycle_of.get(&k.objective_id)
         {
-            let keys = taken.entry((*c, "kr")).or_default();
-            k.key = free_key(&k.title, "kr", keys).as_str().to_owned();
-            keys.insert(k.key.clone());
+            let ring = rings.entry((*c, "kr")).or_default();
+            k.key = ring.allocate(&k.title, "kr").as_str().to_owned();
         }
     }
+}
+
+/// `"INSERT INTO t (a, b)"` → `("t", ["a", "b"])`: the statements above read as SQL.
+fn split_head(head: &'static str) -> (&'static str, Vec<&'static str>) {
+    let rest = head.trim_start_matches("INSERT INTO ");
+    let (table, columns) = rest.split_once(" (").expect("INSERT INTO table (columns)");
+    (table, columns.trim_end_matches(')').split(", ").collect())
 }

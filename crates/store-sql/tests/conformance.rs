@@ -36,6 +36,7 @@ backend_tests!(
     lists_paginate_without_gaps_or_repeats,
     concurrent_check_ins_keep_the_objective_score_exact,
     import_derives_the_same_numbers_as_check_ins,
+    an_import_keeps_every_character_and_null,
     failed_requests_leave_nothing_behind,
     initiatives_are_tracked_not_scored,
     the_change_token_moves_with_every_write,
@@ -684,6 +685,48 @@ async fn import_derives_the_same_numbers_as_check_ins(s: S) {
     );
     assert_eq!(p.rollup.map(|r| (r * 1e9).round()), live_parent.rollup.map(|r| (r * 1e9).round()));
     assert_eq!(copy.get_key_result(k1.id).await.unwrap().current_value, Some(17.0));
+}
+
+/// The bulk path (`COPY` on PostgreSQL, multi-row inserts on SQLite) stores text with tabs,
+/// line ends, backslashes and what reads as COPY's NULL marker exactly, and NULLs as NULLs.
+async fn an_import_keeps_every_character_and_null(s: S) {
+    let (source, _dir) = sqlite_store().await;
+    let o = org(&source).await;
+    let tricky = "line one\nline two\tafter a tab, a \\ backslash, \\N, \\t, \r\nünïcode ✓";
+    let mut new = objective(&o, "Back\\slash \\N title", Some(o.team.id));
+    new.description = LongText::parse("description", tricky).unwrap();
+    let with_text = source.create_objective(&ctx(), new).await.unwrap();
+    let plain = source.create_objective(&ctx(), objective(&o, "Plain", None)).await.unwrap();
+    let k = source.create_key_result(&ctx(), kr(with_text.id, "a from 0.1 to 1e-7", 0.1, 1e-7, 1.0)).await.unwrap();
+    source.record_check_in(&ctx(), k.id, check_in(0.05)).await.unwrap();
+
+    let all = PageRequest::first(500);
+    let mut snapshot = Snapshot {
+        units: source.list_units(UnitFilter::default(), all.clone()).await.unwrap().items,
+        people: source.list_people(PersonFilter::default(), all.clone()).await.unwrap().items,
+        cycles: source.list_cycles(CycleFilter::default(), all.clone()).await.unwrap().items,
+        objectives: source.list_objectives(ObjectiveFilter::default(), all.clone()).await.unwrap().items,
+        alignments: Vec::new(),
+        key_results: source.list_key_results(KeyResultFilter::default(), all.clone()).await.unwrap().items,
+        check_ins: source.list_check_ins(k.id, all.clone()).await.unwrap().items,
+        initiatives: Vec::new(),
+    };
+    snapshot.check_ins[0].note = Note::parse("note", "tab\there, \\N").unwrap().as_str().to_owned();
+    assert!(s.is_empty().await.unwrap());
+    s.import(&ctx(), snapshot).await.unwrap();
+
+    let got = s.get_objective(with_text.id).await.unwrap();
+    assert_eq!(got.description, tricky);
+    assert_eq!(got.title, "Back\\slash \\N title");
+    assert_eq!(got.unit_id, Some(o.team.id));
+    let none = s.get_objective(plain.id).await.unwrap();
+    assert_eq!((none.unit_id, none.status_reason), (None, None));
+    let kr = s.get_key_result(k.id).await.unwrap();
+    assert_eq!((kr.baseline, kr.target, kr.current_value), (0.1, 1e-7, Some(0.05)));
+    let notes = s.list_check_ins(k.id, all).await.unwrap().items;
+    assert_eq!(notes[0].note, "tab\there, \\N");
+    // The unit's people came across with their managers.
+    assert_eq!(s.get_person(o.lead.id).await.unwrap().manager_id, Some(o.ceo.id));
 }
 
 async fn failed_requests_leave_nothing_behind(s: S) {

@@ -11,7 +11,6 @@ use quarterdeck_domain::cycle::{CycleDates, CycleKind, CycleState};
 use quarterdeck_domain::okr::{Confidence, InitiativeKind, InitiativeStatus, KeyResultStatus, ObjectiveStatus};
 use quarterdeck_domain::scoring::{KeyResultKind, Measure, ObjectiveKind, Weight};
 use quarterdeck_domain::text::*;
-use std::collections::HashSet;
 
 /// SplitMix64: small, fast, and the same numbers on every machine and version.
 pub struct Rng(u64);
@@ -79,7 +78,7 @@ pub struct Builder {
     pub rng: Rng,
     pub now: DateTime<Utc>,
     /// Keys taken per cycle: objectives, key results.
-    keys: Vec<(HashSet<String>, HashSet<String>)>,
+    keys: Vec<(KeyRing, KeyRing)>,
 }
 
 const NOTES_ON_TRACK: &[&str] = &[
@@ -173,9 +172,7 @@ impl Builder {
         status: ObjectiveStatus,
         status_reason: Option<&str>,
     ) -> ObjectiveRef {
-        let taken = &mut self.keys[cycle.index].0;
-        let key = free_key(title, "objective", taken);
-        taken.insert(key.as_str().to_owned());
+        let key = self.keys[cycle.index].0.allocate(title, "objective");
         let objective = PlanObjective {
             key,
             title: text(Title::parse("title", title)),
@@ -203,9 +200,7 @@ impl Builder {
         weight: f64,
         owner: Option<PersonRef>,
     ) -> KeyResultRef {
-        let taken = &mut self.keys[objective.cycle].1;
-        let key = free_key(title, "kr", taken);
-        taken.insert(key.as_str().to_owned());
+        let key = self.keys[objective.cycle].1.allocate(title, "kr");
         let kr = PlanKeyResult {
             key,
             title: text(Title::parse("title", title)),

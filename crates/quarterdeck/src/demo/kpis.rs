@@ -515,6 +515,7 @@ pub async fn small(app: &App, today: NaiveDate, bar: &ProgressBar) -> anyhow::Re
 
 pub const LARGE_KPIS: usize = 1000;
 pub const LARGE_DAYS: i64 = 730;
+const KPIS_PER_BATCH: usize = 20;
 
 pub async fn large(app: &App, today: NaiveDate, seed: u64, bar: &ProgressBar) -> anyhow::Result<usize> {
     let mut units: Vec<String> =
@@ -533,6 +534,7 @@ pub async fn large(app: &App, today: NaiveDate, seed: u64, bar: &ProgressBar) ->
     ];
     bar.set_length(LARGE_KPIS as u64);
     let mut points = 0;
+    let mut batch = Vec::new();
     for i in 0..LARGE_KPIS {
         let &(kind, uom, aggregation, direction, nature) = rng.pick(KINDS);
         let level = 10.0 + rng.unit() * 990.0;
@@ -564,7 +566,12 @@ pub async fn large(app: &App, today: NaiveDate, seed: u64, bar: &ProgressBar) ->
         new.valid_min = Some(0.0);
         new.valid_max = None;
         app.create_kpi(new).await?;
-        points += push(app, series(&s, &key, today, LARGE_DAYS - 1, &mut rng)).await?;
+        batch.extend(series(&s, &key, today, LARGE_DAYS - 1, &mut rng));
+        // Two years of twenty KPIs a batch: a client pushing history in bulk, a few
+        // transactions instead of one per KPI.
+        if (i + 1) % KPIS_PER_BATCH == 0 || i + 1 == LARGE_KPIS {
+            points += push(app, std::mem::take(&mut batch)).await?;
+        }
         bar.inc(1);
     }
     Ok(points)

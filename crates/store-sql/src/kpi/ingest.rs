@@ -24,6 +24,50 @@ const MAX_BINDS: usize = 30_000;
 
 pub(super) type PeriodKey = (Granularity, NaiveDate, String);
 
+const PERIOD_INSERT: &[&str] = &[
+    "kpi_id",
+    "granularity",
+    "segment",
+    "period_start",
+    "count",
+    "sum",
+    "min_value",
+    "max_value",
+    "last_at",
+    "last_value",
+    "value",
+];
+
+/// Rows that exist nowhere yet (a first load, history pushed in bulk, the next day's
+/// points), gathered over the KPIs of a batch and written together in bulk.
+#[derive(Default)]
+struct NewRows {
+    measurements: Vec<(KpiId, String, i64, f64)>,
+    periods: Vec<(KpiId, PeriodKey, Running, Option<f64>)>,
+}
+
+impl NewRows {
+    async fn write(&mut self, c: &mut Conn<'_>, received: i64) -> StoreResult<()> {
+        let columns = ["kpi_id", "segment", "at", "value", "received_at"];
+        c.insert_rows("measurements", &columns, &self.measurements, |t, (kpi, segment, at, value)| {
+            t.bind(*kpi).bind(segment).bind(*at).bind(*value).bind(received);
+        })
+        .await?;
+        insert_periods(c, &self.periods).await?;
+        *self = NewRows::default();
+        Ok(())
+    }
+}
+
+/// Writes period rows that do not exist yet, in bulk.
+async fn insert_periods(c: &mut Conn<'_>, rows: &[(KpiId, PeriodKey, Running, Option<f64>)]) -> StoreResult<()> {
+    c.insert_rows("kpi_periods", PERIOD_INSERT, rows, |t, (kpi, (g, start, segment), r, value)| {
+        t.bind(*kpi).bind(g.as_str()).bind(segment).bind(start.to_string());
+        t.bind(r.count).bind(r.sum).bind(r.min).bind(r.max).bind(r.last_at).bind(r.last_value).bind(*value);
+    })
+    .await
+}
+
 /// Writes period rows (insert or replace).
 pub(super) async fn upsert_periods(
     c: &mut Conn<'_>,
@@ -67,17 +111,19 @@ async fn ingest_kpi(
     received: i64,
     zone: Zone,
     report: &mut IngestReport,
+    new_rows: &mut NewRows,
 ) -> StoreResult<BTreeSet<(Granularity, NaiveDate)>> {
     let id = kpi.id.to_string();
     // Serialise ingests of one KPI (PostgreSQL row lock; SQLite has one writer).
     c.execute(&q!("UPDATE kpis SET version = version WHERE id = $1", &id)).await?;
-    // The last of several points with the same time and segment wins.
-    let mut batch: BTreeMap<(String, i64), f64> = BTreeMap::new();
-    for (at, value, segment) in points {
-        batch.insert((segment, at), value);
-    }
-    let min_at = batch.keys().map(|k| k.1).min().expect("non-empty batch");
-    let max_at = batch.keys().map(|k| k.1).max().expect("non-empty batch");
+    // The last of several points with the same time and segment wins (a stable sort keeps
+    // their order; `dedup` keeps the first of equals, so walk it backwards).
+    let mut batch: Vec<((String, i64), f64)> = points.into_iter().map(|(at, v, seg)| ((seg, at), v)).collect();
+    batch.reverse();
+    batch.sort_by(|a, b| a.0.cmp(&b.0));
+    batch.dedup_by(|later, first| later.0 == first.0);
+    let min_at = batch.iter().map(|k| k.0.1).min().expect("non-empty batch");
+    let max_at = batch.iter().map(|k| k.0.1).max().expect("non-empty batch");
     let stored: Vec<(String, i64, f64)> = c
         .fetch_all(&q!(
             "SELECT segment, at, value FROM measurements WHERE kpi_id = $1 AND at >= $2 AND at <= $3",
@@ -104,18 +150,28 @@ async fn ingest_kpi(
     if changed.is_empty() {
         return Ok(BTreeSet::new());
     }
-    for chunk in changed.chunks(MAX_BINDS / 5) {
-        let mut s = Sql::new("INSERT INTO measurements (kpi_id, segment, at, value, received_at)");
-        s.values(chunk, |t, (segment, at, value, _)| {
-            t.bind(&id).bind(segment).bind(*at).bind(*value).bind(received);
-        });
-        s.push(" ON CONFLICT (kpi_id, segment, at) DO UPDATE SET value = excluded.value, received_at = excluded.received_at");
-        c.execute(&s).await?;
+    // A percentile reads its periods' raw points back below, so they must be stored first.
+    let percentile = kpi.aggregation.percentile().is_some();
+    if stored.is_empty() && !percentile {
+        // Nothing stored between the batch's first and last point: every row is new.
+        new_rows
+            .measurements
+            .extend(changed.iter().map(|(segment, at, value, _)| (kpi.id, segment.clone(), *at, *value)));
+    } else {
+        for chunk in changed.chunks(MAX_BINDS / 5) {
+            let mut s = Sql::new("INSERT INTO measurements (kpi_id, segment, at, value, received_at)");
+            s.values(chunk, |t, (segment, at, value, _)| {
+                t.bind(&id).bind(segment).bind(*at).bind(*value).bind(received);
+            });
+            s.push(
+                " ON CONFLICT (kpi_id, segment, at) DO UPDATE SET value = excluded.value, received_at = excluded.received_at",
+            );
+            c.execute(&s).await?;
+        }
     }
 
     // Which periods the new points fall in, per segment and for all segments.
-    let percentile = kpi.aggregation.percentile().is_some();
-    let mut touched: BTreeMap<PeriodKey, (Vec<(i64, f64)>, bool)> = BTreeMap::new();
+    let mut touched: HashMap<PeriodKey, (Vec<(i64, f64)>, bool)> = HashMap::new();
     for (segment, at, value, replaced) in &changed {
         let day = zone.local_date(time("at", *at)?);
         for g in Granularity::ALL {
@@ -174,6 +230,8 @@ async fn ingest_kpi(
     }
     let mut rows = Vec::with_capacity(touched.len());
     let mut total_periods = BTreeSet::new();
+    let mut touched: Vec<_> = touched.into_iter().collect();
+    touched.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (key, (new_points, needs_raw)) in touched {
         let (g, start, segment) = &key;
         let (running, values) = if needs_raw {
@@ -204,7 +262,11 @@ async fn ingest_kpi(
         }
         rows.push((key, running, value));
     }
-    upsert_periods(c, &id, &rows).await?;
+    if existing_map.is_empty() {
+        new_rows.periods.extend(rows.into_iter().map(|(key, running, value)| (kpi.id, key, running, value)));
+    } else {
+        upsert_periods(c, &id, &rows).await?;
+    }
     c.execute(&q!(
         "UPDATE kpis SET first_point_at = CASE WHEN first_point_at IS NULL OR first_point_at > $1 THEN $1 ELSE first_point_at END, \
          last_point_at = CASE WHEN last_point_at IS NULL OR last_point_at < $2 THEN $2 ELSE last_point_at END WHERE id = $3",
@@ -259,7 +321,9 @@ pub(crate) async fn recompute_all(w: &mut Writer<'_>, zone: Zone) -> StoreResult
             out.push((key, running, value));
         }
         written += out.len();
-        upsert_periods(&mut c, &kpi.id.to_string(), &out).await?;
+        // Every period row was deleted above.
+        let out: Vec<_> = out.into_iter().map(|(key, running, value)| (kpi.id, key, running, value)).collect();
+        insert_periods(&mut c, &out).await?;
     }
     // Derived KPIs were created after their inputs (ids are time-ordered): inputs first.
     for kpi in kpis.iter().filter(|k| k.aggregation.is_derived()) {
@@ -297,17 +361,24 @@ impl MeasurementStore for SqlStore {
         let received = w.now();
         let zone = crate::org::zone_in(&mut w.conn()).await?;
         let mut changed = BTreeMap::new();
+        let mut moved = Vec::new();
+        let mut new_rows = NewRows::default();
         for (kpi_id, pts) in by_kpi {
             let mut c = w.conn();
             let kpi = referenced("kpi", "KPI", kpi_id, kpi_in(&mut c, &kpi_id.to_string()).await?)?;
             if kpi.aggregation.is_derived() {
                 return Err(DomainError::DerivedKpi { kpi: kpi.key }.into());
             }
-            let periods = ingest_kpi(&mut c, &kpi, pts, received, zone, &mut report).await?;
+            let periods = ingest_kpi(&mut c, &kpi, pts, received, zone, &mut report, &mut new_rows).await?;
             if !periods.is_empty() {
-                after_change(&mut w, &kpi, &mut report).await?;
                 changed.insert(kpi.id.to_string(), periods);
+                moved.push(kpi);
             }
+        }
+        // The new rows of every KPI in one stream, then each KPI's summary from its periods.
+        new_rows.write(&mut w.conn(), received).await?;
+        for kpi in &moved {
+            after_change(&mut w, kpi, &mut report).await?;
         }
         super::derived::propagate(&mut w, changed, &mut report).await?;
         if w.changes.is_empty() {
