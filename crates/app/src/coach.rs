@@ -78,7 +78,13 @@ impl App {
     /// The findings for a cycle (`current` or an id), narrowed to a unit or an objective.
     pub async fn review(&self, cycle: &str, scope: Scope) -> AppResult<Review> {
         let cycle = self.resolve_cycle("cycle", cycle).await?;
-        self.review_cycle(cycle, scope).await
+        if scope.unit.is_some() || scope.objective.is_some() {
+            // A unit's or an objective's part reads only that unit's objectives.
+            return self.review_cycle(cycle, scope).await;
+        }
+        let reviews = self.reviews.clone();
+        let kept = reviews.get_or_build(self, cycle.id.to_string(), || self.review_cycle(cycle, scope)).await?;
+        Ok((*kept).clone())
     }
 
     /// The findings for one objective, in its cycle.
@@ -359,9 +365,15 @@ impl App {
     /// Coverage, collisions, realism, orphans and busywork of a whole cycle: a fixed number of
     /// reads per 500 objectives.
     pub async fn alignment_review(&self, cycle: &str) -> AppResult<AlignmentReviewView> {
+        let cycle = self.resolve_cycle("cycle", cycle).await?;
+        let reviews = self.alignment_reviews.clone();
+        let kept = reviews.get_or_build(self, cycle.id.to_string(), || self.build_alignment_review(cycle)).await?;
+        Ok((*kept).clone())
+    }
+
+    async fn build_alignment_review(&self, cycle: Cycle) -> AppResult<AlignmentReviewView> {
         use quarterdeck_domain::coach::alignment_review::{ReviewKeyResult, ReviewKpi, ReviewObjective};
         use quarterdeck_domain::kpi::period::{Granularity, Period};
-        let cycle = self.resolve_cycle("cycle", cycle).await?;
         let objectives =
             self.all_objectives(ObjectiveFilter { cycle_id: Some(cycle.id), ..Default::default() }).await?;
         let companies: Vec<Unit> = crate::all_pages(|page| async move {

@@ -21,6 +21,7 @@ pub mod forecast;
 pub mod initiatives;
 pub mod input;
 pub mod journal;
+mod kept;
 pub mod key_results;
 pub mod kpi_links;
 pub mod kpis;
@@ -80,6 +81,9 @@ pub struct App {
     objective_views: Arc<read_model::ObjectiveViews>,
     /// Concurrent readers of the change token share reads (see `change_token`).
     token_reads: Arc<change_token::TokenReads>,
+    /// Whole-cycle reviews kept while nothing is written (see `kept`).
+    reviews: Arc<kept::Kept<coach::Review>>,
+    alignment_reviews: Arc<kept::Kept<coach::AlignmentReviewView>>,
     /// Which hosts HTTP data sources may reach: public ones, and those the operator allowed.
     source_reach: Arc<quarterdeck_sources::Reach>,
     /// What the acting party may do; the system (command line, jobs) may do everything, the
@@ -104,6 +108,8 @@ impl App {
             zone: Arc::new(RwLock::new(Zone::default())),
             objective_views: Arc::default(),
             token_reads: Arc::default(),
+            reviews: Arc::default(),
+            alignment_reviews: Arc::default(),
             source_reach: Arc::default(),
             rights: quarterdeck_domain::access::Rights::System,
             token_cache: Arc::default(),

@@ -118,6 +118,20 @@ async fn the_coach_reviews_a_cycle_by_its_policy(store: Arc<dyn Store>) {
     let own = app.review_objective(ship.id).await.unwrap();
     let rewritten = own.findings.iter().find(|f| f.rule == RuleId::Rewritten).expect("rewritten");
     assert!(rewritten.message.contains("3 times"), "{}", rewritten.message);
+
+    // A whole cycle's review is kept between writes, and never older than the last write,
+    // even one made through another `App` (another server's).
+    let whole = app.review("current", Scope::default()).await.unwrap();
+    let task = |r: &quarterdeck_app::coach::Review| {
+        r.findings.iter().any(|f| f.rule == RuleId::ObjectiveTask && f.subject.title == "Launch the tablet app")
+    };
+    assert!(!task(&whole));
+    let other = App::new(store.clone()).with_clock(Clock::Fixed(now())).acting_as(Actor::Import);
+    let input = UpdateObjective { title: Some("Launch the tablet app".into()), ..Default::default() };
+    other.update_objective(ship.id, version, input).await.unwrap();
+    let after = app.review("current", Scope::default()).await.unwrap();
+    assert!(task(&after), "{:#?}", after.findings);
+    assert_eq!(after.findings.len(), app.review("current", Scope::default()).await.unwrap().findings.len());
 }
 
 async fn a_forecast_needs_three_check_ins(store: Arc<dyn Store>) {
