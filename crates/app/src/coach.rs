@@ -82,8 +82,7 @@ impl App {
             // A unit's or an objective's part reads only that unit's objectives.
             return self.review_cycle(cycle, scope).await;
         }
-        let reviews = self.reviews.clone();
-        let kept = reviews.get_or_build(self, cycle.id.to_string(), || self.review_cycle(cycle, scope)).await?;
+        let kept = self.reviews.get_or_build(self, cycle.id.to_string(), || self.review_cycle(cycle, scope)).await?;
         Ok((*kept).clone())
     }
 
@@ -366,8 +365,10 @@ impl App {
     /// reads per 500 objectives.
     pub async fn alignment_review(&self, cycle: &str) -> AppResult<AlignmentReviewView> {
         let cycle = self.resolve_cycle("cycle", cycle).await?;
-        let reviews = self.alignment_reviews.clone();
-        let kept = reviews.get_or_build(self, cycle.id.to_string(), || self.build_alignment_review(cycle)).await?;
+        let kept = self
+            .alignment_reviews
+            .get_or_build(self, cycle.id.to_string(), || self.build_alignment_review(cycle))
+            .await?;
         Ok((*kept).clone())
     }
 

@@ -332,14 +332,15 @@ impl Conn<'_> {
     pub(crate) async fn insert_rows<T>(
         &mut self,
         table: &str,
-        columns: &[&str],
+        columns: &str,
         rows: &[T],
         mut row: impl FnMut(&mut Tuple<'_>, &T),
     ) -> StoreResult<()> {
-        let head = format!("INSERT INTO {table} ({})", columns.join(", "));
+        let width = columns.split(',').count();
+        let head = format!("INSERT INTO {table} ({columns})");
         match self {
             Conn::Sqlite(_) => {
-                for chunk in rows.chunks((MAX_BINDS / columns.len()).max(1)) {
+                for chunk in rows.chunks((MAX_BINDS / width).max(1)) {
                     let mut s = Sql::new(head.as_str());
                     s.values(chunk, &mut row);
                     self.execute(&s).await?;
@@ -350,19 +351,17 @@ impl Conn<'_> {
                 if rows.is_empty() {
                     return Ok(());
                 }
-                let mut copy =
-                    c.copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", columns.join(", "))).await.db()?;
+                let mut copy = c.copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN")).await.db()?;
                 let mut buf = String::with_capacity(COPY_CHUNK + 4096);
                 let mut args = Sql::new(head.as_str());
                 for r in rows {
                     args.args.clear();
                     args.text.clear();
                     row(&mut Tuple { sql: &mut args, first: true }, r);
-                    if args.args.len() != columns.len() {
+                    if args.args.len() != width {
                         return Err(StoreError::Backend(format!(
-                            "a row for {table} has {} values for {} columns",
-                            args.args.len(),
-                            columns.len()
+                            "a row for {table} has {} values for {width} columns",
+                            args.args.len()
                         )));
                     }
                     copy_line(&mut buf, &args.args);

@@ -29,25 +29,18 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     let mut w = Writer::begin(pools, ctx).await?;
     let mut c = w.conn();
     macro_rules! bulk {
-        ($rows:expr, $head:literal, $cols:literal, |$t:ident, $r:ident| $body:block) => {
-            let (table, columns) = split_head($head);
-            debug_assert_eq!(columns.len(), $cols);
-            c.insert_rows(table, &columns, &$rows, |$t, $r| $body).await?;
+        ($rows:expr, $table:literal, $columns:literal, |$t:ident, $r:ident| $body:block) => {
+            c.insert_rows($table, $columns, &$rows, |$t, $r| $body).await?;
         };
     }
-    bulk!(
-        snapshot.units,
-        "INSERT INTO units (id, version, created_at, updated_at, slug, name, kind, parent_id)",
-        8,
-        |t, u| {
-            t.bind(u.id).bind(u.version).bind(micros(u.created_at)).bind(micros(u.updated_at));
-            t.bind(&u.slug).bind(&u.name).bind(u.kind.as_str()).bind(u.parent_id);
-        }
-    );
+    bulk!(snapshot.units, "units", "id, version, created_at, updated_at, slug, name, kind, parent_id", |t, u| {
+        t.bind(u.id).bind(u.version).bind(micros(u.created_at)).bind(micros(u.updated_at));
+        t.bind(&u.slug).bind(&u.name).bind(u.kind.as_str()).bind(u.parent_id);
+    });
     bulk!(
         snapshot.people,
-        "INSERT INTO people (id, version, created_at, updated_at, name, email, unit_id, manager_id)",
-        8,
+        "people",
+        "id, version, created_at, updated_at, name, email, unit_id, manager_id",
         |t, p| {
             t.bind(p.id).bind(p.version).bind(micros(p.created_at)).bind(micros(p.updated_at));
             t.bind(&p.name).bind(&p.email).bind(p.unit_id).bind(p.manager_id);
@@ -55,8 +48,8 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     );
     bulk!(
         snapshot.cycles,
-        "INSERT INTO cycles (id, version, created_at, updated_at, name, kind, start_date, end_date, state)",
-        9,
+        "cycles",
+        "id, version, created_at, updated_at, name, kind, start_date, end_date, state",
         |t, cy| {
             t.bind(cy.id).bind(cy.version).bind(micros(cy.created_at)).bind(micros(cy.updated_at)).bind(&cy.name);
             t.bind(cy.kind.as_str()).bind(cy.start.to_string()).bind(cy.end.to_string()).bind(cy.state.as_str());
@@ -64,9 +57,9 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     );
     bulk!(
         snapshot.objectives,
-        "INSERT INTO objectives (id, version, created_at, updated_at, cycle_id, key, title, description, owner_id, \
-         unit_id, kind, status, status_reason, score, rollup, key_result_count, rollup_weight, rollup_sum)",
-        18,
+        "objectives",
+        "id, version, created_at, updated_at, cycle_id, key, title, description, owner_id, \
+         unit_id, kind, status, status_reason, score, rollup, key_result_count, rollup_weight, rollup_sum",
         |t, o| {
             t.bind(o.id).bind(o.version).bind(micros(o.created_at)).bind(micros(o.updated_at)).bind(o.cycle_id);
             t.bind(&o.key);
@@ -82,10 +75,10 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     );
     bulk!(
         snapshot.key_results,
-        "INSERT INTO key_results (id, version, created_at, updated_at, objective_id, title, kind, unit_of_measure, \
+        "key_results",
+        "id, version, created_at, updated_at, objective_id, title, kind, unit_of_measure, \
          baseline, target, tolerance, weight, owner_id, status, status_reason, kpi_id, current_value, confidence, \
-         last_check_in_at, score, cycle_id, key)",
-        22,
+         last_check_in_at, score, cycle_id, key",
         |t, k| {
             t.bind(k.id).bind(k.version).bind(micros(k.created_at)).bind(micros(k.updated_at)).bind(k.objective_id);
             t.bind(&k.title).bind(k.kind.as_str()).bind(&k.unit_of_measure).bind(k.baseline).bind(k.target);
@@ -99,9 +92,9 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     );
     bulk!(
         snapshot.alignments,
-        "INSERT INTO alignments (id, version, created_at, updated_at, child_id, parent_objective_id, \
-         parent_key_result_id, parent_key_result_key, kind, weight)",
-        10,
+        "alignments",
+        "id, version, created_at, updated_at, child_id, parent_objective_id, \
+         parent_key_result_id, parent_key_result_key, kind, weight",
         |t, a| {
             t.bind(a.id).bind(a.version).bind(micros(a.created_at)).bind(micros(a.updated_at)).bind(a.child_id);
             t.bind(a.parent_objective_id).bind(a.parent_key_result_id);
@@ -111,8 +104,8 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     );
     bulk!(
         snapshot.check_ins,
-        "INSERT INTO check_ins (id, key_result_id, value, confidence, note, author_id, at, created_at)",
-        8,
+        "check_ins",
+        "id, key_result_id, value, confidence, note, author_id, at, created_at",
         |t, ch| {
             t.bind(ch.id).bind(ch.key_result_id).bind(ch.value).bind(ch.confidence.as_str()).bind(&ch.note);
             t.bind(ch.author_id).bind(micros(ch.at)).bind(micros(ch.created_at));
@@ -120,8 +113,8 @@ pub(crate) async fn import(pools: &Pools, ctx: &Ctx, mut snapshot: Snapshot) -> 
     );
     bulk!(
         snapshot.initiatives,
-        "INSERT INTO initiatives (id, version, created_at, updated_at, key_result_id, title, kind, status, owner_id, link)",
-        10,
+        "initiatives",
+        "id, version, created_at, updated_at, key_result_id, title, kind, status, owner_id, link",
         |t, i| {
             t.bind(i.id).bind(i.version).bind(micros(i.created_at)).bind(micros(i.updated_at)).bind(i.key_result_id);
             t.bind(&i.title).bind(i.kind.as_str()).bind(i.status.as_str()).bind(i.owner_id).bind(i.link.clone());
@@ -179,11 +172,4 @@ fn assign_keys(s: &mut Snapshot) {
             k.key = ring.allocate(&k.title, "kr").as_str().to_owned();
         }
     }
-}
-
-/// `"INSERT INTO t (a, b)"` → `("t", ["a", "b"])`: the statements above read as SQL.
-fn split_head(head: &'static str) -> (&'static str, Vec<&'static str>) {
-    let rest = head.trim_start_matches("INSERT INTO ");
-    let (table, columns) = rest.split_once(" (").expect("INSERT INTO table (columns)");
-    (table, columns.trim_end_matches(')').split(", ").collect())
 }

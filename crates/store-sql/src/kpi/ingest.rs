@@ -24,19 +24,8 @@ const MAX_BINDS: usize = 30_000;
 
 pub(super) type PeriodKey = (Granularity, NaiveDate, String);
 
-const PERIOD_INSERT: &[&str] = &[
-    "kpi_id",
-    "granularity",
-    "segment",
-    "period_start",
-    "count",
-    "sum",
-    "min_value",
-    "max_value",
-    "last_at",
-    "last_value",
-    "value",
-];
+const PERIOD_INSERT: &str =
+    "kpi_id, granularity, segment, period_start, count, sum, min_value, max_value, last_at, last_value, value";
 
 /// Rows that exist nowhere yet (a first load, history pushed in bulk, the next day's
 /// points), gathered over the KPIs of a batch and written together in bulk.
@@ -48,8 +37,8 @@ struct NewRows {
 
 impl NewRows {
     async fn write(&mut self, c: &mut Conn<'_>, received: i64) -> StoreResult<()> {
-        let columns = ["kpi_id", "segment", "at", "value", "received_at"];
-        c.insert_rows("measurements", &columns, &self.measurements, |t, (kpi, segment, at, value)| {
+        let columns = "kpi_id, segment, at, value, received_at";
+        c.insert_rows("measurements", columns, &self.measurements, |t, (kpi, segment, at, value)| {
             t.bind(*kpi).bind(segment).bind(*at).bind(*value).bind(received);
         })
         .await?;
