@@ -43,7 +43,13 @@ pub struct OkrCandidate {
     pub key_result_title: Option<String>,
     /// Its quality counterweight, to watch beside the key result.
     pub counterweight: Option<KpiView>,
+    /// The guardrails of its driver tree: accepting links them to the drafted objective, so
+    /// that a push on this KPI pauses when one of them trips (METHOD.md §2).
+    pub guardrails: Vec<KpiView>,
 }
+
+/// Guardrails read per candidate: a tree holds a handful; more would not be read.
+const MAX_GUARDRAILS: usize = 20;
 
 /// Periods read per KPI: the statistics window plus the judged periods and the running one.
 fn periods_needed(kpi: &Kpi) -> u32 {
@@ -112,6 +118,8 @@ impl App {
             }
         }
         for c in &mut out {
+            c.guardrails =
+                self.store().tree_guardrails(c.kpi.id, MAX_GUARDRAILS).await?.into_iter().map(Into::into).collect();
             let cw = kpis.iter().find(|k| k.id == c.kpi.id).and_then(|k| k.counterweight_id);
             c.counterweight = cw
                 .and_then(|id| by_id.get(&id).map(|k| (*k).clone()).or_else(|| others.get(&id).cloned()))
@@ -161,12 +169,14 @@ impl App {
             objective_title,
             key_result_title,
             counterweight: None,
+            guardrails: Vec::new(),
         }
     }
 
     /// Accepts a KPI's candidate: a draft objective in the cycle being planned (or, without
-    /// one, the running cycle) with the proposed key result measured from the KPI — one
-    /// transaction. The team then edits, aligns and activates it.
+    /// one, the running cycle) with the proposed key result measured from the KPI, guarded by
+    /// the guardrails of the KPI's tree — one transaction. The team then edits, aligns and
+    /// activates it.
     pub async fn accept_okr_candidate(&self, kpi: &str) -> AppResult<ObjectiveView> {
         let k = self.resolve_kpi(kpi).await.map_err(|e| e.with_field("kpi"))?;
         let found = self.candidates_among(vec![k.clone()]).await?;
@@ -251,7 +261,9 @@ impl App {
                 kpi_id: Some(cw.id),
             });
         }
-        let (objective, _) = self.store().create_objective_with_key_results(&self.ctx(), new, key_results).await?;
+        let guardrails = c.guardrails.iter().map(|g| g.id).collect();
+        let (objective, _) =
+            self.store().create_objective_with_key_results(&self.ctx(), new, key_results, guardrails).await?;
         self.get_objective(objective.id).await
     }
 

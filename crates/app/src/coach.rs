@@ -4,7 +4,7 @@
 //! request — a fixed number of queries, whatever the cycle holds.
 
 use crate::{App, AppResult};
-use quarterdeck_domain::coach::policy::{CoachPolicy, PolicySettings};
+use quarterdeck_domain::coach::policy::{CoachPolicy, Overrides, PolicySettings};
 use quarterdeck_domain::coach::review::{CycleFacts, KeyResultFacts, KpiFacts, ObjectiveFacts, UnitFacts, review};
 use quarterdeck_domain::coach::{Finding, RuleId, Severity, Tally, wording};
 use quarterdeck_domain::cycle::CycleState;
@@ -42,6 +42,23 @@ pub struct PolicyView {
     pub version: i64,
 }
 
+/// One unit's own settings, what it inherits and what results, for people to read.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnitPolicyView {
+    pub unit: crate::views::UnitView,
+    /// What the unit sets itself; empty when it follows the level above.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub own: Overrides,
+    /// The policy of the level above (the nearest unit above with its own, or the
+    /// organisation's).
+    pub inherited: CoachPolicy,
+    /// The unit's policy: its own values over the inherited ones.
+    pub resolved: CoachPolicy,
+    /// The version of the settings document, to send back with a change.
+    pub version: i64,
+}
+
 /// Which part of a cycle to review.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scope {
@@ -73,6 +90,40 @@ impl App {
         }
         let (settings, version) = self.store().set_coach_policy(&self.ctx(), version, by_id).await?;
         Ok(PolicyView { organisation: settings.organisation(), settings, version })
+    }
+
+    /// A unit's coach policy: its own values, what it inherits from above and the result.
+    pub async fn unit_coach_policy(&self, unit: &str) -> AppResult<UnitPolicyView> {
+        let unit = self.resolve_unit("unit", unit).await?;
+        let (settings, version) = self.store().coach_policy().await?;
+        let chain: Vec<String> = self.unit_chain(Some(unit.id)).await?.iter().map(ToString::to_string).collect();
+        let above = chain.iter().skip(1).map(String::as_str);
+        Ok(UnitPolicyView {
+            own: settings.units.get(&unit.id.to_string()).cloned().unwrap_or_default(),
+            inherited: settings.for_chain(above),
+            resolved: settings.for_chain(chain.iter().map(String::as_str)),
+            unit: unit.into(),
+            version,
+        })
+    }
+
+    /// Sets a unit's own coach policy (administrators), or with `None` lets it follow the
+    /// level above again. `version` is the settings' version seen.
+    pub async fn set_unit_coach_policy(
+        &self,
+        version: i64,
+        unit: &str,
+        own: Option<Overrides>,
+    ) -> AppResult<UnitPolicyView> {
+        self.may_administer()?;
+        let id = self.resolve_unit("unit", unit).await?.id.to_string();
+        let (mut settings, _) = self.store().coach_policy().await?;
+        match own {
+            Some(o) if o != Overrides::default() => settings.units.insert(id.clone(), o),
+            _ => settings.units.remove(&id),
+        };
+        self.set_coach_policy(version, settings).await?;
+        self.unit_coach_policy(&id).await
     }
 
     /// The findings for a cycle (`current` or an id), narrowed to a unit or an objective.

@@ -442,7 +442,7 @@ impl App {
         let (now, today, zone) = (self.now(), self.today(), self.zone());
         let wanted: Vec<(KpiId, Granularity)> =
             kpis.iter().map(|k| (k.id, Granularity::of_cadence(k.cadence))).collect();
-        let mut periods: HashMap<KpiId, Vec<PeriodValue>> = HashMap::new();
+        let mut periods: HashMap<KpiId, Vec<RecentPeriod>> = HashMap::new();
         for (kpi, p) in self.store().recent_periods(&wanted, TRUST_WINDOW as u32 + 1).await? {
             periods.entry(kpi).or_default().push(p);
         }
@@ -472,7 +472,7 @@ impl App {
                     .iter()
                     .filter(|p| p.count > 0 && !within_bounds(p.min, p.max, kpi.valid_min, kpi.valid_max))
                     .count();
-                let mut own: Vec<&PeriodValue> = own.iter().collect();
+                let mut own: Vec<&RecentPeriod> = own.iter().collect();
                 own.sort_by_key(|p| p.start);
                 let recent_values = own.iter().map(|p| p.value).collect();
                 let badge: TrustView = TrustBadge {

@@ -220,7 +220,38 @@ async fn scores_that_always_hit_one_read_as_sandbagging(store: Arc<dyn Store>) {
     let names: Vec<&str> = c.cycles.iter().map(|x| x.cycle_name.as_str()).collect();
     assert_eq!(names, vec!["Q4 2026", "Q3 2026", "Q2 2026"]);
     assert!((c.cycles[0].okr_completion_share.unwrap() - 0.7).abs() < 1e-9);
-    // The organisation as a whole: both teams' objectives.
+    // The organisation as a whole: both teams' objectives, and the team flagged by name.
     let org = app.calibration(None).await.unwrap();
     assert_eq!(org.cycles[0].objectives, 2);
+    let flagged: Vec<(&str, CalibrationFlag)> =
+        org.flagged_teams.iter().map(|t| (t.unit_slug.as_str(), t.calibration.flag)).collect();
+    assert_eq!(flagged, vec![("team", CalibrationFlag::Sandbagging)]);
+    assert_eq!(org.teams_by_flag.get(&CalibrationFlag::Sandbagging), Some(&1));
+
+    // The KPI completion share of each cycle: each KPI's last period in it, against the
+    // target in force on its last day. Latency had no target in Q2, so Q2 judges uptime only.
+    use quarterdeck_app::measurements::{BatchFormat, PointIn};
+    for (name, target, direction, set_on) in
+        [("Uptime", 99.0, "higher_is_better", "2026-04-01"), ("Latency", 200.0, "lower_is_better", "2026-08-01")]
+    {
+        let input = serde_json::json!({"name": name, "unit": "team", "cadence": "monthly", "aggregation": "mean",
+            "direction": direction, "target": target, "target_set_on": set_on});
+        app.create_kpi(serde_json::from_value(input).unwrap()).await.unwrap();
+    }
+    let point =
+        |kpi: &str, at: &str, value: f64| PointIn { kpi: Some(kpi.into()), at: at.into(), value, segment: None };
+    let points = vec![
+        point("uptime", "2026-06-15", 99.5),
+        point("uptime", "2026-09-15", 97.0),
+        point("uptime", "2026-11-02", 99.2),
+        point("latency", "2026-06-15", 150.0),
+        point("latency", "2026-09-15", 150.0),
+    ];
+    app.ingest(points, None, BatchFormat::Json, 1_000).await.unwrap();
+    let c = app.calibration(Some("team")).await.unwrap();
+    let shares: Vec<(Option<f64>, usize)> =
+        c.cycles.iter().map(|x| (x.kpi_completion_share_pct, x.kpis_judged)).collect();
+    assert_eq!(shares, vec![(Some(100.0), 1), (Some(50.0), 2), (Some(100.0), 1)], "Q4 so far, Q3, Q2: {c:?}");
+    let org = app.calibration(None).await.unwrap();
+    assert_eq!(org.cycles[1].kpi_completion_share_pct, Some(50.0), "the organisation's are the same two KPIs");
 }

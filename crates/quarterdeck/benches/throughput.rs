@@ -743,6 +743,8 @@ async fn web_pages(store: Arc<dyn Store>, backend: &str) {
         // below builds it; `-- coach` prints what building costs).
         ("a cycle's findings (kept)", format!("/cycles/{}/coach", company.cycle_id)),
         ("alignment review (kept)", "/alignment/review".into()),
+        ("company calibration (eight cycles, every KPI)", "/calibration".into()),
+        ("coach policy", "/coach/policy".into()),
         ("API tokens", "/tokens".into()),
         ("people and users", "/people".into()),
     ];

@@ -377,6 +377,8 @@ async fn journey(d: &Demo, screenshots: bool) {
         ("/people", Some("people")),
         ("/alignment/review", None),
         ("/coach/policy", None),
+        ("/coach/policy?unit=customer-success", None),
+        ("/calibration", None),
         // Last: the team page is found from it.
         ("/teams", None),
     ];

@@ -146,14 +146,6 @@ pub struct PeriodRow {
     pub value: Option<f64>,
 }
 
-/// A period row with the KPI it belongs to (reads over several KPIs).
-#[derive(sqlx::FromRow)]
-pub struct KpiPeriodRow {
-    pub kpi_id: String,
-    #[sqlx(flatten)]
-    pub period: PeriodRow,
-}
-
 impl TryFrom<PeriodRow> for PeriodValue {
     type Error = StoreError;
     fn try_from(r: PeriodRow) -> Result<Self, StoreError> {

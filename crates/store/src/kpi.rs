@@ -96,6 +96,18 @@ pub struct PeriodValue {
     pub value: Option<f64>,
 }
 
+/// What a scorecard, a trust badge or the coach reads of one recent overall period: its
+/// start, how many points it holds, their range and the value. Fewer columns than a
+/// [`PeriodValue`], because a page of KPIs reads a thousand of these.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RecentPeriod {
+    pub start: NaiveDate,
+    pub count: i64,
+    pub min: f64,
+    pub max: f64,
+    pub value: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct KpiEdge {
     pub id: KpiEdgeId,

@@ -36,7 +36,16 @@ pub trait MeasurementStore: Send + Sync {
         &self,
         kpis: &[(KpiId, Granularity)],
         per_kpi: u32,
-    ) -> StoreResult<Vec<(KpiId, PeriodValue)>>;
+    ) -> StoreResult<Vec<(KpiId, RecentPeriod)>>;
+    /// The last overall period value of each of several KPIs, each at its own granularity,
+    /// among the periods that start in `from..before`: where each KPI stood at a cycle's end.
+    /// A KPI with no value there is left out.
+    async fn period_values_at(
+        &self,
+        kpis: &[(KpiId, Granularity)],
+        from: NaiveDate,
+        before: NaiveDate,
+    ) -> StoreResult<Vec<(KpiId, f64)>>;
     /// Segment labels a KPI has data for.
     async fn kpi_segments(&self, kpi: KpiId) -> StoreResult<Vec<String>>;
 }

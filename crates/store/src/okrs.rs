@@ -115,17 +115,21 @@ pub trait OkrStore: Send + Sync {
         id: KeyResultId,
         kpi: crate::kpi::KpiChange,
     ) -> StoreResult<(KeyResult, crate::kpi::Kpi)>;
-    /// Drafts an objective with its key results in one transaction (each key result's
-    /// `objective_id` is set to the new objective's).
+    /// Drafts an objective with its key results and the guardrail KPIs that guard it, in
+    /// one transaction (each key result's `objective_id` is set to the new objective's).
     async fn create_objective_with_key_results(
         &self,
         ctx: &Ctx,
         new: NewObjective,
         key_results: Vec<NewKeyResult>,
+        guardrails: Vec<KpiId>,
     ) -> StoreResult<(Objective, Vec<KeyResult>)>;
     /// Which of `kpis` an active key result of a cycle not yet closed is measured from: KPIs
     /// that are already the subject of an OKR.
     async fn kpis_in_open_okrs(&self, kpis: &[KpiId]) -> StoreResult<Vec<KpiId>>;
+    /// The grades of a cycle's objectives that count (neither drafts nor retired), of one
+    /// unit or of all: three numbers a row, for calibration across cycles and teams.
+    async fn objective_grades(&self, cycle: CycleId, unit: Option<UnitId>) -> StoreResult<Vec<ObjectiveGrade>>;
     /// An objective's retro, if one was written.
     async fn retro(&self, objective: ObjectiveId) -> StoreResult<Option<Retro>>;
     /// Writes an objective's retro (any time, also after the cycle closed); `version` is the

@@ -24,6 +24,15 @@ pub struct Unit {
     pub parent_id: Option<UnitId>,
 }
 
+/// An objective as calibration reads it (METHOD.md §3, §8): whose it is, its kind and
+/// its score. Only objectives that count: neither drafts nor retired ones.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ObjectiveGrade {
+    pub unit_id: Option<UnitId>,
+    pub kind: ObjectiveKind,
+    pub score: f64,
+}
+
 /// An objective's retro at its cycle's end: what moved, what did not, what was learned.
 /// Editable after the cycle closes, unlike everything else in it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -466,6 +466,59 @@ async fn the_coach_speaks_on_the_pages_and_before_activation(store: Arc<dyn Stor
         "{html}"
     );
 
+    // A scoring band set on the page is kept; the form keeps the values it does not show empty.
+    let (_, now) = s.get("/api/v1/coach/policy").await;
+    form[1].1 = now["version"].as_i64().unwrap().to_string();
+    form[3].1 = "4".into();
+    form.push(("green_from".into(), "0.8".into()));
+    let res =
+        no_redirects().post(s.url("/coach/policy")).header(COOKIE, cookie.clone()).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, now) = s.get("/api/v1/coach/policy").await;
+    assert_eq!(now["organisation"]["scoring"]["green_from"].as_f64(), Some(0.8), "{now}");
+
+    // A unit that differs: its page shows what it inherits, saving sets only what it changes,
+    // and "follow the level above" takes it back.
+    let html = unescaped(page("/coach/policy?unit=partners".into()).await);
+    assert!(html.contains("The coach's policy for Partners") && html.contains(">as above</option>"), "{html}");
+    assert!(html.contains("None: every unit follows the organisation's policy."), "{html}");
+    let version = now["version"].as_i64().unwrap().to_string();
+    let mut unit_form: Vec<(String, String)> = vec![
+        ("_csrf".into(), csrf.clone()),
+        ("version".into(), version),
+        ("unit".into(), "partners".into()),
+        ("preset".into(), "".into()),
+        ("max_objectives_per_team".into(), "2".into()),
+    ];
+    // The rules the organisation left on stay on, and this unit also wants the small-team
+    // hint the organisation switched off.
+    for rule in ["objective-task", "kr-task", "kr-placeholder", "small-team"] {
+        unit_form.push((format!("on-{rule}"), "on".into()));
+    }
+    let res = no_redirects().post(s.url("/coach/policy")).header(COOKIE, cookie.clone()).form(&unit_form).send().await;
+    let res = res.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()[LOCATION], "/coach/policy?unit=partners");
+    let (_, now) = s.get("/api/v1/coach/policy").await;
+    let own = &now["settings"]["units"][team["id"].as_str().unwrap()];
+    assert_eq!(own["max_objectives_per_team"], 2, "{now}");
+    assert!(own.get("preset").is_none() && own.get("green_from").is_none(), "only what the unit changes: {own}");
+    let off = own["disabled"].as_array().expect("its own rules in force");
+    assert!(!off.iter().any(|r| r == "small-team") && off.iter().any(|r| r == "stale"), "{own}");
+    let html = unescaped(page("/coach/policy?unit=partners".into()).await);
+    assert!(html.contains("<strong>Partners</strong>") && html.contains("(now 2)"), "{html}");
+    let html = unescaped(page("/coach/policy".into()).await);
+    assert!(html.contains("<a href=\"/coach/policy?unit=partners\">Partners</a>"), "{html}");
+    let version = now["version"].as_i64().unwrap().to_string();
+    let remove = [("_csrf", csrf.as_str()), ("version", version.as_str()), ("unit", "partners"), ("remove", "1")];
+    let res = no_redirects().post(s.url("/coach/policy")).header(COOKIE, cookie.clone()).form(&remove).send().await;
+    assert_eq!(res.unwrap().status(), StatusCode::SEE_OTHER);
+    let (_, now) = s.get("/api/v1/coach/policy").await;
+    assert!(now["settings"].get("units").is_none(), "{now}");
+    // A stale version is refused, not applied over the newer settings.
+    let res = no_redirects().post(s.url("/coach/policy")).header(COOKIE, cookie.clone()).form(&unit_form).send().await;
+    assert_eq!(res.unwrap().status(), StatusCode::CONFLICT);
+
     // The key result's page says plainly why there is no forecast yet.
     let html = page(format!("/key-results/{}", kr["id"].as_str().unwrap())).await;
     assert!(html.contains("No forecast yet: 0 check-in(s), a forecast needs at least 3"), "{html}");
@@ -600,6 +653,27 @@ async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<
         serde_json::json!({"name": "CSAT", "unit": team["id"], "aggregation": "mean", "target": 4.0}),
     )
     .await;
+    // The reopen rate drives retention, whose tree holds a guardrail; a guardrail of another
+    // tree is not its business.
+    let retention = s.create("/api/v1/kpis", serde_json::json!({"name": "Retention", "aggregation": "mean"})).await;
+    let escalations = s
+        .create(
+            "/api/v1/kpis",
+            serde_json::json!({"name": "Escalations", "aggregation": "mean", "direction": "lower_is_better",
+                "guardrail": true, "guardrail_threshold": 10.0}),
+        )
+        .await;
+    let elsewhere = s
+        .create(
+            "/api/v1/kpis",
+            serde_json::json!({"name": "Refund rate", "aggregation": "mean", "direction": "lower_is_better",
+                "guardrail": true, "guardrail_threshold": 1.2}),
+        )
+        .await;
+    let (_, reopen) = s.get("/api/v1/kpis/reopen_rate").await;
+    for child in [&reopen, &escalations] {
+        s.create("/api/v1/kpi-edges", serde_json::json!({"parent_id": retention["id"], "child_id": child["id"]})).await;
+    }
     // Twenty steady days at target, then eight climbing ones: a drift, and a breach twice over.
     let today = chrono::Utc::now().date_naive();
     let mut points = Vec::new();
@@ -626,6 +700,8 @@ async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<
     assert_eq!(c["drift_side"], "above");
     let target = c["proposed_target"].as_f64().unwrap();
     assert!(target < c["current"].as_f64().unwrap() && target <= 5.0, "back down towards health: {c}");
+    let guards: Vec<&str> = c["guardrails"].as_array().unwrap().iter().map(|g| g["key"].as_str().unwrap()).collect();
+    assert_eq!(guards, ["escalations"], "its tree's guardrail, not another tree's ({}): {c}", elsewhere["key"]);
 
     // The team page proposes it; the agenda lists it in both forms.
     user(&s, "admin@corp.example", Role::Admin).await;
@@ -637,7 +713,22 @@ async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<
     };
     let page = unescaped(get("/teams/support".into()).await.text().await.unwrap());
     assert!(page.contains("KPIs that deserve an OKR") && page.contains("Draft this OKR"), "{page}");
+    assert!(page.contains("Guarded by its tree's guardrail <a href=\"/kpis/escalations\">Escalations</a>"), "{page}");
     assert!(page.contains("Calibration and roll-out") && page.contains("it needs two closed cycles"), "{page}");
+    // Of its three KPIs at the running quarter's end so far, only CSAT is at target (once the
+    // quarter is a week old, so that each has a period in it).
+    use chrono::Datelike;
+    let quarter_start = chrono::NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1).unwrap();
+    assert!(page.contains("KPI completion (norm 94 %–100 %)"), "{page}");
+    if today - chrono::Duration::days(7) >= quarter_start {
+        assert!(page.contains("33 % <span class=\"muted\">of 3 KPIs</span>"), "{page}");
+    }
+    let company = unescaped(get("/calibration".into()).await.text().await.unwrap());
+    assert!(
+        company.contains("<h2 id=\"org-h\">The organisation</h2>") && company.contains("Teams to talk to"),
+        "{company}"
+    );
+    assert!(company.contains("No team's scores read as sandbagging or fantasy."), "{company}");
     let agenda = unescaped(get("/teams/support/agenda".into()).await.text().await.unwrap());
     assert!(agenda.contains("1. KPI deltas against baseline") && agenda.contains("Reopen rate"), "{agenda}");
     let md = get("/teams/support/agenda.md".into()).await;
@@ -667,6 +758,11 @@ async fn a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it(store: Arc<
     let cw = krs.iter().find(|k| k["kpi_id"] == resolution["id"]).expect("the counterweight's key result");
     assert_eq!(cw["target"].as_f64(), Some(24.0));
     assert_eq!(krs.len(), 2);
+    // The guardrail of its tree guards the draft.
+    let (_, links) = s.get(&format!("/api/v1/guardrail-links?objective={}", o["id"].as_str().unwrap())).await;
+    let links = links["items"].as_array().unwrap();
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0]["kpi_id"], escalations["id"]);
     // Now an OKR measures it, it is no longer proposed.
     let (_, after) = s.get(&format!("/api/v1/okr-candidates?unit={}", team["id"].as_str().unwrap())).await;
     assert_eq!(after.as_array().unwrap().len(), 0, "{after}");

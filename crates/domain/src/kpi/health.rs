@@ -3,6 +3,7 @@
 
 use super::definition::{KpiDirection, Target};
 use crate::word_enum;
+use chrono::NaiveDate;
 use serde::Serialize;
 
 word_enum!(HealthStatus { Healthy = "healthy", Warning = "warning", Breached = "breached" });
@@ -78,6 +79,17 @@ pub fn completion_share(statuses: impl IntoIterator<Item = HealthStatus>) -> Opt
     (all > 0).then(|| 100.0 * met as f64 / all as f64)
 }
 
+/// The target in force on `day`, from a KPI's target changes in the order they were made,
+/// each with the day it took effect: the last one in effect by then. A KPI whose history
+/// starts later had no target that day; one without any history (loaded from a file) has
+/// had its `current` target all along.
+pub fn target_on(changes: &[(NaiveDate, Option<Target>)], current: Option<Target>, day: NaiveDate) -> Option<Target> {
+    if changes.is_empty() {
+        return current;
+    }
+    changes.iter().rev().find(|(from, _)| *from <= day).and_then(|(_, t)| *t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,7 +133,39 @@ mod tests {
         assert_eq!(completion_share([]), None);
     }
 
+    #[test]
+    fn the_target_in_force_on_a_day() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let (t5, t8) = (Some(Target::Value { value: 5.0 }), Some(Target::Value { value: 8.0 }));
+        let changes = [(d(2, 1), t5), (d(5, 1), t8), (d(7, 1), None)];
+        assert_eq!(target_on(&changes, None, d(1, 31)), None, "before its first target it had none");
+        assert_eq!(target_on(&changes, None, d(2, 1)), t5);
+        assert_eq!(target_on(&changes, None, d(6, 30)), t8);
+        assert_eq!(target_on(&changes, None, d(8, 1)), None, "its target was removed");
+        assert_eq!(target_on(&[], t8, d(1, 1)), t8, "no history: the current one all along");
+        // A change backdated before an earlier one wins from its day on: it was made last.
+        let backdated = [(d(5, 1), t8), (d(2, 1), t5)];
+        assert_eq!(target_on(&backdated, None, d(6, 1)), t5);
+        assert_eq!(target_on(&backdated, None, d(3, 1)), t5);
+    }
+
     proptest! {
+        #[test]
+        fn the_target_in_force_is_the_last_change_made_by_then(
+            days in proptest::collection::vec((0i64..400, proptest::option::of(0.0f64..100.0)), 1..8),
+            on in 0i64..400,
+        ) {
+            let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let changes: Vec<(NaiveDate, Option<Target>)> = days
+                .iter()
+                .map(|(d, v)| (start + chrono::Duration::days(*d), v.map(|value| Target::Value { value })))
+                .collect();
+            let day = start + chrono::Duration::days(on);
+            let got = target_on(&changes, Some(Target::Value { value: -1.0 }), day);
+            let in_force: Vec<&(NaiveDate, Option<Target>)> = changes.iter().filter(|(d, _)| *d <= day).collect();
+            prop_assert_eq!(got, in_force.last().and_then(|(_, t)| *t));
+        }
+
         #[test]
         fn attainment_is_monotone_in_the_better_direction(t in 1.0f64..1e4, a in 0.0f64..2e4, b in 0.0f64..2e4) {
             let target = Some(Target::Value { value: t });

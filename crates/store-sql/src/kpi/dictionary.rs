@@ -319,6 +319,8 @@ pub(crate) async fn update_in(w: &mut Writer<'_>, id: KpiId, version: i64, patch
 
 /// (target_value, range_low, range_high, set_on, recorded_at) of one dated target.
 type TargetRow = (Option<f64>, Option<f64>, Option<f64>, Option<String>, i64);
+/// A target change with the KPI it belongs to (reads over several KPIs).
+type KpiTargetRow = (String, Option<f64>, Option<f64>, Option<f64>, Option<String>, i64);
 
 pub(super) async fn target_history(pools: &Pools, id: KpiId) -> StoreResult<Vec<TargetChange>> {
     let mut r = pools.reader().await?;
@@ -331,13 +333,29 @@ pub(super) async fn target_history(pools: &Pools, id: KpiId) -> StoreResult<Vec<
             id
         ))
         .await?;
-    rows.into_iter()
-        .map(|(v, lo, hi, set_on, at)| {
-            Ok(TargetChange {
-                target: target_of(v, lo, hi),
-                set_on: set_on.as_deref().map(|d| date("set_on", d)).transpose()?,
-                recorded_at: time("recorded_at", at)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(target_change).collect()
+}
+
+fn target_change((v, lo, hi, set_on, at): TargetRow) -> StoreResult<TargetChange> {
+    Ok(TargetChange {
+        target: target_of(v, lo, hi),
+        set_on: set_on.as_deref().map(|d| date("set_on", d)).transpose()?,
+        recorded_at: time("recorded_at", at)?,
+    })
+}
+
+pub(super) async fn target_histories(pools: &Pools, ids: &[KpiId]) -> StoreResult<Vec<(KpiId, TargetChange)>> {
+    let mut r = pools.reader().await?;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let mut s = Sql::new(
+            "SELECT kpi_id, target_value, range_low, range_high, set_on, recorded_at FROM kpi_targets WHERE kpi_id IN (",
+        );
+        s.list(chunk.iter().copied()).push(") ORDER BY kpi_id, recorded_at, id");
+        let rows: Vec<KpiTargetRow> = r.conn().fetch_all(&s).await?;
+        for (kpi, v, lo, hi, set_on, at) in rows {
+            out.push((word("kpi_id", &kpi)?, target_change((v, lo, hi, set_on, at))?));
+        }
+    }
+    Ok(out)
 }

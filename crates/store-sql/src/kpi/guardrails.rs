@@ -102,6 +102,37 @@ pub(crate) async fn apply(w: &mut Writer<'_>, kpi_id: &str, report: &mut IngestR
     Ok(())
 }
 
+/// Links a guardrail to an objective inside `w`'s transaction; a guardrail already breached
+/// pauses it at once.
+pub(crate) async fn link_in(
+    w: &mut Writer<'_>,
+    kpi: KpiId,
+    objective: ObjectiveId,
+) -> StoreResult<(GuardrailLink, IngestReport)> {
+    let now = w.now();
+    let mut c = w.conn();
+    let k = referenced("kpi_id", "KPI", kpi, kpi_in(&mut c, &kpi.to_string()).await?)?;
+    if !k.guardrail {
+        return Err(DomainError::NotAGuardrail { kpi: k.key }.into());
+    }
+    let o = referenced("objective_id", "objective", objective, objective_in(&mut c, &objective.to_string()).await?)?;
+    writable(&o.cycle)?;
+    let id = GuardrailLinkId(new_id());
+    let insert = q!(
+        "INSERT INTO guardrail_links (id, created_at, kpi_id, objective_id) VALUES ($1, $2, $3, $4)",
+        id,
+        now,
+        kpi,
+        objective
+    );
+    c.execute_unique(&insert, "objective_id", "this guardrail is already linked to the objective").await?;
+    let link = GuardrailLink { id, created_at: time("created_at", now)?, kpi_id: kpi, objective_id: objective };
+    w.created("guardrail_link", id, &link);
+    let mut report = IngestReport::default();
+    apply(w, &kpi.to_string(), &mut report).await?;
+    Ok((link, report))
+}
+
 #[async_trait]
 impl GuardrailStore for SqlStore {
     async fn link_guardrail(
@@ -111,30 +142,9 @@ impl GuardrailStore for SqlStore {
         objective: ObjectiveId,
     ) -> StoreResult<(GuardrailLink, IngestReport)> {
         let mut w = Writer::begin(&self.pools, ctx).await?;
-        let now = w.now();
-        let mut c = w.conn();
-        let k = referenced("kpi_id", "KPI", kpi, kpi_in(&mut c, &kpi.to_string()).await?)?;
-        if !k.guardrail {
-            return Err(DomainError::NotAGuardrail { kpi: k.key }.into());
-        }
-        let o =
-            referenced("objective_id", "objective", objective, objective_in(&mut c, &objective.to_string()).await?)?;
-        writable(&o.cycle)?;
-        let id = GuardrailLinkId(new_id());
-        let insert = q!(
-            "INSERT INTO guardrail_links (id, created_at, kpi_id, objective_id) VALUES ($1, $2, $3, $4)",
-            id,
-            now,
-            kpi,
-            objective
-        );
-        c.execute_unique(&insert, "objective_id", "this guardrail is already linked to the objective").await?;
-        let link = GuardrailLink { id, created_at: time("created_at", now)?, kpi_id: kpi, objective_id: objective };
-        w.created("guardrail_link", id, &link);
-        let mut report = IngestReport::default();
-        apply(&mut w, &kpi.to_string(), &mut report).await?;
+        let linked = link_in(&mut w, kpi, objective).await?;
         w.commit().await?;
-        Ok((link, report))
+        Ok(linked)
     }
 
     async fn guardrail_link_objective(&self, id: GuardrailLinkId) -> StoreResult<ObjectiveId> {

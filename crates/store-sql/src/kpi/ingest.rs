@@ -405,8 +405,17 @@ impl MeasurementStore for SqlStore {
         &self,
         kpis: &[(KpiId, Granularity)],
         per_kpi: u32,
-    ) -> StoreResult<Vec<(KpiId, PeriodValue)>> {
+    ) -> StoreResult<Vec<(KpiId, RecentPeriod)>> {
         super::series::recent_periods(&self.pools, kpis, per_kpi).await
+    }
+
+    async fn period_values_at(
+        &self,
+        kpis: &[(KpiId, Granularity)],
+        from: NaiveDate,
+        before: NaiveDate,
+    ) -> StoreResult<Vec<(KpiId, f64)>> {
+        super::series::values_at(&self.pools, kpis, from, before).await
     }
 
     async fn kpi_segments(&self, kpi: KpiId) -> StoreResult<Vec<String>> {

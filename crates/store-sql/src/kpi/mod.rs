@@ -76,6 +76,10 @@ impl KpiStore for SqlStore {
         dictionary::target_history(&self.pools, id).await
     }
 
+    async fn kpi_target_histories(&self, ids: &[KpiId]) -> StoreResult<Vec<(KpiId, TargetChange)>> {
+        dictionary::target_histories(&self.pools, ids).await
+    }
+
     async fn create_kpi_edge(&self, ctx: &Ctx, new: NewKpiEdge) -> StoreResult<KpiEdge> {
         tree::create_edge(&self.pools, ctx, new).await
     }
@@ -90,6 +94,10 @@ impl KpiStore for SqlStore {
 
     async fn kpi_tree(&self, root: KpiId, max_nodes: usize) -> StoreResult<(Vec<Kpi>, Vec<KpiEdge>)> {
         tree::tree(&self.pools, root, max_nodes).await
+    }
+
+    async fn tree_guardrails(&self, kpi: KpiId, max: usize) -> StoreResult<Vec<Kpi>> {
+        tree::guardrails(&self.pools, kpi, max).await
     }
 
     async fn create_kra(&self, ctx: &Ctx, new: NewKra) -> StoreResult<Kra> {

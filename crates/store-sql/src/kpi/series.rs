@@ -3,11 +3,11 @@
 use super::{kpi_in, not_found};
 use crate::db::{Pools, Sql, q};
 use crate::kpi_rows::*;
-use crate::rows::{convert, micros, time, word};
+use crate::rows::{convert, date, micros, time};
 use chrono::{DateTime, NaiveDate, Utc};
 use quarterdeck_domain::ids::KpiId;
 use quarterdeck_domain::kpi::period::{Granularity, Period};
-use quarterdeck_store::kpi::{Measurement, PeriodValue};
+use quarterdeck_store::kpi::{Measurement, PeriodValue, RecentPeriod};
 use quarterdeck_store::{Page, PageRequest, StoreError, StoreResult};
 
 /// Cursor part for a segment label (any text) in the '.'-and-alphanumerics cursor alphabet.
@@ -100,24 +100,69 @@ pub(super) async fn recent_periods(
     pools: &Pools,
     kpis: &[(KpiId, Granularity)],
     per_kpi: u32,
-) -> StoreResult<Vec<(KpiId, PeriodValue)>> {
+) -> StoreResult<Vec<(KpiId, RecentPeriod)>> {
     if kpis.is_empty() {
         return Ok(Vec::new());
     }
     // One statement, one short backward index range per KPI (never a KPI's whole history).
+    // A page of KPIs reads about a thousand of these rows, and on SQLite each value of each
+    // row is copied and freed one by one: the KPI is named by its position in `kpis` (an
+    // integer) and only the columns the readers use are read.
     let mut s = Sql::new("");
     for (i, (kpi, granularity)) in kpis.iter().enumerate() {
         if i > 0 {
             s.push(" UNION ALL ");
         }
-        s.push(&format!("SELECT * FROM (SELECT kpi_id, {PERIOD_COLUMNS} FROM kpi_periods WHERE kpi_id = "));
+        s.push(&format!(
+            "SELECT * FROM (SELECT {i} AS n, period_start, count, min_value, max_value, value FROM kpi_periods \
+             WHERE kpi_id = "
+        ));
         s.bind(*kpi).push(" AND granularity = ").bind(granularity.as_str());
         s.push(" AND segment = '' ORDER BY period_start DESC LIMIT ").bind(per_kpi as i64).push(")");
         s.push(&format!(" AS p{i}"));
     }
     let mut r = pools.reader().await?;
-    let rows: Vec<KpiPeriodRow> = r.conn().fetch_all(&s).await?;
-    rows.into_iter().map(|r| Ok((word("kpi_id", &r.kpi_id)?, PeriodValue::try_from(r.period)?))).collect()
+    let rows: Vec<(i32, String, i64, f64, f64, Option<f64>)> = r.conn().fetch_all(&s).await?;
+    rows.into_iter()
+        .map(|(n, start, count, min, max, value)| {
+            let kpi =
+                kpis.get(n as usize).map(|k| k.0).ok_or_else(|| StoreError::Backend(format!("period row {n}")))?;
+            Ok((kpi, RecentPeriod { start: date("period_start", &start)?, count, min, max, value }))
+        })
+        .collect()
+}
+
+pub(super) async fn values_at(
+    pools: &Pools,
+    kpis: &[(KpiId, Granularity)],
+    from: NaiveDate,
+    before: NaiveDate,
+) -> StoreResult<Vec<(KpiId, f64)>> {
+    let (from, before) = (from.to_string(), before.to_string());
+    let mut r = pools.reader().await?;
+    let mut out = Vec::new();
+    // One short backward index range per KPI, as in `recent_periods`; 200 KPIs a statement
+    // keeps the binds under SQLite's limit.
+    for (c, chunk) in kpis.chunks(200).enumerate() {
+        let mut s = Sql::new("");
+        for (i, (kpi, granularity)) in chunk.iter().enumerate() {
+            if i > 0 {
+                s.push(" UNION ALL ");
+            }
+            s.push(&format!("SELECT * FROM (SELECT {} AS n, value FROM kpi_periods WHERE kpi_id = ", c * 200 + i));
+            s.bind(*kpi).push(" AND granularity = ").bind(granularity.as_str());
+            s.push(" AND segment = '' AND value IS NOT NULL AND period_start >= ").bind(from.as_str());
+            s.push(" AND period_start < ").bind(before.as_str()).push(" ORDER BY period_start DESC LIMIT 1)");
+            s.push(&format!(" AS p{i}"));
+        }
+        let rows: Vec<(i32, f64)> = r.conn().fetch_all(&s).await?;
+        for (n, value) in rows {
+            let kpi =
+                kpis.get(n as usize).map(|k| k.0).ok_or_else(|| StoreError::Backend(format!("period row {n}")))?;
+            out.push((kpi, value));
+        }
+    }
+    Ok(out)
 }
 
 pub(super) async fn segments(pools: &Pools, kpi: KpiId) -> StoreResult<Vec<String>> {

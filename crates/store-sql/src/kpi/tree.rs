@@ -13,6 +13,11 @@ use quarterdeck_store::kpi::*;
 use quarterdeck_store::{Ctx, StoreResult};
 use std::collections::{HashMap, HashSet};
 
+/// Every KPI joined to `$1` or `$2` by edges, in either direction: one driver tree.
+const JOINED: &str = "WITH RECURSIVE joined(id) AS (SELECT CAST($1 AS TEXT) UNION SELECT CAST($2 AS TEXT) \
+     UNION SELECT CASE WHEN e.parent_id = joined.id THEN e.child_id ELSE e.parent_id END \
+     FROM kpi_edges e JOIN joined ON joined.id IN (e.parent_id, e.child_id))";
+
 pub(super) async fn create_edge(pools: &Pools, ctx: &Ctx, new: NewKpiEdge) -> StoreResult<KpiEdge> {
     let mut w = Writer::begin(pools, ctx).await?;
     let now = w.now();
@@ -22,10 +27,8 @@ pub(super) async fn create_edge(pools: &Pools, ctx: &Ctx, new: NewKpiEdge) -> St
     // Only the edges of the tree the new edge joins (every KPI connected to the parent or the
     // child, in either direction): what the loop and North-Star rules look at, linear in that
     // tree rather than in every edge of the organisation.
-    let component = "WITH RECURSIVE joined(id) AS (SELECT CAST($1 AS TEXT) UNION SELECT CAST($2 AS TEXT) \
-         UNION SELECT CASE WHEN e.parent_id = joined.id THEN e.child_id ELSE e.parent_id END \
-         FROM kpi_edges e JOIN joined ON joined.id IN (e.parent_id, e.child_id)) \
-         SELECT child_id, parent_id FROM kpi_edges WHERE child_id IN (SELECT id FROM joined)";
+    let component =
+        format!("{JOINED} SELECT child_id, parent_id FROM kpi_edges WHERE child_id IN (SELECT id FROM joined)");
     let edges: Vec<(String, String)> = c.fetch_all(&q!(component, new.parent_id, new.child_id)).await?;
     let mut parents_of: HashMap<KpiId, Vec<KpiId>> = HashMap::new();
     for (ch, p) in edges {
@@ -89,4 +92,15 @@ pub(super) async fn tree(pools: &Pools, root: KpiId, max_nodes: usize) -> StoreR
     let mut kpis = kpis_by_ids(&mut c, &ids).await?;
     kpis.sort_by_cached_key(|k| order.get(&k.id.to_string()).copied().unwrap_or(usize::MAX));
     Ok((kpis, edges))
+}
+
+pub(super) async fn guardrails(pools: &Pools, kpi: KpiId, max: usize) -> StoreResult<Vec<Kpi>> {
+    let mut r = pools.reader().await?;
+    let mut c = r.conn();
+    let sql = format!(
+        "{JOINED} SELECT {KPI_COLUMNS} FROM kpis WHERE guardrail = $3 AND id <> $1 \
+         AND id IN (SELECT id FROM joined) ORDER BY key LIMIT $4"
+    );
+    let rows: Vec<KpiRow> = c.fetch_all(&q!(sql, kpi, kpi, true, max as i64)).await?;
+    convert(rows)
 }

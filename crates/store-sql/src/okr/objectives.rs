@@ -337,6 +337,7 @@ impl quarterdeck_store::OkrStore for SqlStore {
         ctx: &Ctx,
         new: NewObjective,
         key_results: Vec<NewKeyResult>,
+        guardrails: Vec<KpiId>,
     ) -> StoreResult<(Objective, Vec<KeyResult>)> {
         let mut w = Writer::begin(&self.pools, ctx).await?;
         let objective = create_objective_in(&mut w, new).await?;
@@ -344,10 +345,32 @@ impl quarterdeck_store::OkrStore for SqlStore {
         for kr in key_results {
             made.push(super::key_results::create_in(&mut w, NewKeyResult { objective_id: objective.id, ..kr }).await?);
         }
+        for kpi in guardrails {
+            crate::kpi::guardrails::link_in(&mut w, kpi, objective.id).await?;
+        }
         let objective =
             found("objective", objective.id, objective_in(&mut w.conn(), &objective.id.to_string()).await?)?;
         w.commit().await?;
         Ok((objective, made))
+    }
+
+    async fn objective_grades(&self, cycle: CycleId, unit: Option<UnitId>) -> StoreResult<Vec<ObjectiveGrade>> {
+        let mut s = Sql::new("SELECT unit_id, kind, score FROM objectives WHERE cycle_id = ");
+        s.bind(cycle).push(" AND status NOT IN ('draft', 'retired')");
+        if let Some(u) = unit {
+            s.push(" AND unit_id = ").bind(u);
+        }
+        let mut r = self.pools.reader().await?;
+        let rows: Vec<(Option<String>, String, f64)> = r.conn().fetch_all(&s).await?;
+        rows.into_iter()
+            .map(|(unit, kind, score)| {
+                Ok(ObjectiveGrade {
+                    unit_id: unit.as_deref().map(|u| word("unit_id", u)).transpose()?,
+                    kind: word("kind", &kind)?,
+                    score,
+                })
+            })
+            .collect()
     }
 
     async fn kpis_in_open_okrs(&self, kpis: &[KpiId]) -> StoreResult<Vec<KpiId>> {

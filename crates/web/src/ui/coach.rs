@@ -124,73 +124,163 @@ const POLICY_NUMBERS: &[(&str, &str)] = &[
     ("max_rewrites", "Rewrites of an objective while its cycle runs"),
 ];
 
+/// The scoring bands a policy may change (0–1), as the form names them and where the
+/// resolved policy holds them.
+const POLICY_BANDS: &[(&str, &str)] = &[
+    ("green_from", "Green from (score)"),
+    ("amber_from", "Amber from (score)"),
+    ("aspirational_success", "An aspirational objective succeeds at (score)"),
+];
+
+#[derive(Deserialize, Default)]
+pub struct PolicyScope {
+    /// A unit whose own policy is shown and changed (slug or id); the organisation's without.
+    unit: Option<String>,
+}
+
+/// What the form shows for one level: the level's own values and the resolved ones.
+struct Level {
+    own: quarterdeck_domain::coach::policy::Overrides,
+    resolved: quarterdeck_domain::coach::policy::CoachPolicy,
+    version: i64,
+    unit: Option<quarterdeck_app::views::UnitView>,
+}
+
 async fn policy_page(
     v: &Viewer,
     status: axum::http::StatusCode,
+    unit: Option<&str>,
     error: Option<&quarterdeck_app::AppError>,
 ) -> PageResult {
     let policy = v.app.coach_policy().await?;
+    let level = match unit {
+        Some(u) => {
+            let p = v.app.unit_coach_policy(u).await?;
+            Level { own: p.own, resolved: p.resolved, version: p.version, unit: Some(p.unit) }
+        }
+        None => Level {
+            own: policy.settings.organisation.clone(),
+            resolved: policy.organisation.clone(),
+            version: policy.version,
+            unit: None,
+        },
+    };
     let admin = v.app.can(quarterdeck_app::access::Offer::Administer).await;
+    let own = serde_json::to_value(&level.own).unwrap_or_default();
+    let resolved = serde_json::to_value(&level.resolved).unwrap_or_default();
     let numbers: Vec<minijinja::Value> = POLICY_NUMBERS
         .iter()
-        .map(|(name, label)| {
-            let own = serde_json::to_value(&policy.settings.organisation).ok().and_then(|o| o.get(*name).cloned());
-            let resolved = serde_json::to_value(&policy.organisation).ok().and_then(|o| o.get(*name).cloned());
-            context! { name, label, own, resolved }
-        })
+        .map(|(name, label)| context! { name, label, own => own.get(*name), resolved => resolved.get(*name) })
+        .collect();
+    let bands: Vec<minijinja::Value> = POLICY_BANDS
+        .iter()
+        .map(
+            |(name, label)| context! { name, label, own => own.get(*name), resolved => resolved["scoring"].get(*name) },
+        )
         .collect();
     let rules: Vec<minijinja::Value> = RuleId::ALL
         .iter()
-        .map(|r| context! { rule => r, severity => r.severity(), on => policy.organisation.is_on(*r) })
+        .map(|r| context! { rule => r, severity => r.severity(), on => level.resolved.is_on(*r) })
         .collect();
+    // The units that set their own policy, by name.
+    let mut units = Vec::new();
+    for id in policy.settings.units.keys() {
+        if let Ok(u) = v.app.get_unit(id).await {
+            units.push(context! { slug => u.slug, name => u.name, current => level.unit.as_ref().is_some_and(|l| l.id == u.id) });
+        }
+    }
     Ok(v.render_status(
         status,
         "coach_policy.html",
         "cycles",
-        context! { policy, numbers, rules, admin, error => error.map(|e| context! { message => e.message, field => e.field }) },
+        context! {
+            own_preset => level.own.preset, preset => level.resolved.preset, version => level.version, unit => level.unit,
+            numbers, bands, rules, admin, units,
+            error => error.map(|e| context! { message => e.message, field => e.field }),
+        },
     ))
 }
 
-/// The coach's policy: the preset, the numbers and the rules in force (admins change them).
-pub async fn policy(v: Viewer) -> PageResult {
-    policy_page(&v, axum::http::StatusCode::OK, None).await
+/// The coach's policy: the preset, the numbers and the rules in force (admins change them),
+/// for the organisation or, with `?unit=`, for one unit that differs.
+pub async fn policy(v: Viewer, Query(q): Query<PolicyScope>) -> PageResult {
+    let unit = q.unit.filter(|u| !u.trim().is_empty());
+    policy_page(&v, axum::http::StatusCode::OK, unit.as_deref().map(str::trim), None).await
+}
+
+/// The level's own values as the form sent them: an empty field follows the level above.
+fn overrides_from(
+    form: &std::collections::HashMap<String, String>,
+    inherited_off: &[RuleId],
+) -> Result<quarterdeck_domain::coach::policy::Overrides, quarterdeck_app::AppError> {
+    use quarterdeck_domain::coach::policy::Overrides;
+    let bad = |field: &str, message: String| {
+        quarterdeck_app::AppError::new(quarterdeck_domain::error::Code::InvalidField, message)
+            .with_field(field.to_owned())
+    };
+    let mut values = serde_json::Map::new();
+    if let Some(p) = form.get("preset").filter(|p| !p.is_empty()) {
+        let preset: quarterdeck_domain::coach::policy::Preset =
+            p.parse().map_err(|e: String| bad("preset", format!("preset: {e}")))?;
+        values.insert("preset".into(), serde_json::to_value(preset).unwrap_or_default());
+    }
+    for (name, _) in POLICY_NUMBERS {
+        if let Some(raw) = form.get(*name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            let n: u32 = raw.parse().map_err(|_| bad(name, format!("{name}: '{raw}' is not a whole number")))?;
+            values.insert((*name).to_owned(), n.into());
+        }
+    }
+    for (name, _) in POLICY_BANDS {
+        if let Some(raw) = form.get(*name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            let x: f64 = raw
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite())
+                .ok_or_else(|| bad(name, format!("{name}: '{raw}' is not a score between 0 and 1 (e.g. 0.7)")))?;
+            values.insert((*name).to_owned(), x.into());
+        }
+    }
+    let mut own: Overrides =
+        serde_json::from_value(serde_json::Value::Object(values)).map_err(|e| bad("policy", format!("policy: {e}")))?;
+    // Rules switched off are the level's own only where they differ from the level above.
+    let off: Vec<RuleId> = RuleId::ALL.iter().copied().filter(|r| !form.contains_key(&format!("on-{r}"))).collect();
+    let mut inherited: Vec<RuleId> = inherited_off.to_vec();
+    inherited.sort();
+    own.disabled = (off != inherited).then_some(off);
+    Ok(own)
 }
 
 pub async fn set_policy(v: Viewer, PageForm(form): PageForm<std::collections::HashMap<String, String>>) -> PageResult {
-    use quarterdeck_domain::coach::policy::{Overrides, PolicySettings};
+    use quarterdeck_domain::coach::policy::PolicySettings;
+    let unit = form.get("unit").map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
     let result = async {
-        let bad = |field: &str, message: String| {
-            quarterdeck_app::AppError::new(quarterdeck_domain::error::Code::InvalidField, message)
-                .with_field(field.to_owned())
-        };
-        let version: i64 = form
-            .get("version")
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| bad("version", "version: reload the page and change the policy again".into()))?;
-        let mut own = Overrides::default();
-        if let Some(p) = form.get("preset").filter(|p| !p.is_empty()) {
-            own.preset = Some(p.parse().map_err(|e: String| bad("preset", format!("preset: {e}")))?);
-        }
-        let mut numbers = serde_json::Map::new();
-        for (name, _) in POLICY_NUMBERS {
-            if let Some(raw) = form.get(*name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                let n: u32 = raw.parse().map_err(|_| bad(name, format!("{name}: '{raw}' is not a whole number")))?;
-                numbers.insert((*name).to_owned(), n.into());
+        let version: i64 = form.get("version").and_then(|v| v.parse().ok()).ok_or_else(|| {
+            quarterdeck_app::AppError::new(
+                quarterdeck_domain::error::Code::InvalidField,
+                "version: reload the page and change the policy again",
+            )
+            .with_field("version")
+        })?;
+        match &unit {
+            Some(u) if form.contains_key("remove") => v.app.set_unit_coach_policy(version, u, None).await.map(|_| ()),
+            Some(u) => {
+                let inherited = v.app.unit_coach_policy(u).await?.inherited.disabled;
+                let own = overrides_from(&form, &inherited)?;
+                v.app.set_unit_coach_policy(version, u, Some(own)).await.map(|_| ())
+            }
+            None => {
+                let own = overrides_from(&form, &[])?;
+                let current = v.app.coach_policy().await?;
+                let settings = PolicySettings { organisation: own, units: current.settings.units };
+                v.app.set_coach_policy(version, settings).await.map(|_| ())
             }
         }
-        let numbered: Overrides = serde_json::from_value(serde_json::Value::Object(numbers))
-            .map_err(|e| bad("policy", format!("policy: {e}")))?;
-        own = Overrides { preset: own.preset, ..numbered };
-        let off: Vec<RuleId> = RuleId::ALL.iter().copied().filter(|r| !form.contains_key(&format!("on-{r}"))).collect();
-        own.disabled = Some(off);
-        let current = v.app.coach_policy().await?;
-        let settings = PolicySettings { organisation: own, units: current.settings.units };
-        v.app.set_coach_policy(version, settings).await
     }
     .await;
-    match result {
-        Ok(_) => Ok(super::see_other("/coach/policy")),
-        Err(e) if e.kind() == quarterdeck_domain::error::Kind::Unauthenticated => Err(e.into()),
-        Err(e) => policy_page(&v, crate::error::status_of(e.kind()), Some(&e)).await,
+    match (result, &unit) {
+        (Ok(()), Some(u)) if !form.contains_key("remove") => Ok(super::see_other(&format!("/coach/policy?unit={u}"))),
+        (Ok(()), _) => Ok(super::see_other("/coach/policy")),
+        (Err(e), _) if e.kind() == quarterdeck_domain::error::Kind::Unauthenticated => Err(e.into()),
+        (Err(e), u) => policy_page(&v, crate::error::status_of(e.kind()), u.as_deref(), Some(&e)).await,
     }
 }

@@ -11,6 +11,7 @@
 
 mod alignment;
 mod assets;
+mod calibration;
 mod coach;
 mod company;
 mod cycles;
@@ -83,6 +84,7 @@ pub fn routes() -> Router<AppState> {
         .route("/objectives/{id}/retro", post(quarter_end::retro))
         .route("/coach/hints/objective", get(coach::objective_hints))
         .route("/coach/policy", get(coach::policy).post(coach::set_policy))
+        .route("/calibration", get(calibration::page))
         .route("/coach/hints/key-result", get(coach::key_result_hints))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
