@@ -84,12 +84,23 @@ fn aspirational(grades: &[&ObjectiveGrade]) -> Vec<f64> {
 
 impl App {
     /// A unit's calibration (its own objectives and KPIs), or the organisation's without one,
-    /// with the teams whose scores read as sandbagging or fantasy.
+    /// with the teams whose scores read as sandbagging or fantasy. The organisation's reads
+    /// every objective's grade and every KPI, so it is kept while nothing is written (see
+    /// `kept`).
     pub async fn calibration(&self, unit: Option<&str>) -> AppResult<CalibrationView> {
-        let unit = match unit {
-            Some(u) => Some(self.resolve_unit("unit", u).await?),
-            None => None,
-        };
+        match unit {
+            Some(u) => {
+                let unit = self.resolve_unit("unit", u).await?;
+                self.build_calibration(Some(unit)).await
+            }
+            None => {
+                let kept = self.calibrations.get_or_build(self, String::new(), || self.build_calibration(None)).await?;
+                Ok((*kept).clone())
+            }
+        }
+    }
+
+    async fn build_calibration(&self, unit: Option<quarterdeck_store::records::Unit>) -> AppResult<CalibrationView> {
         let unit_id = unit.as_ref().map(|u| u.id);
         let mut cycles: Vec<Cycle> = self.all_cycles().await?;
         cycles.retain(|c| c.state != CycleState::Planning);

@@ -84,6 +84,8 @@ pub struct App {
     /// Whole-cycle reviews kept while nothing is written (see `kept`).
     reviews: Arc<kept::Kept<coach::Review>>,
     alignment_reviews: Arc<kept::Kept<coach::AlignmentReviewView>>,
+    /// The organisation's calibration across cycles, kept the same way.
+    calibrations: Arc<kept::Kept<calibration::CalibrationView>>,
     /// Which hosts HTTP data sources may reach: public ones, and those the operator allowed.
     source_reach: Arc<quarterdeck_sources::Reach>,
     /// What the acting party may do; the system (command line, jobs) may do everything, the
@@ -110,6 +112,7 @@ impl App {
             token_reads: Arc::default(),
             reviews: Arc::default(),
             alignment_reviews: Arc::default(),
+            calibrations: Arc::default(),
             source_reach: Arc::default(),
             rights: quarterdeck_domain::access::Rights::System,
             token_cache: Arc::default(),

@@ -951,6 +951,14 @@ async fn the_quarter_end_carries_retires_and_keeps_grades(s: S) {
 
     // The cycle closes; its grades are final.
     let graded = s.get_objective(obj.id).await.unwrap().score;
+    // Calibration reads three numbers of each objective that counts (the draft in the next
+    // cycle does not), of a unit or of all.
+    let grades = s.objective_grades(o.cycle.id, Some(o.team.id)).await.unwrap();
+    assert_eq!(grades.len(), 1);
+    assert_eq!((grades[0].unit_id, grades[0].kind, grades[0].score), (Some(o.team.id), obj.kind, graded));
+    assert_eq!(s.objective_grades(o.cycle.id, None).await.unwrap().len(), 1);
+    assert!(s.objective_grades(next.id, None).await.unwrap().is_empty(), "drafts are not graded");
+    assert!(s.objective_grades(o.cycle.id, Some(o.company.id)).await.unwrap().is_empty());
     s.set_cycle_state(&ctx(), o.cycle.id, None, CycleState::Closed).await.unwrap();
     // At the end of a closed cycle: carrying forward copies without moving the grade, into
     // the same objective there.

@@ -38,6 +38,7 @@ backend_tests!(
     data_sources_are_claimed_exactly_once,
     a_bad_row_rejects_the_whole_batch,
     periods_are_days_of_the_organisations_time_zone,
+    where_each_kpi_stood_at_a_cycles_end,
 );
 
 fn kpi(key: &str, aggregation: Aggregation, direction: KpiDirection, target: Option<Target>) -> NewKpi {
@@ -94,6 +95,40 @@ async fn dictionary_entries_keep_their_target_history(s: S) {
     let bad = KpiPatch { target: Some((Some(Target::Range { low: 1.0, high: 2.0 }), None)), ..Default::default() };
     assert!(s.update_kpi(&ctx(), created.id, updated.version, bad).await.is_err(), "a range needs within_range");
     assert_eq!(s.find_kpi_by_key("nps").await.unwrap().id, created.id);
+    let plain = s.create_kpi(&ctx(), kpi("plain", Aggregation::Sum, KpiDirection::HigherIsBetter, None)).await.unwrap();
+    let all = s.kpi_target_histories(&[created.id, plain.id]).await.unwrap();
+    assert_eq!(
+        all.iter().map(|(k, h)| (*k, h.target)).collect::<Vec<_>>(),
+        vec![
+            (created.id, Some(Target::Value { value: 40.0 })),
+            (created.id, Some(Target::Value { value: 50.0 })),
+            (plain.id, None),
+        ]
+    );
+}
+
+async fn where_each_kpi_stood_at_a_cycles_end(s: S) {
+    let monthly = s.create_kpi(&ctx(), kpi("monthly", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await;
+    let monthly = monthly.unwrap();
+    let daily = s.create_kpi(&ctx(), kpi("daily", Aggregation::Sum, KpiDirection::HigherIsBetter, None)).await.unwrap();
+    let points = vec![
+        point(monthly.id, at("2026-05-10", 12), 10.0, None),
+        point(monthly.id, at("2026-06-10", 12), 20.0, None),
+        point(monthly.id, at("2026-07-10", 12), 30.0, None),
+        point(monthly.id, at("2026-06-20", 12), 99.0, Some("emea")),
+        point(daily.id, at("2026-03-31", 12), 1.0, None),
+    ];
+    s.ingest(&ctx(), points).await.unwrap();
+    let wanted = [(monthly.id, Granularity::Month), (daily.id, Granularity::Day)];
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    // Q2: June is the last month that started in it (overall: its segment's point counts
+    // too); the day before Q2 is not in it.
+    let q2 = s.period_values_at(&wanted, d("2026-04-01"), d("2026-07-01")).await.unwrap();
+    assert_eq!(q2, vec![(monthly.id, (20.0 + 99.0) / 2.0)]);
+    let q1 = s.period_values_at(&wanted, d("2026-01-01"), d("2026-04-01")).await.unwrap();
+    assert_eq!(q1, vec![(daily.id, 1.0)]);
+    assert!(s.period_values_at(&wanted, d("2025-01-01"), d("2025-04-01")).await.unwrap().is_empty());
+    assert!(s.period_values_at(&[], d("2026-01-01"), d("2027-01-01")).await.unwrap().is_empty());
 }
 
 async fn ingest_keeps_period_values_current_and_is_idempotent(s: S) {
@@ -371,6 +406,11 @@ async fn key_results_linked_to_a_kpi_take_its_value(s: S) {
     assert!((s.get_objective(o.id).await.unwrap().score - 0.5).abs() < 1e-9);
 }
 
+/// A KPI joined to no tree.
+async fn reopen_free(s: &S) -> KpiId {
+    s.create_kpi(&ctx(), kpi("alone", Aggregation::Mean, KpiDirection::HigherIsBetter, None)).await.unwrap().id
+}
+
 async fn driver_trees_kras_and_counterweights(s: S) {
     let mut nsm = kpi("weekly_active_teams", Aggregation::Last, KpiDirection::HigherIsBetter, None);
     nsm.north_star = true;
@@ -405,6 +445,22 @@ async fn driver_trees_kras_and_counterweights(s: S) {
         vec!["weekly_active_teams", "activation", "time_to_value"]
     );
     assert_eq!(edges.len(), 2);
+    // The guardrails of a tree: every guardrail joined to the KPI by edges, up or down, never
+    // another tree's, never the KPI itself.
+    let guardrail = |key: &str| {
+        let mut g = kpi(key, Aggregation::Mean, KpiDirection::LowerIsBetter, None);
+        (g.guardrail, g.guardrail_threshold) = (true, Some(1.0));
+        g
+    };
+    let churn = s.create_kpi(&ctx(), guardrail("churn")).await.unwrap();
+    let refunds = s.create_kpi(&ctx(), guardrail("refunds")).await.unwrap();
+    s.create_kpi_edge(&ctx(), edge(nsm.id, churn.id)).await.unwrap();
+    s.create_kpi_edge(&ctx(), edge(other_nsm.id, refunds.id)).await.unwrap();
+    let keys = |v: Vec<Kpi>| v.into_iter().map(|k| k.key).collect::<Vec<_>>();
+    assert_eq!(keys(s.tree_guardrails(ttv.id, 20).await.unwrap()), vec!["churn"], "up two and down one");
+    assert_eq!(keys(s.tree_guardrails(churn.id, 20).await.unwrap()), Vec::<String>::new());
+    assert_eq!(keys(s.tree_guardrails(other_nsm.id, 20).await.unwrap()), vec!["refunds"]);
+    assert_eq!(keys(s.tree_guardrails(reopen_free(&s).await, 20).await.unwrap()), Vec::<String>::new(), "no tree");
 
     let kra = s
         .create_kra(
