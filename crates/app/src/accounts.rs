@@ -39,6 +39,8 @@ pub struct AddUser {
     pub name: String,
     #[serde(default = "member")]
     pub role: Role,
+    /// The person of the directory this user is; without it, the person with the same
+    /// e-mail address, if any.
     pub person_id: Option<PersonId>,
     /// At least 10 characters; leave out for a user who signs in with single sign-on.
     pub password: Option<String>,
@@ -288,13 +290,15 @@ impl App {
             Some(p) => Some(hash_password(p).await?),
             None => None,
         };
-        let new = NewUser {
-            email: Email::parse("email", &input.email)?,
-            name: Name::parse("name", &input.name)?,
-            role: input.role,
-            person_id: input.person_id,
-            password_hash,
+        let email = Email::parse("email", &input.email)?;
+        // Without a person named, the user is the person of the directory with the same
+        // address, if there is one: their key results, team and edit rights follow.
+        let person_id = match input.person_id {
+            Some(p) => Some(p),
+            None => self.store().find_person_by_email(email.as_str()).await?.map(|p| p.id),
         };
+        let new =
+            NewUser { email, name: Name::parse("name", &input.name)?, role: input.role, person_id, password_hash };
         Ok(self.store().create_user(&self.ctx(), new).await?.into())
     }
 

@@ -26,6 +26,33 @@ impl App {
         })
     }
 
+    /// A person named by id or e-mail address; `field` names the input it came from.
+    pub async fn resolve_person(
+        &self,
+        field: &'static str,
+        raw: &str,
+    ) -> AppResult<quarterdeck_store::records::Person> {
+        plain(field, raw)?;
+        let found = match raw.trim().parse::<quarterdeck_domain::ids::PersonId>() {
+            Ok(id) => match self.store().get_person(id).await {
+                Ok(p) => Some(p),
+                Err(StoreError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            },
+            Err(_) => match quarterdeck_domain::text::Email::parse(field, raw) {
+                Ok(email) => self.store().find_person_by_email(email.as_str()).await?,
+                Err(_) => None,
+            },
+        };
+        found.ok_or_else(|| {
+            AppError::new(
+                Code::UnknownReference,
+                format!("{field}: no person with id or e-mail address '{}' in the directory", raw.escape_debug()),
+            )
+            .with_field(field)
+        })
+    }
+
     pub async fn resolve_unit_id(&self, field: &'static str, raw: Option<&str>) -> AppResult<Option<UnitId>> {
         match raw {
             Some(r) => Ok(Some(self.resolve_unit(field, r).await?.id)),

@@ -379,6 +379,7 @@ async fn journey(d: &Demo, screenshots: bool) {
         ("/coach/policy", None),
         ("/coach/policy?unit=customer-success", None),
         ("/calibration", None),
+        ("/alignment/orphans", None),
         // Last: the team page is found from it.
         ("/teams", None),
     ];

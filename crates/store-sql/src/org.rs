@@ -223,6 +223,15 @@ impl OrgStore for SqlStore {
         found("person", id, person_in(&mut r.conn(), &id.to_string()).await?)
     }
 
+    async fn find_person_by_email(&self, email: &str) -> StoreResult<Option<Person>> {
+        let mut r = self.pools.reader().await?;
+        let row: Option<PersonRow> = r
+            .conn()
+            .fetch_optional(&q!(format!("SELECT {PERSON_COLUMNS} FROM people WHERE email = $1"), email))
+            .await?;
+        row.map(Person::try_from).transpose()
+    }
+
     async fn list_people(&self, filter: PersonFilter, page: PageRequest) -> StoreResult<Page<Person>> {
         let mut s = Sql::new(format!("SELECT {PERSON_COLUMNS} FROM people WHERE 1 = 1"));
         if let Some(u) = filter.unit_id {

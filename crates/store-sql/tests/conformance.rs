@@ -893,7 +893,10 @@ async fn the_coachs_facts_are_kept_by_the_write_path(s: S) {
     assert_eq!(s.coach_policy().await.unwrap().0, strict, "a stale write changes nothing");
 
     // People per unit, counted directly.
-    s.create_person(&ctx(), new_person("Cy", "cy@acme.test", Some(o.team.id), None)).await.unwrap();
+    let cy = s.create_person(&ctx(), new_person("Cy", "cy@acme.test", Some(o.team.id), None)).await.unwrap();
+    // A person found by address, as an invitation links a user to the directory.
+    assert_eq!(s.find_person_by_email("cy@acme.test").await.unwrap().map(|p| p.id), Some(cy.id));
+    assert_eq!(s.find_person_by_email("nobody@acme.test").await.unwrap(), None);
     let mut counts = s.people_per_unit(&[o.team.id, o.company.id]).await.unwrap();
     counts.sort_by_key(|(u, _)| *u == o.company.id);
     assert_eq!(counts, vec![(o.team.id, 2), (o.company.id, 1)]);

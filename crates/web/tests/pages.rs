@@ -25,7 +25,8 @@ backend_tests!(
     the_coach_speaks_on_the_pages_and_before_activation,
     the_quarter_end_walks_through_grades_decisions_and_retro,
     a_degrading_kpi_becomes_a_draft_okr_and_the_agenda_shows_it,
-    a_kpi_that_moves_with_a_key_result_is_shown_with_its_correlation
+    a_kpi_that_moves_with_a_key_result_is_shown_with_its_correlation,
+    an_invited_user_is_their_person_of_the_directory,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -262,6 +263,69 @@ async fn an_objective_is_aligned_and_unlinked_from_its_page(store: Arc<dyn Store
     assert_eq!(press(&s, &unlink, &cookie, &csrf).await, StatusCode::SEE_OTHER);
     let (_, links) = s.get(&format!("/api/v1/alignments?child={}", child["id"].as_str().unwrap())).await;
     assert_eq!(links["items"].as_array().unwrap().len(), 0);
+
+    // Every orphan, 50 a page (the company's own objectives are roots, never orphans).
+    for i in 0..50 {
+        s.create("/api/v1/objectives", mk(&format!("Orphan {i:02}"), &team)).await;
+    }
+    let get = |path: String| {
+        let url = s.url(&path);
+        let cookie = cookie.clone();
+        async move { no_redirects().get(url).header(COOKIE, cookie).send().await.unwrap() }
+    };
+    let map = unescaped(get("/alignment".into()).await.text().await.unwrap());
+    assert!(map.contains("Every orphan of the cycle</a>, 50 a page"), "{map}");
+    let first = unescaped(get("/alignment/orphans".into()).await.text().await.unwrap());
+    assert!(!first.contains("Stop the leaky bucket"), "a company objective is a root: {first}");
+    let next = first.split("cursor=").nth(1).and_then(|r| r.split('"').next()).expect("a next page").to_owned();
+    let second = unescaped(get(format!("/alignment/orphans?cursor={next}")).await.text().await.unwrap());
+    let count = |html: &str| html.matches(">Orphan ").count() + html.matches(">Guide every new customer<").count();
+    assert_eq!(count(&first) + count(&second), 51, "every orphan once: {first}{second}");
+    assert!(!second.contains("Next 50") && second.contains("First page"), "{second}");
+    let bad = get("/alignment/orphans?cursor=%00bad".into()).await;
+    assert!(bad.status().is_client_error(), "{}", bad.status());
+}
+
+async fn an_invited_user_is_their_person_of_the_directory(store: Arc<dyn Store>) {
+    let s = Server::start(store).await;
+    let team = s.create("/api/v1/units", serde_json::json!({"name": "Product", "kind": "team"})).await;
+    let ada = s
+        .create("/api/v1/people", serde_json::json!({"name": "Ada", "email": "ada@example.com", "unit_id": team["id"]}))
+        .await;
+    let bo = s
+        .create("/api/v1/people", serde_json::json!({"name": "Bo", "email": "bo@example.com", "unit_id": team["id"]}))
+        .await;
+    user(&s, "admin@corp.example", Role::Admin).await;
+    let (cookie, csrf) = sign_in(&s, "admin@corp.example").await;
+    let invite = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("_csrf", csrf.clone())];
+        form.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+        let cookie = cookie.clone();
+        let url = s.url("/people");
+        async move { no_redirects().post(url).header(COOKIE, cookie).form(&form).send().await.unwrap() }
+    };
+    // The same address: the person with it. Another address: the person named.
+    let res = invite(vec![("name", "Ada"), ("email", "ada@example.com"), ("role", "member")]).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res =
+        invite(vec![("name", "Bo"), ("email", "bo@corp.example"), ("role", "lead"), ("person", "bo@example.com")]);
+    assert_eq!(res.await.status(), StatusCode::CREATED);
+    let res = invite(vec![("name", "Cy"), ("email", "cy@corp.example"), ("role", "member"), ("person", "nobody@x.y")]);
+    let res = res.await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = unescaped(res.text().await.unwrap());
+    assert!(html.contains("no person with id or e-mail address") && html.contains("value=\"Cy\""), "{html}");
+    let (_, users) = s.get("/api/v1/users").await;
+    let person_of = |email: &str| {
+        users["items"].as_array().unwrap().iter().find(|u| u["email"] == email).map(|u| u["person_id"].clone())
+    };
+    assert_eq!(person_of("ada@example.com"), Some(ada["id"].clone()));
+    assert_eq!(person_of("bo@corp.example"), Some(bo["id"].clone()));
+    assert_eq!(person_of("cy@corp.example"), None, "nothing written for a refused invitation");
+    let page = unescaped(
+        no_redirects().get(s.url("/people")).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap(),
+    );
+    assert!(page.contains("<td>linked</td>") && page.contains("not linked"), "the admin is no person: {page}");
 }
 
 async fn an_analyst_defines_a_kpi_from_the_page(store: Arc<dyn Store>) {

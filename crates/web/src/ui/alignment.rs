@@ -38,6 +38,38 @@ async fn level(v: &Viewer, id: ObjectiveId) -> Result<Vec<minijinja::Value>, qua
         .collect())
 }
 
+#[derive(Deserialize)]
+pub struct OrphanParams {
+    pub cycle: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// Orphans shown per page.
+const ORPHANS_PER_PAGE: u32 = 50;
+
+/// Every orphan of a cycle, 50 a page: department and team objectives aligned to nothing (the
+/// company's own objectives are roots by design and are not listed).
+pub async fn orphans(v: Viewer, Query(q): Query<OrphanParams>) -> PageResult {
+    use quarterdeck_app::objectives::ObjectiveQuery;
+    let cycle = v.app.get_cycle(q.cycle.as_deref().unwrap_or("current")).await?;
+    let companies: Vec<quarterdeck_domain::ids::UnitId> = v
+        .app
+        .list_units(None, Some(quarterdeck_domain::UnitKind::Company), quarterdeck_store::PageRequest::first(10))
+        .await?
+        .items
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    let query = ObjectiveQuery { cycle: Some(cycle.id.to_string()), aligned: Some(false), ..Default::default() };
+    let page =
+        quarterdeck_app::page(Some(ORPHANS_PER_PAGE), q.cursor.as_deref()).map_err(|e| e.with_field("cursor"))?;
+    let found = v.app.list_objectives(query, page).await?;
+    let orphans: Vec<_> =
+        found.items.into_iter().filter(|o| o.unit_id.is_none_or(|u| !companies.contains(&u))).collect();
+    let next = found.next_cursor;
+    Ok(v.render("alignment_orphans.html", "alignment", context! { cycle, orphans, next, first => q.cursor.is_none() }))
+}
+
 /// The objectives aligned to one objective (an htmx fragment, or a page without it).
 pub async fn below(v: Viewer, Path(id): Path<ObjectiveId>) -> PageResult {
     let children = level(&v, id).await?;

@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/alignment", get(alignment::page))
         .route("/alignment/{id}/below", get(alignment::below))
         .route("/alignment/review", get(coach::alignment_review))
+        .route("/alignment/orphans", get(alignment::orphans))
         .route("/teams", get(teams::list))
         .route("/teams/{slug}", get(teams::page))
         .route("/teams/{slug}/agenda", get(coach::agenda))

@@ -21,6 +21,8 @@ pub struct InviteForm {
     email: Option<String>,
     name: Option<String>,
     role: Option<String>,
+    /// The person of the directory they are, by e-mail or id, when the address differs.
+    person: Option<String>,
 }
 
 async fn show(
@@ -60,11 +62,15 @@ fn role(v: &Option<String>) -> Result<quarterdeck_domain::access::Role, AppError
 pub async fn invite(v: Viewer, PageForm(f): PageForm<InviteForm>) -> PageResult {
     let password = quarterdeck_app::accounts::random_password();
     let result = async {
+        let person_id = match filled(&f.person) {
+            Some(raw) => Some(v.app.resolve_person("person", raw).await?.id),
+            None => None,
+        };
         let input = AddUser {
             email: f.email.clone().unwrap_or_default(),
             name: f.name.clone().unwrap_or_default(),
             role: role(&f.role)?,
-            person_id: None,
+            person_id,
             password: Some(password.clone()),
         };
         v.app.add_user(input).await
