@@ -67,7 +67,7 @@ pub struct Scope {
 }
 
 /// Objectives read per query when gathering a cycle.
-const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 
 impl App {
     pub async fn coach_policy(&self) -> AppResult<PolicyView> {
@@ -127,14 +127,14 @@ impl App {
     }
 
     /// The findings for a cycle (`current` or an id), narrowed to a unit or an objective.
-    pub async fn review(&self, cycle: &str, scope: Scope) -> AppResult<Review> {
+    /// A whole cycle's is shared, not copied: it holds thousands of findings.
+    pub async fn review(&self, cycle: &str, scope: Scope) -> AppResult<std::sync::Arc<Review>> {
         let cycle = self.resolve_cycle("cycle", cycle).await?;
         if scope.unit.is_some() || scope.objective.is_some() {
             // A unit's or an objective's part reads only that unit's objectives.
-            return self.review_cycle(cycle, scope).await;
+            return Ok(std::sync::Arc::new(self.review_cycle(cycle, scope).await?));
         }
-        let kept = self.reviews.get_or_build(self, cycle.id.to_string(), || self.review_cycle(cycle, scope)).await?;
-        Ok((*kept).clone())
+        self.reviews.get_or_build(self, cycle.id.to_string(), || self.review_whole_cycle(cycle)).await
     }
 
     /// The findings for one objective, in its cycle.
@@ -186,7 +186,7 @@ impl App {
 
     /// The units `used` and, when some unit has its own policy, each one's chain to the top.
     /// A few units are read one by one; a whole cycle's, with the whole tree in one listing.
-    async fn units_of(
+    pub(crate) async fn units_of(
         &self,
         used: &HashSet<UnitId>,
         chains: bool,
@@ -208,17 +208,7 @@ impl App {
             )
             .await?;
         if chains {
-            let parents: HashMap<UnitId, Option<UnitId>> = all.iter().map(|u| (u.id, u.parent_id)).collect();
-            for u in used {
-                let mut chain = vec![*u];
-                while let Some(Some(p)) = parents.get(chain.last().unwrap_or(u)) {
-                    if chain.contains(p) {
-                        break;
-                    }
-                    chain.push(*p);
-                }
-                out.insert(*u, chain);
-            }
+            out = crate::findings::chains(&all, used);
         }
         Ok((all.into_iter().filter(|u| used.contains(&u.id)).collect(), out))
     }
@@ -242,6 +232,24 @@ impl App {
     /// The facts of `objectives`: their key results, the people in their units, and the
     /// KPIs their key results are measured from that lack a counterweight.
     async fn facts(&self, cycle: &Cycle, units: &[Unit], objectives: Vec<Objective>) -> AppResult<CycleFacts> {
+        let (objectives, linked) = self.objective_facts(cycle, objectives).await?;
+        let linked: HashSet<KpiId> = linked.into_iter().flatten().collect();
+        Ok(CycleFacts {
+            running: cycle.state == CycleState::Active,
+            start: Some(cycle.start),
+            units: self.unit_facts(units).await?,
+            objectives,
+            kpis: self.unpaired_kpis(&linked).await?,
+        })
+    }
+
+    /// Each objective's facts with its key results', and the KPIs its key results are
+    /// measured from.
+    pub(crate) async fn objective_facts(
+        &self,
+        cycle: &Cycle,
+        objectives: Vec<Objective>,
+    ) -> AppResult<(Vec<ObjectiveFacts>, Vec<Vec<KpiId>>)> {
         let ids: Vec<ObjectiveId> = objectives.iter().map(|o| o.id).collect();
         let mut krs: HashMap<ObjectiveId, Vec<KeyResult>> = HashMap::new();
         for chunk in ids.chunks(BATCH) {
@@ -249,38 +257,14 @@ impl App {
                 krs.entry(k.objective_id).or_default().push(k);
             }
         }
-        let used: Vec<UnitId> = units.iter().map(|u| u.id).collect();
-        let people: HashMap<UnitId, i64> = self.store().people_per_unit(&used).await?.into_iter().collect();
-        let linked: HashSet<KpiId> = krs.values().flatten().filter_map(|k| k.kpi_id).collect();
-        let kpis = if linked.is_empty() {
-            Vec::new()
-        } else {
-            let filter = KpiFilter { missing_counterweight: true, ..KpiFilter::default() };
-            let unpaired = crate::all_pages(|page| {
-                let filter = filter.clone();
-                async move { Ok(self.store().list_kpis(filter, page).await?.into()) }
-            })
-            .await?;
-            unpaired
-                .into_iter()
-                .filter(|k: &quarterdeck_store::kpi::Kpi| linked.contains(&k.id))
-                .map(|k| KpiFacts {
-                    id: k.id.to_string(),
-                    name: k.name,
-                    nature: k.nature,
-                    has_counterweight: false,
-                    is_a_counterweight: false,
-                })
-                .collect()
-        };
         let start = cycle.start;
         let zone = self.zone();
-        let objectives = objectives
+        Ok(objectives
             .into_iter()
             .map(|o| {
-                let key_results = krs
-                    .remove(&o.id)
-                    .unwrap_or_default()
+                let own = krs.remove(&o.id).unwrap_or_default();
+                let kpis = own.iter().filter_map(|k| k.kpi_id).collect();
+                let key_results = own
                     .into_iter()
                     .map(|k| {
                         let last = k.last_check_in_at.map(|t| zone.local_date(t));
@@ -299,7 +283,7 @@ impl App {
                         }
                     })
                     .collect();
-                ObjectiveFacts {
+                let facts = ObjectiveFacts {
                     id: o.id.to_string(),
                     title: o.title,
                     description: o.description,
@@ -307,35 +291,61 @@ impl App {
                     status: o.status,
                     key_results,
                     rewrites: u32::try_from(o.rewrites).unwrap_or(u32::MAX),
-                }
+                };
+                (facts, kpis)
             })
-            .collect();
-        Ok(CycleFacts {
-            running: cycle.state == CycleState::Active,
-            start: Some(cycle.start),
-            units: units
-                .iter()
-                .map(|u| UnitFacts {
-                    id: u.id.to_string(),
-                    name: u.name.clone(),
-                    kind: u.kind,
-                    people: Some(people.get(&u.id).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX)),
-                })
-                .collect(),
-            objectives,
-            kpis,
+            .unzip())
+    }
+
+    /// The units' facts: name, kind and the people whose unit each is.
+    pub(crate) async fn unit_facts(&self, units: &[Unit]) -> AppResult<Vec<UnitFacts>> {
+        let used: Vec<UnitId> = units.iter().map(|u| u.id).collect();
+        let people: HashMap<UnitId, i64> = self.store().people_per_unit(&used).await?.into_iter().collect();
+        Ok(units
+            .iter()
+            .map(|u| UnitFacts {
+                id: u.id.to_string(),
+                name: u.name.clone(),
+                kind: u.kind,
+                people: Some(people.get(&u.id).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX)),
+            })
+            .collect())
+    }
+
+    /// Of the KPIs `linked` (the cycle's key results are measured from), the speed or volume
+    /// ones without a counterweight.
+    pub(crate) async fn unpaired_kpis(&self, linked: &HashSet<KpiId>) -> AppResult<Vec<KpiFacts>> {
+        if linked.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = KpiFilter { missing_counterweight: true, ..KpiFilter::default() };
+        let unpaired = crate::all_pages(|page| {
+            let filter = filter.clone();
+            async move { Ok(self.store().list_kpis(filter, page).await?.into()) }
         })
+        .await?;
+        Ok(unpaired
+            .into_iter()
+            .filter(|k: &quarterdeck_store::kpi::Kpi| linked.contains(&k.id))
+            .map(|k| KpiFacts {
+                id: k.id.to_string(),
+                name: k.name,
+                nature: k.nature,
+                has_counterweight: false,
+                is_a_counterweight: false,
+            })
+            .collect())
     }
 }
 
 /// The policy of every unit, resolved once per review along the unit tree.
-struct Policies {
+pub(crate) struct Policies {
     organisation: CoachPolicy,
     units: HashMap<String, CoachPolicy>,
 }
 
 impl Policies {
-    fn new(settings: &PolicySettings, chains: &HashMap<UnitId, Vec<UnitId>>) -> Policies {
+    pub(crate) fn new(settings: &PolicySettings, chains: &HashMap<UnitId, Vec<UnitId>>) -> Policies {
         let units = chains
             .iter()
             .filter(|(_, chain)| chain.iter().any(|c| settings.units.contains_key(&c.to_string())))
@@ -347,7 +357,7 @@ impl Policies {
         Policies { organisation: settings.organisation(), units }
     }
 
-    fn of(&self, unit: Option<&str>) -> &CoachPolicy {
+    pub(crate) fn of(&self, unit: Option<&str>) -> &CoachPolicy {
         unit.and_then(|u| self.units.get(u)).unwrap_or(&self.organisation)
     }
 }

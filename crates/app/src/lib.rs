@@ -17,6 +17,7 @@ pub mod coach;
 pub mod correlation;
 pub mod cycles;
 pub mod error;
+mod findings;
 pub mod forecast;
 pub mod initiatives;
 pub mod input;
@@ -83,6 +84,8 @@ pub struct App {
     token_reads: Arc<change_token::TokenReads>,
     /// Whole-cycle reviews kept while nothing is written (see `kept`).
     reviews: Arc<kept::Kept<coach::Review>>,
+    /// Each cycle's findings per objective, recomputed per objective changed (see `findings`).
+    findings: Arc<findings::CycleFindings>,
     alignment_reviews: Arc<kept::Kept<coach::AlignmentReviewView>>,
     /// The organisation's calibration across cycles, kept the same way.
     calibrations: Arc<kept::Kept<calibration::CalibrationView>>,
@@ -111,6 +114,7 @@ impl App {
             objective_views: Arc::default(),
             token_reads: Arc::default(),
             reviews: Arc::default(),
+            findings: Arc::default(),
             alignment_reviews: Arc::default(),
             calibrations: Arc::default(),
             source_reach: Arc::default(),

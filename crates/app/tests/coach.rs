@@ -21,7 +21,8 @@ use common::*;
 backend_tests!(
     the_coach_reviews_a_cycle_by_its_policy,
     a_forecast_needs_three_check_ins,
-    scores_that_always_hit_one_read_as_sandbagging
+    scores_that_always_hit_one_read_as_sandbagging,
+    a_whole_cycles_review_recomputes_what_each_write_changed,
 );
 
 fn titled(mut o: quarterdeck_app::plan::PlanObjective, title: &str) -> quarterdeck_app::plan::PlanObjective {
@@ -254,4 +255,85 @@ async fn scores_that_always_hit_one_read_as_sandbagging(store: Arc<dyn Store>) {
     assert_eq!(shares, vec![(Some(100.0), 1), (Some(50.0), 2), (Some(100.0), 1)], "Q4 so far, Q3, Q2: {c:?}");
     let org = app.calibration(None).await.unwrap();
     assert_eq!(org.cycles[1].kpi_completion_share_pct, Some(50.0), "the organisation's are the same two KPIs");
+}
+
+/// After each kind of write, the review kept per objective (recomputing the objectives a write
+/// changed) equals a review computed from scratch by an application that kept nothing.
+async fn a_whole_cycles_review_recomputes_what_each_write_changed(store: Arc<dyn Store>) {
+    use quarterdeck_app::key_results::RecordCheckIn;
+    use quarterdeck_app::org::CreatePerson;
+    use quarterdeck_domain::okr::Confidence;
+    let app = App::new(store.clone()).with_clock(Clock::Fixed(now())).acting_as(Actor::Import);
+    app.apply_plan(plan()).await.unwrap();
+    let from_scratch = |at: chrono::DateTime<Utc>| {
+        let store = store.clone();
+        async move {
+            let fresh = App::new(store).with_clock(Clock::Fixed(at)).acting_as(Actor::Import);
+            fresh.review("current", Scope::default()).await.unwrap()
+        }
+    };
+    let rules = |r: &quarterdeck_app::coach::Review, rule: RuleId| r.findings.iter().filter(|f| f.rule == rule).count();
+    let first = app.review("current", Scope::default()).await.unwrap();
+    assert_eq!(first.findings, from_scratch(now()).await.findings);
+    let stale = rules(&first, RuleId::Stale);
+    assert!(stale > 0, "{:#?}", first.findings);
+
+    // A check-in: that key result is no longer stale, nothing else moves.
+    let ship = app
+        .list_objectives(
+            ObjectiveQuery { key: Some("ship".into()), with_key_results: true, ..Default::default() },
+            PageRequest::first(1),
+        )
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let kr = ship.key_results.as_ref().unwrap()[0].id;
+    let check_in = RecordCheckIn {
+        value: Some(15.0),
+        confidence: Confidence::OnTrack,
+        note: "up".into(),
+        author_id: None,
+        at: None,
+    };
+    app.record_check_in(kr, check_in).await.unwrap();
+    let after = app.review("current", Scope::default()).await.unwrap();
+    assert_eq!(rules(&after, RuleId::Stale), stale - 1);
+    assert_eq!(after.findings, from_scratch(now()).await.findings);
+
+    // A title with a number; then a policy; then people joining the team: each as from scratch.
+    let input = UpdateObjective { title: Some("Win 30 new markets".into()), ..Default::default() };
+    app.update_objective(ship.id, ship.version, input).await.unwrap();
+    let after = app.review("current", Scope::default()).await.unwrap();
+    assert!(
+        after.findings.iter().any(|f| f.rule == RuleId::ObjectiveNumber && f.subject.title == "Win 30 new markets")
+    );
+    assert_eq!(after.findings, from_scratch(now()).await.findings);
+    let policy = app.coach_policy().await.unwrap();
+    let strict = Overrides { preset: Some(Preset::Strict), ..Overrides::default() };
+    let settings = PolicySettings { organisation: strict, ..PolicySettings::default() };
+    app.set_coach_policy(policy.version, settings).await.unwrap();
+    let after = app.review("current", Scope::default()).await.unwrap();
+    let asks = |r: &quarterdeck_app::coach::Review| {
+        r.findings.iter().filter(|f| f.rule == RuleId::TooFewKeyResults && f.message.contains("strict policy")).count()
+    };
+    assert_eq!(asks(&first), 0);
+    assert!(asks(&after) > 0, "every objective's findings under the new policy: {:#?}", after.findings);
+    assert_eq!(after.findings, from_scratch(now()).await.findings);
+    let team = app.resolve_unit_id("unit", Some("team")).await.unwrap();
+    for i in 0..8 {
+        let person =
+            CreatePerson { name: format!("P{i}"), email: format!("p{i}@example.com"), unit_id: team, manager_id: None };
+        app.create_person(person).await.unwrap();
+    }
+    let after = app.review("current", Scope::default()).await.unwrap();
+    assert_eq!(rules(&after, RuleId::SmallTeam), 0, "nine people are no small team");
+    assert_eq!(after.findings, from_scratch(now()).await.findings);
+
+    // Three weeks later, by the same application: more key results have gone stale.
+    let later = now() + chrono::Duration::weeks(3);
+    let app = app.with_clock(Clock::Fixed(later));
+    let after = app.review("current", Scope::default()).await.unwrap();
+    assert!(rules(&after, RuleId::Stale) >= stale, "{:#?}", after.findings);
+    assert_eq!(after.findings, from_scratch(later).await.findings);
 }

@@ -324,6 +324,12 @@ impl OrgStore for SqlStore {
         Ok((policy, settings.version + 1))
     }
 
+    async fn directory_version(&self) -> StoreResult<i64> {
+        let mut r = self.pools.reader().await?;
+        let (v,): (i64,) = r.conn().fetch_one(&Sql::new("SELECT version FROM directory")).await?;
+        Ok(v)
+    }
+
     async fn people_per_unit(&self, units: &[UnitId]) -> StoreResult<Vec<(UnitId, i64)>> {
         let mut out = Vec::with_capacity(units.len());
         let mut r = self.pools.reader().await?;

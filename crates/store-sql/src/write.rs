@@ -114,6 +114,10 @@ impl<'p> Writer<'p> {
         }
         let (changes, events) = (std::mem::take(&mut self.changes), std::mem::take(&mut self.events));
         let at = self.now();
+        if changes.iter().any(|c| matches!(c.entity, "unit" | "person")) {
+            // Readers that keep the directory's facts read them again (see migration 0014).
+            self.tx.conn().execute(&crate::db::Sql::new("UPDATE directory SET version = version + 1")).await?;
+        }
         journal::append(&mut self.tx.conn(), at, &changes, &events).await?;
         self.tx.commit().await?;
         self.pools.after_commit().await;

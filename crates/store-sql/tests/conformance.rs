@@ -893,7 +893,9 @@ async fn the_coachs_facts_are_kept_by_the_write_path(s: S) {
     assert_eq!(s.coach_policy().await.unwrap().0, strict, "a stale write changes nothing");
 
     // People per unit, counted directly.
+    let before = s.directory_version().await.unwrap();
     let cy = s.create_person(&ctx(), new_person("Cy", "cy@acme.test", Some(o.team.id), None)).await.unwrap();
+    assert_eq!(s.directory_version().await.unwrap(), before + 1, "a person written moves the directory's version");
     // A person found by address, as an invitation links a user to the directory.
     assert_eq!(s.find_person_by_email("cy@acme.test").await.unwrap().map(|p| p.id), Some(cy.id));
     assert_eq!(s.find_person_by_email("nobody@acme.test").await.unwrap(), None);
@@ -904,6 +906,13 @@ async fn the_coachs_facts_are_kept_by_the_write_path(s: S) {
 
     // Rewrites count title and description changes while the cycle runs, nothing else.
     let obj = s.create_objective(&ctx(), objective(&o, "Delight new customers", Some(o.team.id))).await.unwrap();
+    let kr = s.create_key_result(&ctx(), kr(obj.id, "NPS from 30 to 40", 30.0, 40.0, 1.0)).await.unwrap();
+    s.record_check_in(&ctx(), kr.id, check_in(33.0)).await.unwrap();
+    assert_eq!(s.directory_version().await.unwrap(), before + 1, "objectives and check-ins leave it");
+    let renamed = UnitPatch { name: Some(Name::parse("name", "Team Delight").unwrap()), ..Default::default() };
+    let team = s.get_unit(o.team.id).await.unwrap();
+    s.update_unit(&ctx(), o.team.id, team.version, renamed).await.unwrap();
+    assert_eq!(s.directory_version().await.unwrap(), before + 2, "a unit renamed moves it");
     assert_eq!(obj.rewrites, 0);
     let title = |t: &str| ObjectivePatch { title: Some(Title::parse("title", t).unwrap()), ..Default::default() };
     let obj = s.update_objective(&ctx(), obj.id, obj.version, title("Delight every new customer")).await.unwrap();

@@ -46,5 +46,8 @@ pub trait OrgStore: Send + Sync {
         policy: PolicySettings,
     ) -> StoreResult<(PolicySettings, i64)>;
     /// How many people belong directly to each of `units` (units without people are left out).
+    /// The directory's version: it moves with every write to a unit or a person, and with
+    /// nothing else.
+    async fn directory_version(&self) -> StoreResult<i64>;
     async fn people_per_unit(&self, units: &[UnitId]) -> StoreResult<Vec<(UnitId, i64)>>;
 }

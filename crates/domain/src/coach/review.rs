@@ -82,22 +82,46 @@ pub fn review<'p>(
     policy_of: impl Fn(Option<&str>) -> &'p CoachPolicy,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let units: HashMap<&str, &UnitFacts> = facts.units.iter().map(|u| (u.id.as_str(), u)).collect();
-    let mut per_unit: HashMap<Option<&str>, Vec<&ObjectiveFacts>> = HashMap::new();
     for o in &facts.objectives {
-        let p = policy_of(o.unit_id.as_deref());
-        objective_rules(o, p, facts, today, &mut out);
-        if counts(o.status) {
-            per_unit.entry(o.unit_id.as_deref()).or_default().push(o);
+        out.extend(objective_findings(o, policy_of(o.unit_id.as_deref()), facts.running, today));
+    }
+    let counted = facts.objectives.iter().map(|o| (o.unit_id.as_deref(), o.status));
+    out.extend(cycle_findings(&facts.units, counted, &facts.kpis, policy_of));
+    out
+}
+
+/// The rules that read one objective and its key results only, under its unit's policy;
+/// `running`: whether its cycle runs. A whole cycle's review is these for each objective,
+/// then [`cycle_findings`], so that a review kept between writes recomputes only the
+/// objectives a write changed.
+pub fn objective_findings(o: &ObjectiveFacts, p: &CoachPolicy, running: bool, today: NaiveDate) -> Vec<Finding> {
+    let mut out = Vec::new();
+    objective_rules(o, p, running, today, &mut out);
+    out
+}
+
+/// The rules over a cycle's units and KPIs: objectives per unit (from each objective's unit
+/// and status), team size, and speed or volume KPIs without a counterweight.
+pub fn cycle_findings<'a, 'p>(
+    units: &[UnitFacts],
+    objectives: impl Iterator<Item = (Option<&'a str>, ObjectiveStatus)>,
+    kpis: &[KpiFacts],
+    policy_of: impl Fn(Option<&str>) -> &'p CoachPolicy,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let by_id: HashMap<&str, &UnitFacts> = units.iter().map(|u| (u.id.as_str(), u)).collect();
+    let mut per_unit: HashMap<Option<&str>, u32> = HashMap::new();
+    for (unit, status) in objectives {
+        if counts(status) {
+            *per_unit.entry(unit).or_default() += 1;
         }
     }
     let mut unit_ids: Vec<_> = per_unit.keys().copied().collect();
     unit_ids.sort();
     for unit_id in unit_ids {
-        let Some(unit) = unit_id.and_then(|u| units.get(u)) else { continue };
+        let Some(unit) = unit_id.and_then(|u| by_id.get(u)) else { continue };
         let p = policy_of(unit_id);
-        let objectives = &per_unit[&unit_id];
-        let n = objectives.len() as u32;
+        let n = per_unit[&unit_id];
         let max = if unit.kind == UnitKind::Company { p.max_company_objectives } else { p.max_objectives_per_team };
         if p.is_on(RuleId::TooManyObjectives) && n > max {
             out.push(Finding::new(
@@ -124,7 +148,7 @@ pub fn review<'p>(
             ));
         }
     }
-    for k in &facts.kpis {
+    for k in kpis {
         let p = policy_of(None);
         if p.is_on(RuleId::KpiNoCounterweight)
             && crate::kpi::definition::missing_counterweight(k.nature, k.has_counterweight, k.is_a_counterweight)
@@ -146,7 +170,7 @@ fn counts(status: ObjectiveStatus) -> bool {
     matches!(status, ObjectiveStatus::Draft | ObjectiveStatus::Active | ObjectiveStatus::Paused)
 }
 
-fn objective_rules(o: &ObjectiveFacts, p: &CoachPolicy, facts: &CycleFacts, today: NaiveDate, out: &mut Vec<Finding>) {
+fn objective_rules(o: &ObjectiveFacts, p: &CoachPolicy, running: bool, today: NaiveDate, out: &mut Vec<Finding>) {
     if !counts(o.status) {
         return;
     }
@@ -199,7 +223,7 @@ fn objective_rules(o: &ObjectiveFacts, p: &CoachPolicy, facts: &CycleFacts, toda
             "Keep the few that prove the objective; move the rest to KPIs or initiatives.",
         );
     }
-    if facts.running && o.rewrites > p.max_rewrites {
+    if running && o.rewrites > p.max_rewrites {
         push(
             RuleId::Rewritten,
             format!("rewritten {} times since the cycle started (the policy allows {})", o.rewrites, p.max_rewrites),
@@ -207,7 +231,7 @@ fn objective_rules(o: &ObjectiveFacts, p: &CoachPolicy, facts: &CycleFacts, toda
         );
     }
     for k in active {
-        key_result_rules(k, o, p, facts, today, out);
+        key_result_rules(k, o, p, running, today, out);
     }
 }
 
@@ -215,7 +239,7 @@ fn key_result_rules(
     k: &KeyResultFacts,
     o: &ObjectiveFacts,
     p: &CoachPolicy,
-    facts: &CycleFacts,
+    running: bool,
     today: NaiveDate,
     out: &mut Vec<Finding>,
 ) {
@@ -302,7 +326,7 @@ fn key_result_rules(
         );
     }
     let weeks = (today - k.last_touched).num_days() / 7;
-    if facts.running && o.status == ObjectiveStatus::Active && weeks >= i64::from(p.stale_after_weeks) {
+    if running && o.status == ObjectiveStatus::Active && weeks >= i64::from(p.stale_after_weeks) {
         let what = if k.checked_in { "no check-in" } else { "never checked in" };
         push(
             RuleId::Stale,

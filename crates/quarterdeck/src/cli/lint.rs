@@ -28,7 +28,7 @@ pub async fn run(cmd: Cmd, app: &App) -> anyhow::Result<()> {
     let unit = app.resolve_unit_id("--team", cmd.team.as_deref()).await?;
     let review = app.review(&cmd.cycle, Scope { unit, objective: None }).await?;
     if cmd.json {
-        json(&review)?;
+        json(&*review)?;
     } else {
         let t = review.tally;
         let mut out =

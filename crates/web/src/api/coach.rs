@@ -145,7 +145,10 @@ pub struct FindingsQuery {
     description = "What the coach finds in a cycle: every quality rule of the method, each finding with its \
                    rule id, severity (error, warning, info), message, fix and the record it is about.",
     responses((status = 200, body = Review), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn list_findings(State(state): State<AppState>, ApiQuery(q): ApiQuery<FindingsQuery>) -> ApiResult<Json<Review>> {
+async fn list_findings(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<FindingsQuery>,
+) -> ApiResult<Json<std::sync::Arc<Review>>> {
     let unit = state.app.resolve_unit_id("unit", q.unit.as_deref()).await?;
     let cycle = q.cycle.as_deref().unwrap_or("current");
     Ok(Json(state.app.review(cycle, Scope { unit, objective: None }).await?))

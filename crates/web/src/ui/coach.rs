@@ -42,7 +42,7 @@ pub struct CycleScope {
 /// Every finding in a cycle, errors first, each linked to its record.
 pub async fn cycle(v: Viewer, Path(id): Path<String>, Query(q): Query<CycleScope>) -> PageResult {
     let unit = v.app.resolve_unit_id("unit", q.unit.as_deref().filter(|u| !u.is_empty())).await?;
-    let mut review = v.app.review(&id, Scope { unit, objective: None }).await?;
+    let review = v.app.review(&id, Scope { unit, objective: None }).await?;
     let policy = v.app.coach_policy().await?;
     // A whole company's cycle holds thousands of findings: each rule's count, and the first
     // findings of each severity (the API and `quarterdeck lint --json` list them all).
@@ -52,14 +52,20 @@ pub async fn cycle(v: Viewer, Path(id): Path<String>, Query(q): Query<CycleScope
     }
     let counts: Vec<minijinja::Value> =
         by_rule.into_iter().map(|((severity, rule), n)| context! { severity, rule, n }).collect();
-    let total = review.findings.len();
     let mut shown = std::collections::HashMap::new();
-    review.findings.retain(|f| {
-        let n = shown.entry(f.severity).or_insert(0usize);
-        *n += 1;
-        *n <= SHOWN_PER_SEVERITY
-    });
-    let hidden = total - review.findings.len();
+    let findings: Vec<_> = review
+        .findings
+        .iter()
+        .filter(|f| {
+            let n = shown.entry(f.severity).or_insert(0usize);
+            *n += 1;
+            *n <= SHOWN_PER_SEVERITY
+        })
+        .collect();
+    let hidden = review.findings.len() - findings.len();
+    let review = context! {
+        cycle_id => review.cycle_id, cycle_name => review.cycle_name, tally => review.tally, findings,
+    };
     Ok(v.render(
         "coach.html",
         "cycles",
