@@ -85,9 +85,15 @@ impl App {
         }
         // Units are stored by id, whichever name the caller used.
         let mut by_id = PolicySettings { organisation: settings.organisation.clone(), ..PolicySettings::default() };
+        let mut chains: HashMap<String, Vec<String>> = HashMap::new();
         for (unit, o) in settings.units {
-            by_id.units.insert(self.resolve_unit("units", &unit).await?.id.to_string(), o);
+            let id = self.resolve_unit("units", &unit).await?.id;
+            let chain = self.unit_chain(Some(id)).await?.iter().map(ToString::to_string).collect();
+            chains.insert(id.to_string(), chain);
+            by_id.units.insert(id.to_string(), o);
         }
+        // Each unit's numbers over the ones it inherits (a department's maximum, say).
+        by_id.check_along(|u| chains.get(u).cloned().unwrap_or_default())?;
         let (settings, version) = self.store().set_coach_policy(&self.ctx(), version, by_id).await?;
         Ok(PolicyView { organisation: settings.organisation(), settings, version })
     }

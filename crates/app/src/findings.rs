@@ -94,6 +94,10 @@ impl App {
             async move { Ok(self.store().list_objective_revisions(filter, page).await?.into()) }
         })
         .await?;
+        // The cycle as of now, read after the stamps: its state and dates are at least as new
+        // as the cycle version each stamp carries (a cycle started or moved meanwhile makes
+        // the next review compute again, never keeps what an older copy of it gave).
+        let cycle = &self.store().get_cycle(cycle.id).await?;
         let current: HashSet<ObjectiveId> = revisions.iter().map(|r| r.id).collect();
         kept.retain(|id, _| current.contains(id));
         let changed: Vec<ObjectiveId> = revisions

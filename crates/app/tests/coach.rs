@@ -330,6 +330,20 @@ async fn a_whole_cycles_review_recomputes_what_each_write_changed(store: Arc<dyn
     assert_eq!(rules(&after, RuleId::SmallTeam), 0, "nine people are no small team");
     assert_eq!(after.findings, from_scratch(now()).await.findings);
 
+    // The cycle renamed and started earlier: its name and every never-checked-in key result's
+    // age follow.
+    let cycle = app.get_cycle("current").await.unwrap();
+    let moved = quarterdeck_app::cycles::UpdateCycle {
+        version: None,
+        name: Some("Q4 2026, moved".into()),
+        start: Some("2026-09-01".parse().unwrap()),
+        end: None,
+    };
+    app.update_cycle(&cycle.id.to_string(), cycle.version, moved).await.unwrap();
+    let after = app.review("current", Scope::default()).await.unwrap();
+    assert_eq!(after.cycle_name, "Q4 2026, moved");
+    assert_eq!(after.findings, from_scratch(now()).await.findings);
+
     // Three weeks later, by the same application: more key results have gone stale.
     let later = now() + chrono::Duration::weeks(3);
     let app = app.with_clock(Clock::Fixed(later));

@@ -227,7 +227,7 @@ impl OrgStore for SqlStore {
         let mut r = self.pools.reader().await?;
         let row: Option<PersonRow> = r
             .conn()
-            .fetch_optional(&q!(format!("SELECT {PERSON_COLUMNS} FROM people WHERE email = $1"), email))
+            .fetch_optional(&q!(format!("SELECT {PERSON_COLUMNS} FROM people WHERE lower(email) = lower($1)"), email))
             .await?;
         row.map(Person::try_from).transpose()
     }

@@ -898,6 +898,7 @@ async fn the_coachs_facts_are_kept_by_the_write_path(s: S) {
     assert_eq!(s.directory_version().await.unwrap(), before + 1, "a person written moves the directory's version");
     // A person found by address, as an invitation links a user to the directory.
     assert_eq!(s.find_person_by_email("cy@acme.test").await.unwrap().map(|p| p.id), Some(cy.id));
+    assert_eq!(s.find_person_by_email("Cy@Acme.test").await.unwrap().map(|p| p.id), Some(cy.id), "any case");
     assert_eq!(s.find_person_by_email("nobody@acme.test").await.unwrap(), None);
     let mut counts = s.people_per_unit(&[o.team.id, o.company.id]).await.unwrap();
     counts.sort_by_key(|(u, _)| *u == o.company.id);

@@ -20,7 +20,7 @@ pub trait OrgStore: Send + Sync {
 
     async fn create_person(&self, ctx: &Ctx, new: NewPerson) -> StoreResult<Person>;
     async fn get_person(&self, id: PersonId) -> StoreResult<Person>;
-    /// The person with this e-mail address, exactly as stored (addresses are unique).
+    /// The person with this e-mail address, whatever its letters' case (addresses are unique).
     async fn find_person_by_email(&self, email: &str) -> StoreResult<Option<Person>>;
     async fn list_people(&self, filter: PersonFilter, page: PageRequest) -> StoreResult<Page<Person>>;
     async fn update_person(&self, ctx: &Ctx, id: PersonId, version: i64, patch: PersonPatch) -> StoreResult<Person>;

@@ -173,6 +173,20 @@ impl PolicySettings {
         Ok(())
     }
 
+    /// Checks every unit's overrides over what it inherits: `chain_of` gives a unit's chain
+    /// (the unit first, then every unit above it). A team's minimum above its department's
+    /// maximum is refused here, where [`PolicySettings::for_chain`] would quietly drop it.
+    pub fn check_along(&self, chain_of: impl Fn(&str) -> Vec<String>) -> Result<(), DomainError> {
+        let org = CoachPolicy::default().with(&self.organisation)?;
+        for unit in self.units.keys() {
+            let chain = chain_of(unit);
+            let mut levels: Vec<&Overrides> = chain.iter().filter_map(|u| self.units.get(u.as_str())).collect();
+            levels.reverse();
+            levels.into_iter().try_fold(org.clone(), |p, o| p.with(o))?;
+        }
+        Ok(())
+    }
+
     /// The organisation's policy.
     pub fn organisation(&self) -> CoachPolicy {
         CoachPolicy::default().with(&self.organisation).unwrap_or_default()
@@ -193,6 +207,20 @@ impl PolicySettings {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_units_overrides_are_checked_over_what_it_inherits() {
+        let mut s = PolicySettings::default();
+        s.units.insert("dept".into(), Overrides { max_key_results: Some(3), ..Overrides::default() });
+        s.units.insert("team".into(), Overrides { min_key_results: Some(4), ..Overrides::default() });
+        assert!(s.check().is_ok(), "each alone fits the organisation's numbers");
+        let chain = |u: &str| if u == "team" { vec!["team".into(), "dept".into()] } else { vec![u.to_owned()] };
+        let e = s.check_along(chain).unwrap_err();
+        assert!(matches!(e, DomainError::OutOfRange { field: "min_key_results", .. }), "{e:?}");
+        s.units.insert("team".into(), Overrides { min_key_results: Some(3), ..Overrides::default() });
+        assert!(s.check_along(chain).is_ok());
+        assert_eq!(s.for_chain(["team", "dept"]).min_key_results, 3);
+    }
 
     #[test]
     fn presets_hold_the_articles_numbers() {
