@@ -119,7 +119,7 @@ impl App {
                 continue;
             }
             let check_ins = history.get(&kr.id).map(Vec::as_slice).unwrap_or_default();
-            let view = crate::views::KeyResultView::new(kr.clone(), self.policy(), today);
+            let view = crate::views::KeyResultView::new(kr.clone(), &self.policy(), today);
             let forecast = self.forecast_from(kr, check_ins);
             let latest = check_ins.iter().max_by_key(|c| c.at);
             lines.push(KrLine {

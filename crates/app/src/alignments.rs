@@ -73,7 +73,7 @@ impl App {
             .into_iter()
             .map(|o| {
                 let own = with_key_results.then(|| krs.remove(&o.id).unwrap_or_default());
-                (o.id, ObjectiveView::new(o, own, self.policy(), today))
+                (o.id, ObjectiveView::new(o, own, &self.policy(), today))
             })
             .collect();
         Ok(links

@@ -95,6 +95,7 @@ impl App {
         // Each unit's numbers over the ones it inherits (a department's maximum, say).
         by_id.check_along(|u| chains.get(u).cloned().unwrap_or_default())?;
         let (settings, version) = self.store().set_coach_policy(&self.ctx(), version, by_id).await?;
+        self.set_scoring(settings.organisation().scoring);
         Ok(PolicyView { organisation: settings.organisation(), settings, version })
     }
 

@@ -87,6 +87,8 @@ impl App {
         let (settings, _) = self.store().coach_policy().await?;
         let directory = self.directory().await?;
         let (today, zone) = (self.today(), self.zone());
+        // The coach's findings read no band; one stamp for both read models.
+        let bands = quarterdeck_domain::scoring::ScoringPolicy::default();
         // The stamps first: facts read after them are at least as new.
         let filter = ObjectiveFilter { cycle_id: Some(cycle.id), ..Default::default() };
         let revisions: Vec<ObjectiveRevision> = crate::all_pages(|page| {
@@ -102,7 +104,7 @@ impl App {
         kept.retain(|id, _| current.contains(id));
         let changed: Vec<ObjectiveId> = revisions
             .iter()
-            .filter(|r| kept.get(&r.id).is_none_or(|k| k.stamp != Stamp::of(r, today) || k.zone != zone.name()))
+            .filter(|r| kept.get(&r.id).is_none_or(|k| k.stamp != Stamp::of(r, today, &bands) || k.zone != zone.name()))
             .map(|r| r.id)
             .collect();
         let mut fresh: HashMap<ObjectiveId, (ObjectiveFacts, Vec<KpiId>)> = HashMap::new();
@@ -128,7 +130,7 @@ impl App {
                 (Some((facts, kpis)), _) => {
                     let policy = policies.of(facts.unit_id.as_deref()).clone();
                     let findings = objective_findings(&facts, &policy, running, today);
-                    Kept { stamp: Stamp::of(r, today), zone: zone.name(), policy, facts, kpis, findings }
+                    Kept { stamp: Stamp::of(r, today, &bands), zone: zone.name(), policy, facts, kpis, findings }
                 }
                 (None, Some(mut k)) => {
                     let policy = policies.of(k.facts.unit_id.as_deref());

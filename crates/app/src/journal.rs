@@ -110,7 +110,7 @@ impl App {
                 .filter_map(|k| Weight::new("weight", k.weight).ok().map(|w| (k.status, Score::clamped(k.score), w)));
             o.score = objective_score(scored).value();
             o.key_result_count = own.len() as i64;
-            views.push(ObjectiveView::new(o, with_key_results.then_some(own), self.policy(), day));
+            views.push(ObjectiveView::new(o, with_key_results.then_some(own), &self.policy(), day));
         }
         Ok(views)
     }
@@ -127,7 +127,7 @@ impl App {
             .await?
             .pop()
             .ok_or_else(|| did_not_exist("key result", id, at))?;
-        Ok(KeyResultView::new(kr, self.policy(), self.zone().local_date(at)))
+        Ok(KeyResultView::new(kr, &self.policy(), self.zone().local_date(at)))
     }
 
     /// A list of objectives as they stood at `at`: those of the page that existed then.

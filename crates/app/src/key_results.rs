@@ -110,7 +110,7 @@ pub struct CarryForward {
 
 impl App {
     fn kr_view(&self, kr: quarterdeck_store::records::KeyResult) -> KeyResultView {
-        KeyResultView::new(kr, self.policy(), self.today())
+        KeyResultView::new(kr, &self.policy(), self.today())
     }
 
     /// The KPI a key result is measured from, checked to exist; `field` names the input.

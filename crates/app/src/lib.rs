@@ -72,7 +72,9 @@ impl Clock {
 pub struct App {
     store: Arc<dyn Store>,
     clock: Clock,
-    policy: ScoringPolicy,
+    /// The organisation's scoring bands and success thresholds (its coach policy's), shared
+    /// by every clone of this `App` and read again with the settings.
+    policy: Arc<RwLock<ScoringPolicy>>,
     actor: Actor,
     /// The organisation's time zone, shared by every clone of this `App`: which calendar
     /// day "today" is. Re-read with [`App::refresh_settings`] when the data has changed, so
@@ -108,7 +110,7 @@ impl App {
         App {
             store,
             clock: Clock::System,
-            policy: ScoringPolicy::default(),
+            policy: Arc::new(RwLock::new(ScoringPolicy::default())),
             actor: Actor::Api,
             zone: Arc::new(RwLock::new(Zone::default())),
             objective_views: Arc::default(),
@@ -132,10 +134,12 @@ impl App {
         Ok(app)
     }
 
-    /// Reads the organisation's settings (the time zone) again from the store.
+    /// Reads the organisation's settings (the time zone, the scoring bands) again from the
+    /// store.
     pub async fn refresh_settings(&self) -> AppResult<()> {
         let settings = self.store.settings().await?;
         *self.zone.write().unwrap_or_else(|e| e.into_inner()) = settings.time_zone;
+        self.set_scoring(self.store.coach_policy().await?.0.organisation().scoring);
         self.anonymous_read.store(settings.anonymous_read, std::sync::atomic::Ordering::Relaxed);
         *self.settings_read_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
         Ok(())
@@ -200,8 +204,13 @@ impl App {
         self.zone().local_date(self.now())
     }
 
-    pub fn policy(&self) -> &ScoringPolicy {
-        &self.policy
+    pub fn policy(&self) -> ScoringPolicy {
+        *self.policy.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the organisation's scoring bands from its coach policy.
+    pub(crate) fn set_scoring(&self, scoring: ScoringPolicy) {
+        *self.policy.write().unwrap_or_else(|e| e.into_inner()) = scoring;
     }
 
     /// Which backend holds the data ("sqlite", "postgres"), for logs and the health check.

@@ -109,7 +109,9 @@ impl App {
         let today = self.today();
         let with_krs = q.with_key_results;
         let page = self.store().list_objective_revisions(filter, page).await?;
-        let stamps: Vec<(ObjectiveId, Stamp)> = page.items.iter().map(|r| (r.id, Stamp::of(r, today))).collect();
+        let scoring = self.policy();
+        let stamps: Vec<(ObjectiveId, Stamp)> =
+            page.items.iter().map(|r| (r.id, Stamp::of(r, today, &scoring))).collect();
         let mut views: Vec<Option<ObjectiveView>> =
             stamps.iter().map(|(id, stamp)| self.objective_views.get(*id, with_krs, *stamp)).collect();
         let stale: Vec<ObjectiveId> =
@@ -120,7 +122,7 @@ impl App {
             let mut built: HashMap<ObjectiveId, ObjectiveView> = HashMap::with_capacity(objectives.len());
             for o in objectives {
                 let own = with_krs.then(|| krs.remove(&o.id).unwrap_or_default());
-                built.insert(o.id, ObjectiveView::new(o, own, self.policy(), today));
+                built.insert(o.id, ObjectiveView::new(o, own, &self.policy(), today));
             }
             for ((id, stamp), slot) in stamps.iter().zip(views.iter_mut()) {
                 if slot.is_none() {
@@ -151,7 +153,7 @@ impl App {
     pub async fn get_objective(&self, id: ObjectiveId) -> AppResult<ObjectiveView> {
         let objective = self.store().get_objective(id).await?;
         let krs = self.store().key_results_of(&[id]).await?;
-        Ok(ObjectiveView::new(objective, Some(krs), self.policy(), self.today()))
+        Ok(ObjectiveView::new(objective, Some(krs), &self.policy(), self.today()))
     }
 
     pub async fn create_objective(&self, input: CreateObjective) -> AppResult<ObjectiveView> {
@@ -178,7 +180,7 @@ impl App {
             status: input.status,
         };
         let objective = self.store().create_objective(&self.ctx(), new).await?;
-        Ok(ObjectiveView::new(objective, Some(Vec::new()), self.policy(), self.today()))
+        Ok(ObjectiveView::new(objective, Some(Vec::new()), &self.policy(), self.today()))
     }
 
     pub async fn update_objective(
@@ -207,7 +209,7 @@ impl App {
         or_current(
             self.store().update_objective(&self.ctx(), id, version, patch).await,
             self.store().get_objective(id),
-            |o| ObjectiveView::new(o, None, self.policy(), self.today()),
+            |o| ObjectiveView::new(o, None, &self.policy(), self.today()),
         )
         .await?;
         self.get_objective(id).await
@@ -229,7 +231,7 @@ impl App {
         or_current(
             self.store().set_objective_status(&self.ctx(), id, version, input.status, reason).await,
             self.store().get_objective(id),
-            |o| ObjectiveView::new(o, None, self.policy(), self.today()),
+            |o| ObjectiveView::new(o, None, &self.policy(), self.today()),
         )
         .await?;
         self.get_objective(id).await

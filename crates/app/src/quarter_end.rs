@@ -66,7 +66,7 @@ impl App {
     pub async fn retire_key_result(&self, id: KeyResultId) -> AppResult<KeyResultView> {
         self.may(Action::EditKeyResult, self.key_result_target(id)).await?;
         let kr = self.store().retire_key_result(&self.ctx(), id).await?;
-        Ok(KeyResultView::new(kr, self.policy(), self.today()))
+        Ok(KeyResultView::new(kr, &self.policy(), self.today()))
     }
 
     /// Retires a key result into a KPI, in one transaction with the KPI's change: "TTFV from
@@ -116,7 +116,7 @@ impl App {
             }
         };
         let (kr, kpi) = self.store().retire_into_kpi(&self.ctx(), id, change).await?;
-        Ok(RetiredIntoKpi { key_result: KeyResultView::new(kr, self.policy(), self.today()), kpi: kpi.into() })
+        Ok(RetiredIntoKpi { key_result: KeyResultView::new(kr, &self.policy(), self.today()), kpi: kpi.into() })
     }
 
     pub async fn retro(&self, objective: ObjectiveId) -> AppResult<Option<Retro>> {

@@ -2,10 +2,11 @@
 //! assembled from the views of the records it shows and a write makes stale only the views
 //! of what it changed.
 //!
-//! A view is current while three things are the ones it was built under: the objective's
+//! A view is current while four things are the ones it was built under: the objective's
 //! revision (moved in the same transaction by every write to what the view shows — the
 //! objective, its key results, its score, its roll-up), its cycle's version (the dates its
-//! pace is measured against) and today's date (pace moves with the calendar). A page asks
+//! pace is measured against), today's date (pace moves with the calendar) and the
+//! organisation's scoring bands (colours and success follow them). A page asks
 //! the store for the revisions of the objectives it shows, one small indexed query, and
 //! builds only the views whose stamp moved. Because the revisions live in the database,
 //! every server sharing it sees every change, whichever server made it; and because the
@@ -14,6 +15,7 @@
 use crate::views::ObjectiveView;
 use chrono::NaiveDate;
 use quarterdeck_domain::ids::ObjectiveId;
+use quarterdeck_domain::scoring::ScoringPolicy;
 use quarterdeck_store::records::ObjectiveRevision;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,11 +30,16 @@ pub(crate) struct Stamp {
     revision: i64,
     cycle_version: i64,
     today: NaiveDate,
+    /// The scoring bands and thresholds (their bits): a view's colours and success follow them.
+    scoring: [u64; 5],
 }
 
 impl Stamp {
-    pub(crate) fn of(r: &ObjectiveRevision, today: NaiveDate) -> Self {
-        Stamp { revision: r.revision, cycle_version: r.cycle_version, today }
+    pub(crate) fn of(r: &ObjectiveRevision, today: NaiveDate, scoring: &ScoringPolicy) -> Self {
+        let s = scoring;
+        let scoring =
+            [s.green_from, s.amber_from, s.aspirational_success, s.committed_success, s.pace_band].map(f64::to_bits);
+        Stamp { revision: r.revision, cycle_version: r.cycle_version, today, scoring }
     }
 }
 
@@ -162,7 +169,7 @@ mod tests {
     }
 
     fn stamp(revision: i64) -> Stamp {
-        Stamp { revision, cycle_version: 1, today: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap() }
+        Stamp { revision, cycle_version: 1, today: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(), scoring: [0; 5] }
     }
 
     #[test]

@@ -23,6 +23,7 @@ backend_tests!(
     a_forecast_needs_three_check_ins,
     scores_that_always_hit_one_read_as_sandbagging,
     a_whole_cycles_review_recomputes_what_each_write_changed,
+    the_organisations_bands_colour_every_view,
 );
 
 fn titled(mut o: quarterdeck_app::plan::PlanObjective, title: &str) -> quarterdeck_app::plan::PlanObjective {
@@ -350,4 +351,29 @@ async fn a_whole_cycles_review_recomputes_what_each_write_changed(store: Arc<dyn
     let after = app.review("current", Scope::default()).await.unwrap();
     assert!(rules(&after, RuleId::Stale) >= stale, "{:#?}", after.findings);
     assert_eq!(after.findings, from_scratch(later).await.findings);
+}
+
+/// The organisation's colour bands, set in its coach policy, colour the objectives everywhere:
+/// one read alone and the list pages' kept views alike.
+async fn the_organisations_bands_colour_every_view(store: Arc<dyn Store>) {
+    let app = App::new(store.clone()).with_clock(Clock::Fixed(now())).acting_as(Actor::Import);
+    app.apply_plan(plan()).await.unwrap();
+    let ship = || async {
+        let q = ObjectiveQuery { key: Some("ship".into()), ..Default::default() };
+        app.list_objectives(q, PageRequest::first(1)).await.unwrap().items.remove(0)
+    };
+    let colour = |c: &quarterdeck_domain::scoring::Colour| serde_json::to_value(c).unwrap();
+    let before = ship().await;
+    assert!(before.score >= 0.7 && before.score < 0.8, "adoption 12 → 17 of 10 → 20: {}", before.score);
+    assert_eq!(colour(&before.colour), "green");
+    let policy = app.coach_policy().await.unwrap();
+    let bands = Overrides { green_from: Some(0.8), ..Overrides::default() };
+    app.set_coach_policy(policy.version, PolicySettings { organisation: bands, ..PolicySettings::default() })
+        .await
+        .unwrap();
+    assert_eq!(colour(&ship().await.colour), "amber", "the list's kept view follows the bands");
+    assert_eq!(colour(&app.get_objective(before.id).await.unwrap().colour), "amber");
+    // Another server reads the bands with the settings.
+    let other = App::open(store.clone()).await.unwrap().with_clock(Clock::Fixed(now()));
+    assert_eq!(colour(&other.get_objective(before.id).await.unwrap().colour), "amber");
 }

@@ -530,20 +530,23 @@ async fn the_coach_speaks_on_the_pages_and_before_activation(store: Arc<dyn Stor
         "{html}"
     );
 
-    // A scoring band set through the API survives a save of the page, which does not show it.
+    // A scoring band set through the API is shown on the page, and changed there.
     let (_, now) = s.get("/api/v1/coach/policy").await;
     let mut organisation = now["settings"]["organisation"].clone();
     organisation["green_from"] = serde_json::json!(0.8);
     let (status, saved) =
         put(serde_json::json!({"organisation": organisation}), now["version"].as_i64().unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
+    let html = unescaped(page("/coach/policy".into()).await);
+    assert!(html.contains("id=\"green_from\" name=\"green_from\" inputmode=\"decimal\" value=\"0.8\""), "{html}");
     form[1].1 = saved["version"].as_i64().unwrap().to_string();
     form[3].1 = "4".into();
+    form.push(("green_from".into(), "0.85".into()));
     let res =
         no_redirects().post(s.url("/coach/policy")).header(COOKIE, cookie.clone()).form(&form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, now) = s.get("/api/v1/coach/policy").await;
-    assert_eq!(now["organisation"]["scoring"]["green_from"].as_f64(), Some(0.8), "{now}");
+    assert_eq!(now["organisation"]["scoring"]["green_from"].as_f64(), Some(0.85), "{now}");
 
     // A unit that differs: its page shows what it inherits, saving sets only what it changes,
     // and "follow the level above" takes it back.
@@ -570,7 +573,7 @@ async fn the_coach_speaks_on_the_pages_and_before_activation(store: Arc<dyn Stor
     let (_, now) = s.get("/api/v1/coach/policy").await;
     let own = &now["settings"]["units"][team["id"].as_str().unwrap()];
     assert_eq!(own["max_objectives_per_team"], 2, "{now}");
-    assert!(own.get("preset").is_none() && own.get("max_key_results").is_none(), "only what the unit changes: {own}");
+    assert!(own.get("preset").is_none() && own.get("green_from").is_none(), "only what the unit changes: {own}");
     let off = own["disabled"].as_array().expect("its own rules in force");
     assert!(!off.iter().any(|r| r == "small-team") && off.iter().any(|r| r == "stale"), "{own}");
     let html = unescaped(page("/coach/policy?unit=partners".into()).await);

@@ -130,6 +130,14 @@ const POLICY_NUMBERS: &[(&str, &str)] = &[
     ("max_rewrites", "Rewrites of an objective while its cycle runs"),
 ];
 
+/// The organisation's scoring bands (0–1), as the form names them; every score's colour and
+/// success follow them. A unit's own are not used yet, so its form does not offer them.
+const POLICY_BANDS: &[(&str, &str)] = &[
+    ("green_from", "Green from (score)"),
+    ("amber_from", "Amber from (score)"),
+    ("aspirational_success", "An aspirational objective succeeds at (score)"),
+];
+
 #[derive(Deserialize, Default)]
 pub struct PolicyScope {
     /// A unit whose own policy is shown and changed (slug or id); the organisation's without.
@@ -170,6 +178,16 @@ async fn policy_page(
         .iter()
         .map(|(name, label)| context! { name, label, own => own.get(*name), resolved => resolved.get(*name) })
         .collect();
+    let bands: Vec<minijinja::Value> = if level.unit.is_some() {
+        Vec::new()
+    } else {
+        POLICY_BANDS
+            .iter()
+            .map(|(name, label)| {
+                context! { name, label, own => own.get(*name), resolved => resolved["scoring"].get(*name) }
+            })
+            .collect()
+    };
     let rules: Vec<minijinja::Value> = RuleId::ALL
         .iter()
         .map(|r| context! { rule => r, severity => r.severity(), on => level.resolved.is_on(*r) })
@@ -187,7 +205,7 @@ async fn policy_page(
         "cycles",
         context! {
             own_preset => level.own.preset, preset => level.resolved.preset, version => level.version, unit => level.unit,
-            numbers, rules, admin, units,
+            numbers, bands, rules, admin, units,
             error => error.map(|e| context! { message => e.message, field => e.field }),
         },
     ))
@@ -201,11 +219,13 @@ pub async fn policy(v: Viewer, Query(q): Query<PolicyScope>) -> PageResult {
 }
 
 /// The level's own values as the form sent them: an empty field follows the level above. The
-/// scoring bands, which the form does not show, stay as `current` holds them.
+/// scoring bands come from the form where it shows them (`with_bands`), else stay as `current`
+/// holds them.
 fn overrides_from(
     form: &std::collections::HashMap<String, String>,
     inherited_off: &[RuleId],
     current: &quarterdeck_domain::coach::policy::Overrides,
+    with_bands: bool,
 ) -> Result<quarterdeck_domain::coach::policy::Overrides, quarterdeck_app::AppError> {
     use quarterdeck_domain::coach::policy::Overrides;
     let bad = |field: &str, message: String| {
@@ -224,6 +244,16 @@ fn overrides_from(
             values.insert((*name).to_owned(), n.into());
         }
     }
+    for (name, _) in POLICY_BANDS.iter().filter(|_| with_bands) {
+        if let Some(raw) = form.get(*name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            let x: f64 = raw
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite())
+                .ok_or_else(|| bad(name, format!("{name}: '{raw}' is not a score between 0 and 1 (e.g. 0.7)")))?;
+            values.insert((*name).to_owned(), x.into());
+        }
+    }
     let mut own: Overrides =
         serde_json::from_value(serde_json::Value::Object(values)).map_err(|e| bad("policy", format!("policy: {e}")))?;
     // Rules switched off are the level's own only where they differ from the level above.
@@ -231,8 +261,10 @@ fn overrides_from(
     let mut inherited: Vec<RuleId> = inherited_off.to_vec();
     inherited.sort();
     own.disabled = (off != inherited).then_some(off);
-    (own.green_from, own.amber_from, own.aspirational_success) =
-        (current.green_from, current.amber_from, current.aspirational_success);
+    if !with_bands {
+        (own.green_from, own.amber_from, own.aspirational_success) =
+            (current.green_from, current.amber_from, current.aspirational_success);
+    }
     Ok(own)
 }
 
@@ -251,12 +283,12 @@ pub async fn set_policy(v: Viewer, PageForm(form): PageForm<std::collections::Ha
             Some(u) if form.contains_key("remove") => v.app.set_unit_coach_policy(version, u, None).await.map(|_| ()),
             Some(u) => {
                 let unit = v.app.unit_coach_policy(u).await?;
-                let own = overrides_from(&form, &unit.inherited.disabled, &unit.own)?;
+                let own = overrides_from(&form, &unit.inherited.disabled, &unit.own, false)?;
                 v.app.set_unit_coach_policy(version, u, Some(own)).await.map(|_| ())
             }
             None => {
                 let current = v.app.coach_policy().await?;
-                let own = overrides_from(&form, &[], &current.settings.organisation)?;
+                let own = overrides_from(&form, &[], &current.settings.organisation, true)?;
                 let settings = PolicySettings { organisation: own, units: current.settings.units };
                 v.app.set_coach_policy(version, settings).await.map(|_| ())
             }
