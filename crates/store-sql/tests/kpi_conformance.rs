@@ -360,6 +360,25 @@ async fn a_breached_guardrail_pauses_its_objective_and_recovery_resumes_it(s: S)
     assert_eq!((resumed.status, resumed.status_reason), (ObjectiveStatus::Active, None));
     assert!(!s.get_kpi(refunds.id).await.unwrap().guardrail_breached);
 
+    // Made active while its guardrail is tripped, an objective pauses at once on the
+    // guardrail's account (a draft activated; a pause lifted by hand), and resumes with it.
+    let draft = NewObjective { status: ObjectiveStatus::Draft, ..objective(&person, &cycle, "Expand in the Nordics") };
+    let draft = s.create_objective(&ctx(), draft).await.unwrap();
+    s.link_guardrail(&ctx(), refunds.id, draft.id).await.unwrap();
+    s.ingest(&ctx(), vec![point(refunds.id, today + Duration::minutes(1), 5.0, None)]).await.unwrap();
+    assert_eq!(s.get_objective(draft.id).await.unwrap().status, ObjectiveStatus::Draft, "a draft is not paused");
+    let activated = s.set_objective_status(&ctx(), draft.id, None, ObjectiveStatus::Active, None).await.unwrap();
+    assert_eq!(activated.status, ObjectiveStatus::Paused);
+    assert!(activated.status_reason.as_deref().unwrap().contains("refund rate"), "{:?}", activated.status_reason);
+    let lifted = s
+        .set_objective_status(&ctx(), o.id, None, ObjectiveStatus::Active, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(lifted.status, ObjectiveStatus::Paused, "still tripped: it stays paused");
+    let report = s.ingest(&ctx(), vec![point(refunds.id, today + Duration::minutes(1), 0.5, None)]).await.unwrap();
+    assert!(report.objectives_resumed.contains(&draft.id), "{report:?}");
+    assert_eq!(s.get_objective(draft.id).await.unwrap().status, ObjectiveStatus::Active);
+
     // A manually paused objective is not resumed by a guardrail.
     let manual = s
         .set_objective_status(&ctx(), other.id, None, ObjectiveStatus::Paused, Some("waiting on legal".into()))

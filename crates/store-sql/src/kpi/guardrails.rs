@@ -21,6 +21,35 @@ use quarterdeck_store::kpi::*;
 use quarterdeck_store::{Ctx, GuardrailStore, Page, PageRequest, StoreResult};
 use std::collections::BTreeSet;
 
+/// Why a guardrail paused an objective, as its status reason says.
+pub(crate) fn pause_reason(kpi: &Kpi) -> String {
+    format!(
+        "Paused by guardrail '{}': {} {} against threshold {}",
+        kpi.name,
+        kpi.current_value.map(|v| v.to_string()).unwrap_or_default(),
+        kpi.unit_of_measure,
+        kpi.guardrail_threshold.map(|t| t.to_string()).unwrap_or_else(|| "its range".into()),
+    )
+}
+
+/// A guardrail linked to `objective` that is tripped now, if any: an objective made active
+/// while one is tripped pauses at once, on its account.
+pub(crate) async fn tripped_for(w: &mut Writer<'_>, objective: &str) -> StoreResult<Option<Kpi>> {
+    let mut c = w.conn();
+    let tripped: Option<(String,)> = c
+        .fetch_optional(&q!(
+            "SELECT k.id FROM guardrail_links g JOIN kpis k ON k.id = g.kpi_id \
+             WHERE g.objective_id = $1 AND k.guardrail_breached = $2 ORDER BY k.id LIMIT 1",
+            objective,
+            true
+        ))
+        .await?;
+    match tripped {
+        Some((id,)) => kpi_in(&mut c, &id).await,
+        None => Ok(None),
+    }
+}
+
 /// Brings a guardrail's breach flag up to date and pauses or resumes its objectives.
 pub(crate) async fn apply(w: &mut Writer<'_>, kpi_id: &str, report: &mut IngestReport) -> StoreResult<()> {
     let mut c = w.conn();
@@ -41,13 +70,7 @@ pub(crate) async fn apply(w: &mut Writer<'_>, kpi_id: &str, report: &mut IngestR
     let by = Actor::Guardrail { kpi: kpi.id };
     let mut c = w.conn();
     if breached {
-        let reason = format!(
-            "Paused by guardrail '{}': {} {} against threshold {}",
-            kpi.name,
-            kpi.current_value.map(|v| v.to_string()).unwrap_or_default(),
-            kpi.unit_of_measure,
-            kpi.guardrail_threshold.map(|t| t.to_string()).unwrap_or_else(|| "its range".into()),
-        );
+        let reason = pause_reason(&kpi);
         let to_pause: Vec<(String,)> = c
             .fetch_all(&q!(
                 "SELECT o.id FROM guardrail_links g JOIN objectives o ON o.id = g.objective_id \

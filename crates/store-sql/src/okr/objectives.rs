@@ -61,8 +61,20 @@ pub(crate) async fn transition(
     }
     let objective = found("objective", id, objective_in(&mut c, &key).await?)?;
     let event = objective_status_event(id, current.status, to, &actor, reason.as_deref());
+    let by_guardrail = matches!(actor, Actor::Guardrail { .. });
     w.change_by(actor.clone(), "objective", id, "status", Some(&current), Some(&objective));
     w.event_by(actor, event);
+    // Made active (a draft activated, a pause lifted, a guardrail unlinked) while a guardrail
+    // linked to it is tripped: it pauses at once on that guardrail's account, as if the
+    // guardrail had tripped now, and resumes when it recovers (METHOD.md §2).
+    if to == ObjectiveStatus::Active
+        && !by_guardrail
+        && let Some(kpi) = crate::kpi::guardrails::tripped_for(w, &key).await?
+    {
+        let reason = crate::kpi::guardrails::pause_reason(&kpi);
+        let by = Actor::Guardrail { kpi: kpi.id };
+        return Box::pin(transition(w, by, id, None, ObjectiveStatus::Paused, Some(reason))).await;
+    }
     Ok(objective)
 }
 
