@@ -308,15 +308,7 @@ impl App {
     pub(crate) async fn unit_facts(&self, units: &[Unit]) -> AppResult<Vec<UnitFacts>> {
         let used: Vec<UnitId> = units.iter().map(|u| u.id).collect();
         let people: HashMap<UnitId, i64> = self.store().people_per_unit(&used).await?.into_iter().collect();
-        Ok(units
-            .iter()
-            .map(|u| UnitFacts {
-                id: u.id.to_string(),
-                name: u.name.clone(),
-                kind: u.kind,
-                people: Some(people.get(&u.id).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX)),
-            })
-            .collect())
+        Ok(units.iter().map(|u| unit_fact(u, &people)).collect())
     }
 
     /// Of the KPIs `linked` (the cycle's key results are measured from), the speed or volume
@@ -342,6 +334,16 @@ impl App {
                 is_a_counterweight: false,
             })
             .collect())
+    }
+}
+
+/// A unit's facts for the coach: its name, kind and the people whose unit it is.
+pub(crate) fn unit_fact(u: &Unit, people: &HashMap<UnitId, i64>) -> UnitFacts {
+    UnitFacts {
+        id: u.id.to_string(),
+        name: u.name.clone(),
+        kind: u.kind,
+        people: Some(people.get(&u.id).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX)),
     }
 }
 

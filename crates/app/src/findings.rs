@@ -153,12 +153,7 @@ impl App {
             .units
             .iter()
             .filter(|u| used.contains(&u.id))
-            .map(|u| UnitFacts {
-                id: u.id.to_string(),
-                name: u.name.clone(),
-                kind: u.kind,
-                people: Some(directory.people.get(&u.id).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX)),
-            })
+            .map(|u| crate::coach::unit_fact(u, &directory.people))
             .collect();
         let kpis = self.unpaired_kpis(&linked).await?;
         findings.extend(cycle_findings(&unit_facts, counted, &kpis, |u| policies.of(u)));
